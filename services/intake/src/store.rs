@@ -1,0 +1,6 @@
+//! Intake's own tables. Nobody else reads them: other services learn of petitions from
+//! events and ask intake over gRPC.
+
+pub mod case_number_sequence;
+pub mod petition;
+pub mod petitioner;

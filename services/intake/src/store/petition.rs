@@ -1,0 +1,46 @@
+//! A petition as registered. The petitioner's identity lives apart, in `petitioner`.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "petition")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub case_id: Uuid,
+    #[sea_orm(unique)]
+    pub case_number: String,
+    /// The caller's idempotency key, and a hash of what it asked, to tell a retry from a
+    /// different petition sent under a used key.
+    #[sea_orm(unique)]
+    pub request_id: Uuid,
+    pub request_fingerprint: Vec<u8>,
+    pub channel: String,
+    pub source_level: String,
+    pub upstream_reference: Option<String>,
+    pub upstream_disposition: Option<String>,
+    pub upstream_deadline: Option<TimeDate>,
+    pub received_at: TimeDateTimeWithTimeZone,
+    pub registered_at: TimeDateTimeWithTimeZone,
+    pub anonymous: bool,
+    pub people_count: i32,
+    pub collective: bool,
+    pub territory_code: String,
+    pub matter_category: String,
+    pub title: String,
+    pub content: String,
+    pub accused_unit_code: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_one = "super::petitioner::Entity")]
+    Petitioner,
+}
+
+impl Related<super::petitioner::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Petitioner.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,89 @@
+//! How intake shows a stored petition: the protobuf resource, with the petitioner's
+//! identity masked.
+
+use time::OffsetDateTime;
+use xinfang_proto::v1 as proto;
+
+use crate::identity::{IdCardNumber, PhoneNumber, mask_address, mask_name};
+use crate::petition::{Channel, PetitionerKind, SourceLevel, UpstreamDisposition};
+use crate::store::{petition, petitioner};
+
+pub fn petition(row: &petition::Model, petitioner: Option<&petitioner::Model>) -> proto::Petition {
+    proto::Petition {
+        case_id: row.case_id.to_string(),
+        case_number: row.case_number.clone(),
+        channel: Channel::from_code(&row.channel)
+            .map(|c| c.to_proto() as i32)
+            .unwrap_or_default(),
+        source: Some(proto::PetitionSource {
+            level: SourceLevel::from_code(&row.source_level)
+                .map(|l| l.to_proto() as i32)
+                .unwrap_or_default(),
+            upstream_reference: row.upstream_reference.clone().unwrap_or_default(),
+            disposition: row
+                .upstream_disposition
+                .as_deref()
+                .and_then(UpstreamDisposition::from_code)
+                .map(|d| d.to_proto() as i32)
+                .unwrap_or_default(),
+            upstream_deadline: row.upstream_deadline.map(|date| proto::CalendarDate {
+                year: date.year(),
+                month: i32::from(u8::from(date.month())),
+                day: i32::from(date.day()),
+            }),
+        }),
+        received_at: Some(timestamp(row.received_at)),
+        registered_at: Some(timestamp(row.registered_at)),
+        anonymous: row.anonymous,
+        petitioner: petitioner.map(masked_identity),
+        people_count: u32::try_from(row.people_count).unwrap_or_default(),
+        territory_code: row.territory_code.clone(),
+        matter_category: row.matter_category.clone(),
+        title: row.title.clone(),
+        content: row.content.clone(),
+        accused_unit_code: row.accused_unit_code.clone().unwrap_or_default(),
+        collective: row.collective,
+    }
+}
+
+pub fn petitioner_kind(code: &str) -> i32 {
+    PetitionerKind::from_code(code)
+        .map(|k| k.to_proto() as i32)
+        .unwrap_or_default()
+}
+
+/// Enough to recognise the petitioner on the phone, not enough to find them. Stored values
+/// were parsed on the way in; one that no longer parses is hidden whole.
+fn masked_identity(row: &petitioner::Model) -> proto::PetitionerIdentity {
+    const HIDDEN: &str = "****";
+    proto::PetitionerIdentity {
+        kind: petitioner_kind(&row.kind),
+        name: mask_name(&row.name),
+        id_card_number: row
+            .id_card_number
+            .as_deref()
+            .map(|id| {
+                IdCardNumber::parse(id)
+                    .map(|id| id.masked())
+                    .unwrap_or_else(|_| HIDDEN.into())
+            })
+            .unwrap_or_default(),
+        phone: row
+            .phone
+            .as_deref()
+            .map(|phone| {
+                PhoneNumber::parse(phone)
+                    .map(|p| p.masked())
+                    .unwrap_or_else(|_| HIDDEN.into())
+            })
+            .unwrap_or_default(),
+        address: row.address.as_deref().map(mask_address).unwrap_or_default(),
+    }
+}
+
+fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.unix_timestamp(),
+        nanos: i32::try_from(at.nanosecond()).unwrap_or_default(),
+    }
+}

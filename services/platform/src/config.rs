@@ -1,0 +1,115 @@
+//! Settings every service shares, read from flags and environment variables (clap).
+//!
+//! Each service flattens [`PlatformConfig`] into its own `Config`, next to the settings only
+//! it has (its database URL and gRPC address, whose defaults differ per service).
+
+use std::time::Duration;
+
+use clap::{ArgAction, Args};
+
+#[derive(Debug, Clone, Args)]
+pub struct PlatformConfig {
+    #[command(flatten)]
+    pub nats: NatsConfig,
+    #[command(flatten)]
+    pub outbox: OutboxConfig,
+    /// Largest pool of database connections (PostgreSQL; SQLite always uses one writer).
+    #[arg(long, env = "XINFANG_DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
+    pub database_max_connections: u32,
+    /// Apply the service's database migrations at start. Turn off where a Kubernetes Job
+    /// runs them.
+    #[arg(long, env = "XINFANG_MIGRATE", default_value_t = true, action = ArgAction::Set)]
+    pub migrate: bool,
+    /// Log as JSON lines (for a log collector) instead of human-readable text.
+    #[arg(long, env = "XINFANG_LOG_JSON", default_value_t = false, action = ArgAction::Set)]
+    pub log_json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct NatsConfig {
+    /// NATS server URL(s), comma-separated.
+    #[arg(
+        long = "nats-url",
+        env = "XINFANG_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub url: String,
+    /// JetStream replicas for the streams this service creates (3 on a clustered server).
+    #[arg(
+        long = "nats-stream-replicas",
+        env = "XINFANG_NATS_STREAM_REPLICAS",
+        default_value_t = 1
+    )]
+    pub stream_replicas: usize,
+    /// How long the broker remembers event ids to drop duplicate publishes. Must exceed the
+    /// outbox relay's longest gap before it publishes a row again.
+    #[arg(long = "nats-duplicate-window", env = "XINFANG_NATS_DUPLICATE_WINDOW", default_value = "10m", value_parser = parse_duration)]
+    pub duplicate_window: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutboxConfig {
+    /// How often the relay sweeps for events not yet published (after a crash, an outage
+    /// of the broker, or events another replica committed).
+    #[arg(long = "outbox-sweep-interval", env = "XINFANG_OUTBOX_SWEEP_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub sweep_interval: Duration,
+    /// How many events the relay publishes at once.
+    #[arg(
+        long = "outbox-batch-size",
+        env = "XINFANG_OUTBOX_BATCH_SIZE",
+        default_value_t = 256
+    )]
+    pub batch_size: u64,
+    /// How long published events are kept in the outbox, so that `redrive` can publish a
+    /// time range again.
+    #[arg(long = "outbox-retention", env = "XINFANG_OUTBOX_RETENTION", default_value = "30d", value_parser = parse_duration)]
+    pub retention: Duration,
+}
+
+/// Parses a duration written as a whole number and a unit: `500ms`, `2s`, `10m`, `12h`, `30d`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("duration {text:?} has no unit (ms, s, m, h or d)"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("duration {text:?} does not start with a whole number"))?;
+    let seconds_per_unit = match unit {
+        "ms" => return Ok(Duration::from_millis(number)),
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        other => {
+            return Err(format!(
+                "duration unit {other:?} is not one of ms, s, m, h, d"
+            ));
+        }
+    };
+    number
+        .checked_mul(seconds_per_unit)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("duration {text:?} is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_read_with_their_unit() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(30 * 86_400)));
+    }
+
+    #[test]
+    fn a_duration_without_a_known_unit_is_refused() {
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("10y").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+}

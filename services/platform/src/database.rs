@@ -1,0 +1,61 @@
+//! Connecting to a service's own database: SQLite (a file, for a laptop run) or PostgreSQL
+//! (what a city runs), with the same code above it.
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+/// Opens a connection pool.
+///
+/// SQLite runs in WAL mode with `synchronous=FULL`, so a committed petition survives a
+/// power cut, and with a single connection: SQLite allows one writer at a time, and one
+/// connection turns lock contention into a queue instead of `database is locked` errors.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        // A ping on every checkout halves throughput (STACK.md); a broken connection
+        // fails the statement instead, which callers retry.
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(10));
+    if is_sqlite(url) {
+        create_sqlite_folder(url)?;
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+    } else {
+        options.max_connections(max_connections.max(1));
+    }
+    Database::connect(options).await
+}
+
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// SQLite creates the file but not the folder it sits in.
+fn create_sqlite_folder(url: &str) -> Result<(), DbErr> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => std::fs::create_dir_all(folder)
+            .map_err(|error| DbErr::Custom(format!("create folder {}: {error}", folder.display()))),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,79 @@
+//! The gRPC server every service runs: health (grpc.health.v1) and reflection (v1) beside
+//! the service's own API, and one way to say "these fields are wrong".
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::server::{Router, TcpIncoming};
+use tonic::{Code, Status};
+use tonic_health::server::HealthReporter;
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The largest request a service decodes. Petitions are text; attachments travel
+/// separately. A larger request is refused with OUT_OF_RANGE before it is decoded.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// One wrong field of a request: which (a path such as `petition.petitioner.phone`) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// INVALID_ARGUMENT with a `google.rpc.BadRequest` detail listing every violation, so a
+/// form can mark each wrong field at once.
+pub fn invalid_argument(violations: &[FieldViolation]) -> Status {
+    let mut details = ErrorDetails::new();
+    for violation in violations {
+        details.add_bad_request_violation(violation.field.clone(), violation.description.clone());
+    }
+    let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("invalid fields: {}", fields.join(", ")),
+        details,
+    )
+}
+
+/// A server with health and reflection already added; the service adds its own API and
+/// marks it serving on the returned reporter.
+pub fn server_with_health_and_reflection()
+-> Result<(Router, HealthReporter), tonic_reflection::server::Error> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(xinfang_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let router = tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(reflection);
+    Ok((router, reporter))
+}
+
+/// Binds the gRPC address; port 0 picks a free port (tests read it back from the listener).
+pub async fn bind(address: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(address).await?;
+    let bound = listener.local_addr()?;
+    Ok((listener, bound))
+}
+
+/// Serves until `shutdown`, then stops taking calls and lets those in flight finish.
+pub async fn serve(
+    router: Router,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), tonic::transport::Error> {
+    router
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown.cancelled_owned())
+        .await
+}

@@ -1,0 +1,16 @@
+//! Plumbing every Xinfang service shares, written once: configuration, the database
+//! connection, NATS/JetStream streams, CloudEvents headers, the transactional outbox and its
+//! relay, the gRPC server with health and reflection, telemetry and shutdown.
+//!
+//! No domain types live here: a service brings its own and hands this crate bytes,
+//! subjects and case ids.
+
+pub mod config;
+pub mod database;
+pub mod envelope;
+pub mod grpc;
+pub mod jetstream;
+pub mod migrations;
+pub mod outbox;
+pub mod shutdown;
+pub mod telemetry;

@@ -1,0 +1,210 @@
+//! Publishes committed outbox rows to JetStream and marks each once the broker acknowledged
+//! it (a duplicate acknowledgement counts: the broker already has the event).
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use bytes::Bytes;
+use futures::future::join_all;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::{OutboxHandle, OutgoingEvent, entity};
+use crate::config::OutboxConfig;
+use crate::envelope::Envelope;
+
+/// How many committed batches may wait for the relay before hints are dropped.
+const HINT_QUEUE: usize = 4096;
+/// How often published rows older than the retention period are deleted.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
+
+pub struct OutboxRelay {
+    db: DatabaseConnection,
+    jetstream: jetstream::Context,
+    config: OutboxConfig,
+    /// `ce-source` of the events read back from the table: `/xinfang/<service>`.
+    source: String,
+    committed: mpsc::Receiver<Vec<OutgoingEvent>>,
+}
+
+/// Creates the relay and the handle the service uses to hint it.
+pub fn outbox_relay(
+    db: DatabaseConnection,
+    jetstream: jetstream::Context,
+    config: OutboxConfig,
+    service: &str,
+) -> (OutboxRelay, OutboxHandle) {
+    let (sender, committed) = mpsc::channel(HINT_QUEUE);
+    let source = format!("/xinfang/{service}");
+    (
+        OutboxRelay {
+            db,
+            jetstream,
+            config,
+            source,
+            committed,
+        },
+        OutboxHandle { committed: sender },
+    )
+}
+
+impl OutboxRelay {
+    /// Runs until `shutdown`: publishes hinted batches as they come, sweeps for anything
+    /// left unpublished, and prunes rows past retention. Starts with a sweep, which picks
+    /// up whatever a previous run committed but did not publish.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let mut sweep = tokio::time::interval(self.config.sweep_interval);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut prune = tokio::time::interval(RETENTION_INTERVAL);
+        prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                Some(mut events) = self.committed.recv() => {
+                    while events.len() < self.config.batch_size as usize {
+                        match self.committed.try_recv() {
+                            Ok(more) => events.extend(more),
+                            Err(_) => break,
+                        }
+                    }
+                    self.publish(events).await;
+                }
+                _ = sweep.tick() => {
+                    if let Err(error) = self.sweep().await {
+                        tracing::warn!(error = %error, "outbox sweep failed; retrying next interval");
+                    }
+                }
+                _ = prune.tick() => {
+                    if let Err(error) = self.prune().await {
+                        tracing::warn!(error = %error, "outbox pruning failed");
+                    }
+                }
+            }
+        }
+        tracing::info!("outbox relay stopped");
+    }
+
+    /// Publishes every unpublished row staged more than one sweep interval ago, oldest
+    /// first, a batch at a time, until none is left or the broker stops answering.
+    async fn sweep(&self) -> Result<(), DbErr> {
+        let cutoff = OffsetDateTime::now_utc() - self.config.sweep_interval;
+        loop {
+            let rows = entity::Entity::find()
+                .filter(entity::Column::PublishedAt.is_null())
+                .filter(entity::Column::StagedAt.lt(cutoff))
+                .order_by_asc(entity::Column::Position)
+                .limit(self.config.batch_size)
+                .all(&self.db)
+                .await?;
+            let full_batch = rows.len() as u64 == self.config.batch_size;
+            let events: Vec<OutgoingEvent> = rows
+                .into_iter()
+                .map(|row| self.event_from_row(row))
+                .collect();
+            let total = events.len();
+            let published = self.publish(events).await;
+            if !full_batch || published < total {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends the batch in order without waiting between messages, then waits for every
+    /// acknowledgement and marks the acknowledged rows. Returns how many were marked.
+    async fn publish(&self, events: Vec<OutgoingEvent>) -> usize {
+        if events.is_empty() {
+            return 0;
+        }
+        let mut pending = Vec::with_capacity(events.len());
+        for event in &events {
+            let message = PublishMessage::build()
+                .payload(event.payload.clone())
+                .headers(event.envelope.to_headers());
+            match self
+                .jetstream
+                .send_publish(event.subject.clone(), message)
+                .await
+            {
+                Ok(ack) => pending.push((event.envelope.event_id, ack)),
+                Err(error) => {
+                    tracing::warn!(error = %error, subject = %event.subject, "publish failed; the sweep will retry");
+                    break;
+                }
+            }
+        }
+        let (ids, acks): (Vec<Uuid>, Vec<_>) = pending.into_iter().unzip();
+        let acknowledged: Vec<Uuid> = ids
+            .into_iter()
+            .zip(join_all(acks.into_iter().map(IntoFuture::into_future)).await)
+            .filter_map(|(id, ack)| match ack {
+                Ok(_) => Some(id),
+                Err(error) => {
+                    tracing::warn!(error = %error, event = %id, "no acknowledgement; the sweep will retry");
+                    None
+                }
+            })
+            .collect();
+        let count = acknowledged.len();
+        if count == 0 {
+            return 0;
+        }
+        let marked = entity::Entity::update_many()
+            .col_expr(
+                entity::Column::PublishedAt,
+                Expr::value(OffsetDateTime::now_utc()),
+            )
+            .filter(entity::Column::EventId.is_in(acknowledged))
+            .exec(&self.db)
+            .await;
+        match marked {
+            Ok(_) => {
+                tracing::debug!(count, "outbox events published");
+                count
+            }
+            Err(error) => {
+                // The broker has the events; publishing them again is absorbed by its
+                // duplicate window and by every consumer's inbox.
+                tracing::warn!(error = %error, "published events not marked; they will be published again");
+                0
+            }
+        }
+    }
+
+    async fn prune(&self) -> Result<(), DbErr> {
+        let cutoff = OffsetDateTime::now_utc() - self.config.retention;
+        let deleted = entity::Entity::delete_many()
+            .filter(entity::Column::PublishedAt.lt(cutoff))
+            .exec(&self.db)
+            .await?;
+        if deleted.rows_affected > 0 {
+            tracing::info!(
+                rows = deleted.rows_affected,
+                "pruned published outbox rows past retention"
+            );
+        }
+        Ok(())
+    }
+
+    fn event_from_row(&self, row: entity::Model) -> OutgoingEvent {
+        OutgoingEvent {
+            subject: row.subject,
+            envelope: Envelope {
+                event_id: row.event_id,
+                event_type: row.event_type,
+                source: self.source.clone(),
+                case_id: row.case_id,
+                occurred_at: row.occurred_at,
+                traceparent: row.traceparent,
+            },
+            payload: Bytes::from(row.payload),
+        }
+    }
+}
