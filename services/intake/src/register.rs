@@ -57,6 +57,7 @@ pub async fn register(
     registration: Registration,
     now: OffsetDateTime,
 ) -> Result<Registered, RegisterError> {
+    let now = to_microseconds(now);
     if let Some(existing) = find_retry(db, &registration).await? {
         return Ok(existing);
     }
@@ -128,7 +129,7 @@ async fn register_new(
             .as_ref()
             .map(|u| u.disposition.code().to_owned()),
         upstream_deadline: new.upstream.as_ref().and_then(|u| u.deadline),
-        received_at: new.received_at,
+        received_at: to_microseconds(new.received_at),
         registered_at: now,
         anonymous: new.is_anonymous(),
         // Parsing bounds the count far below i32::MAX.
@@ -178,6 +179,13 @@ async fn register_new(
         petitioner,
         events: vec![event],
     })
+}
+
+/// PostgreSQL keeps microseconds; storing no finer lets a retry read back exactly what the
+/// first call answered, on either database.
+fn to_microseconds(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(at)
 }
 
 /// Draws the next sequence of the region's year inside the caller's transaction. The row

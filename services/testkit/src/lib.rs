@@ -1,1 +1,11 @@
+//! Real servers for tests: a nats-server per test on a free port with its own JetStream
+//! store, and a fresh PostgreSQL database (or SQLite file) per test. Nothing is mocked.
+//!
+//! The nats-server binary comes from `XINFANG_NATS_SERVER` (the Makefile sets it) or the
+//! project's tool folder; PostgreSQL from `XINFANG_TEST_DATABASE_URL` or 127.0.0.1:5432.
 
+mod database;
+mod nats;
+
+pub use database::TestDatabase;
+pub use nats::NatsServer;

@@ -1,0 +1,10 @@
+//! Intake against a real nats-server and a real database (PostgreSQL, and SQLite where the
+//! embedded default must behave the same).
+
+mod intake {
+    pub mod support;
+
+    mod broker_outage;
+    mod invalid_petitions;
+    mod registration;
+}

@@ -1,0 +1,243 @@
+//! Registering a petition: stored once, numbered, announced once, without identity.
+
+use futures::future::join_all;
+use prost::Message;
+use sea_orm::{EntityTrait, QueryOrder};
+use tonic::Code;
+use xinfang_intake::store::petition;
+use xinfang_platform::envelope::Envelope;
+use xinfang_proto::intake::v1::{
+    GetPetitionRequest, ListPetitionsRequest, get_petition_request::Key,
+};
+use xinfang_proto::subjects;
+use xinfang_proto::v1 as proto;
+
+use super::support::{ADDRESS, ID_CARD, IntakeUnderTest, NAME, PHONE, create, visit};
+
+fn current_year() -> i32 {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .year()
+}
+
+async fn a_petition_is_registered_numbered_and_announced_once(intake: IntakeUnderTest) {
+    let mut client = intake.client.clone();
+    let answer = client
+        .create_petition(create(visit("征地补偿款未发放")))
+        .await
+        .expect("registered")
+        .into_inner();
+
+    assert_eq!(
+        answer.case_number,
+        format!("610481-{}-000001", current_year())
+    );
+    assert_eq!(intake.petitions_stored().await, 1);
+
+    let messages = intake.published(1).await;
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(message.subject.as_str(), subjects::PETITION_REGISTERED);
+    let envelope = Envelope::from_headers(message.headers.as_ref()).expect("CloudEvents headers");
+    assert_eq!(envelope.case_id.to_string(), answer.case_id);
+    assert_eq!(envelope.event_type, "xinfang.v1.PetitionRegistered");
+    assert_eq!(envelope.source, "/xinfang/intake");
+    let message_id = message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("Nats-Msg-Id"))
+        .map(|v| v.as_str().to_owned());
+    assert_eq!(message_id, Some(envelope.event_id.to_string()));
+
+    let event =
+        proto::PetitionRegistered::decode(message.payload.clone()).expect("protobuf payload");
+    assert_eq!(event.case_id, answer.case_id);
+    assert_eq!(event.case_number, answer.case_number);
+    assert_eq!(event.territory_code, "dongcheng");
+    assert_eq!(event.petitioner_kind, proto::PetitionerKind::Person as i32);
+    for personal in [NAME, ID_CARD, PHONE, ADDRESS] {
+        let leaked = message
+            .payload
+            .windows(personal.len())
+            .any(|w| w == personal.as_bytes());
+        assert!(!leaked, "the event carries {personal:?}");
+    }
+
+    let outbox = intake.outbox_rows().await;
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].event_id, envelope.event_id);
+    assert!(
+        outbox[0].published_at.is_some(),
+        "the acknowledged event is marked published"
+    );
+}
+
+#[tokio::test]
+async fn a_petition_is_registered_numbered_and_announced_once_on_postgres() {
+    a_petition_is_registered_numbered_and_announced_once(IntakeUnderTest::on_postgres().await)
+        .await;
+}
+
+#[tokio::test]
+async fn a_petition_is_registered_numbered_and_announced_once_on_sqlite() {
+    a_petition_is_registered_numbered_and_announced_once(IntakeUnderTest::on_sqlite().await).await;
+}
+
+#[tokio::test]
+async fn a_registered_petition_reads_back_with_the_identity_masked() {
+    let intake = IntakeUnderTest::on_postgres().await;
+    let mut client = intake.client.clone();
+    let created = client
+        .create_petition(create(visit("拖欠工资")))
+        .await
+        .expect("registered")
+        .into_inner();
+
+    for key in [
+        Key::CaseId(created.case_id.clone()),
+        Key::CaseNumber(created.case_number.clone()),
+    ] {
+        let read = client
+            .get_petition(GetPetitionRequest { key: Some(key) })
+            .await
+            .expect("found")
+            .into_inner();
+        assert_eq!(read, created);
+    }
+    let identity = created.petitioner.expect("identity");
+    assert_eq!(identity.name, "张*");
+    assert_eq!(identity.id_card_number, "610481********1233");
+    assert_eq!(identity.phone, "138****5678");
+    assert_eq!(identity.address, "兴平市东城街****");
+    assert_eq!(created.title, "拖欠工资");
+}
+
+#[tokio::test]
+async fn the_same_request_id_twice_registers_one_case_and_answers_the_same() {
+    let intake = IntakeUnderTest::on_postgres().await;
+    let mut client = intake.client.clone();
+    let request = create(visit("重复提交"));
+    let first = client
+        .create_petition(request.clone())
+        .await
+        .expect("first")
+        .into_inner();
+    let second = client
+        .create_petition(request)
+        .await
+        .expect("retry")
+        .into_inner();
+
+    assert_eq!(first, second);
+    assert_eq!(intake.petitions_stored().await, 1);
+    assert_eq!(intake.outbox_rows().await.len(), 1);
+    assert_eq!(intake.published(1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_retries_of_one_request_register_one_case() {
+    let intake = IntakeUnderTest::on_postgres().await;
+    let request = create(visit("并发重试"));
+    let answers = join_all((0..8).map(|_| {
+        let mut client = intake.client.clone();
+        let request = request.clone();
+        async move {
+            client
+                .create_petition(request)
+                .await
+                .map(|r| r.into_inner().case_id)
+        }
+    }))
+    .await;
+    let case_ids: std::collections::BTreeSet<String> = answers
+        .into_iter()
+        .map(|answer| answer.expect("every retry answered"))
+        .collect();
+    assert_eq!(case_ids.len(), 1);
+    assert_eq!(intake.petitions_stored().await, 1);
+}
+
+#[tokio::test]
+async fn a_used_request_id_with_a_different_petition_is_already_exists() {
+    let intake = IntakeUnderTest::on_postgres().await;
+    let mut client = intake.client.clone();
+    let mut request = create(visit("第一件"));
+    client
+        .create_petition(request.clone())
+        .await
+        .expect("first");
+    request.petition = Some(visit("另一件"));
+    let refused = client
+        .create_petition(request)
+        .await
+        .expect_err("reused request id");
+    assert_eq!(refused.code(), Code::AlreadyExists);
+    assert_eq!(intake.petitions_stored().await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_registrations_get_distinct_gap_free_case_numbers() {
+    let intake = IntakeUnderTest::on_postgres().await;
+    let clients = 8;
+    let per_client = 25;
+    join_all((0..clients).map(|c| {
+        let mut client = intake.client.clone();
+        async move {
+            for i in 0..per_client {
+                client
+                    .create_petition(create(visit(&format!("信访 {c}-{i}"))))
+                    .await
+                    .expect("registered");
+            }
+        }
+    }))
+    .await;
+
+    let numbers: Vec<String> = petition::Entity::find()
+        .order_by_asc(petition::Column::CaseNumber)
+        .all(&intake.db)
+        .await
+        .expect("petitions")
+        .into_iter()
+        .map(|p| p.case_number)
+        .collect();
+    let expected: Vec<String> = (1..=clients * per_client)
+        .map(|n| format!("610481-{}-{n:06}", current_year()))
+        .collect();
+    assert_eq!(numbers, expected);
+    assert_eq!(
+        intake.published(clients * per_client).await.len(),
+        clients * per_client
+    );
+}
+
+#[tokio::test]
+async fn petitions_are_listed_a_page_at_a_time_without_repeats() {
+    let intake = IntakeUnderTest::on_sqlite().await;
+    let mut client = intake.client.clone();
+    for i in 0..5 {
+        client
+            .create_petition(create(visit(&format!("第{i}件"))))
+            .await
+            .expect("registered");
+    }
+    let mut seen = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .list_petitions(ListPetitionsRequest {
+                page_size: 2,
+                page_token,
+            })
+            .await
+            .expect("page")
+            .into_inner();
+        assert!(page.petitions.len() <= 2);
+        seen.extend(page.petitions.into_iter().map(|p| p.title));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!(seen, ["第0件", "第1件", "第2件", "第3件", "第4件"]);
+}

@@ -1,0 +1,202 @@
+//! Starts intake in-process on port 0 against a test's own nats-server and database, and
+//! gives the test typed calls and a view of what was stored and published.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer};
+use futures::StreamExt;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use xinfang_intake::Config;
+use xinfang_intake::store::petition;
+use xinfang_platform::config::{NatsConfig, OutboxConfig, PlatformConfig};
+use xinfang_platform::outbox::entity as outbox;
+use xinfang_proto::intake::v1::{
+    CreatePetitionRequest, intake_service_client::IntakeServiceClient,
+};
+use xinfang_proto::subjects;
+use xinfang_proto::v1 as proto;
+use xinfang_testkit::{NatsServer, TestDatabase};
+
+pub struct IntakeUnderTest {
+    pub nats: NatsServer,
+    pub client: IntakeServiceClient<Channel>,
+    /// The test's own connection, for reading what intake stored.
+    pub db: DatabaseConnection,
+    _database: TestDatabase,
+    shutdown: CancellationToken,
+}
+
+impl IntakeUnderTest {
+    pub async fn on_postgres() -> Self {
+        Self::start(TestDatabase::postgres().await.expect("test database")).await
+    }
+
+    pub async fn on_sqlite() -> Self {
+        Self::start(TestDatabase::sqlite().expect("test database")).await
+    }
+
+    async fn start(database: TestDatabase) -> Self {
+        let nats = NatsServer::start().await.expect("nats-server");
+        let config = Config {
+            database_url: database.url().to_owned(),
+            grpc_listen: "127.0.0.1:0".parse().expect("address"),
+            region_code: "610481".parse().expect("region"),
+            collective_threshold: 5,
+            platform: PlatformConfig {
+                nats: NatsConfig {
+                    url: nats.url(),
+                    stream_replicas: 1,
+                    duplicate_window: Duration::from_secs(120),
+                },
+                outbox: OutboxConfig {
+                    sweep_interval: Duration::from_millis(200),
+                    batch_size: 256,
+                    retention: Duration::from_secs(86_400),
+                },
+                database_max_connections: 8,
+                migrate: true,
+                log_json: false,
+            },
+        };
+        let shutdown = CancellationToken::new();
+        let running = xinfang_intake::start(config, shutdown.clone())
+            .await
+            .expect("intake starts");
+        let client = IntakeServiceClient::connect(format!("http://{}", running.grpc_address))
+            .await
+            .expect("connect to intake");
+        let db = xinfang_platform::database::connect(database.url(), 2)
+            .await
+            .expect("test connection");
+        Self {
+            nats,
+            client,
+            db,
+            _database: database,
+            shutdown,
+        }
+    }
+
+    pub async fn petitions_stored(&self) -> u64 {
+        petition::Entity::find()
+            .count(&self.db)
+            .await
+            .expect("count petitions")
+    }
+
+    pub async fn outbox_rows(&self) -> Vec<outbox::Model> {
+        outbox::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("read outbox")
+    }
+
+    /// Every message in intake's stream, read with a fresh consumer, once `expected` are
+    /// there (or after a generous wait, so a test that expects too many fails).
+    pub async fn published(&self, expected: usize) -> Vec<jetstream::Message> {
+        let client = async_nats::connect(self.nats.url())
+            .await
+            .expect("connect to NATS");
+        let jetstream = jetstream::new(client);
+        eventually(Duration::from_secs(20), || async {
+            let mut stream = jetstream
+                .get_stream(subjects::INTAKE_STREAM.name)
+                .await
+                .ok()?;
+            let info = stream.info().await.ok()?;
+            (info.state.messages as usize >= expected).then_some(())
+        })
+        .await;
+        let stream = jetstream
+            .get_stream(subjects::INTAKE_STREAM.name)
+            .await
+            .expect("intake stream");
+        let consumer = stream
+            .create_consumer(consumer::pull::Config {
+                ack_policy: consumer::AckPolicy::None,
+                ..Default::default()
+            })
+            .await
+            .expect("consumer");
+        let mut messages = Vec::new();
+        let mut batch = consumer
+            .fetch()
+            .max_messages(expected + 10)
+            .expires(Duration::from_millis(500))
+            .messages()
+            .await
+            .expect("fetch");
+        while let Some(message) = batch.next().await {
+            messages.push(message.expect("message"));
+        }
+        messages
+    }
+}
+
+impl Drop for IntakeUnderTest {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Polls until `check` gives `Some`, or panics after `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub const NAME: &str = "张三";
+pub const ID_CARD: &str = "610481199001011233";
+pub const PHONE: &str = "13812345678";
+pub const ADDRESS: &str = "兴平市东城街道幸福路1号";
+
+/// A valid visit by one named person, received a minute ago.
+pub fn visit(title: &str) -> proto::Petition {
+    let received = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    proto::Petition {
+        channel: proto::Channel::Visit as i32,
+        source: Some(proto::PetitionSource {
+            level: proto::SourceLevel::Local as i32,
+            ..Default::default()
+        }),
+        received_at: Some(prost_types::Timestamp {
+            seconds: received.unix_timestamp(),
+            nanos: 0,
+        }),
+        petitioner: Some(proto::PetitionerIdentity {
+            kind: proto::PetitionerKind::Person as i32,
+            name: NAME.into(),
+            id_card_number: ID_CARD.into(),
+            phone: PHONE.into(),
+            address: ADDRESS.into(),
+        }),
+        people_count: 1,
+        territory_code: "dongcheng".into(),
+        matter_category: "land-acquisition".into(),
+        title: title.into(),
+        content: "征地补偿款至今未发放，请求依法发放。".into(),
+        ..Default::default()
+    }
+}
+
+pub fn create(petition: proto::Petition) -> CreatePetitionRequest {
+    CreatePetitionRequest {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        petition: Some(petition),
+    }
+}

@@ -1,0 +1,119 @@
+//! A nats-server child process with JetStream, on a free port, with its own store folder.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+pub struct NatsServer {
+    port: u16,
+    store: TempDir,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    /// Starts a server with `sync_interval: always`: every acknowledged message is on disk,
+    /// as in `make run`.
+    pub async fn start() -> anyhow::Result<Self> {
+        let store = tempfile::tempdir().context("create a JetStream store folder")?;
+        let port = free_port()?;
+        let mut server = Self {
+            port,
+            store,
+            child: None,
+        };
+        server.spawn().await?;
+        Ok(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL, as a crash or a power cut would stop it.
+    pub async fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await.context("kill nats-server")?;
+        }
+        Ok(())
+    }
+
+    /// Starts it again on the same port with the same store.
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill().await?;
+        self.spawn().await
+    }
+
+    async fn spawn(&mut self) -> anyhow::Result<()> {
+        let config = self.store.path().join("nats.conf");
+        std::fs::write(
+            &config,
+            configuration(self.port, &self.store.path().join("jetstream")),
+        )
+        .context("write nats.conf")?;
+        let binary = binary()?;
+        let child = Command::new(&binary)
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("start {}", binary.display()))?;
+        self.child = Some(child);
+        self.wait_until_ready().await
+    }
+
+    async fn wait_until_ready(&self) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(client) = async_nats::connect(self.url()).await {
+                let jetstream = async_nats::jetstream::new(client);
+                if jetstream.query_account().await.is_ok() {
+                    return Ok(());
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!(
+                    "nats-server on port {} did not become ready with JetStream",
+                    self.port
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn configuration(port: u16, store: &Path) -> String {
+    format!(
+        "listen: 127.0.0.1:{port}\n\
+         jetstream {{\n  store_dir: \"{}\"\n  sync_interval: always\n}}\n",
+        store.display()
+    )
+}
+
+fn binary() -> anyhow::Result<PathBuf> {
+    if let Ok(path) = std::env::var("XINFANG_NATS_SERVER") {
+        return Ok(PathBuf::from(path));
+    }
+    let tool_folder =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/nats-server");
+    if tool_folder.exists() {
+        return Ok(tool_folder);
+    }
+    bail!(
+        "no nats-server: run the tests with `make test`, which installs one into .tools/, \
+         or set XINFANG_NATS_SERVER to a nats-server 2.10 or newer"
+    )
+}
+
+/// A port nobody listens on right now. Another process could take it before the server
+/// binds; the readiness wait then fails loudly rather than talking to a stranger.
+pub(crate) fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("find a free port")?;
+    Ok(listener.local_addr()?.port())
+}
