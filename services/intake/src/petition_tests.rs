@@ -182,7 +182,8 @@ fn a_local_petition_has_no_upstream_reference() {
 
 #[test]
 fn absurd_values_are_refused() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut proto::Petition)>)> = vec![
+    type Spoil = Box<dyn Fn(&mut proto::Petition)>;
+    let cases: Vec<(&str, Spoil)> = vec![
         ("petition.channel", Box::new(|p| p.channel = 99)),
         (
             "petition.received_at",

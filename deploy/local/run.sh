@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `make run`: a local stack on the embedded default. Starts nats-server with JetStream on a
+# port of its own and the services on SQLite files, all under one data folder, prints where
+# everything listens, and stops everything on Ctrl-C.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+data="${XINFANG_DATA_DIR:-$root/.data}"
+bin="${XINFANG_BIN_DIR:-$root/target/debug}"
+nats_server="${XINFANG_NATS_SERVER:-$root/.tools/venv/bin/nats-server}"
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+nats_port="${XINFANG_RUN_NATS_PORT:-$(free_port)}"
+monitor_port="${XINFANG_RUN_NATS_MONITOR_PORT:-$(free_port)}"
+intake_grpc="${XINFANG_RUN_INTAKE_GRPC:-127.0.0.1:50051}"
+
+mkdir -p "$data/jetstream" "$data/logs"
+cat >"$data/nats.conf" <<CONF
+listen: 127.0.0.1:$nats_port
+http: 127.0.0.1:$monitor_port
+jetstream {
+  store_dir: "$data/jetstream"
+  # Every acknowledged message is on disk before the acknowledgement (see README).
+  sync_interval: always
+}
+CONF
+
+pids=()
+stop() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+"$nats_server" --config "$data/nats.conf" >"$data/logs/nats-server.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$monitor_port/healthz?js-enabled-only=true" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+export XINFANG_NATS_URL="nats://127.0.0.1:$nats_port"
+XINFANG_DATABASE_URL="sqlite://$data/intake.db?mode=rwc" XINFANG_GRPC_LISTEN="$intake_grpc" \
+    "$bin/xinfang-intake" >"$data/logs/intake.log" 2>&1 &
+pids+=($!)
+
+cat <<INFO
+
+Xinfang is running (data in $data, logs in $data/logs):
+  nats-server   $XINFANG_NATS_URL   (monitoring http://127.0.0.1:$monitor_port)
+  intake gRPC   $intake_grpc
+
+Submit a petition: see "Submitting a petition" in README.md. Ctrl-C stops everything.
+INFO
+wait -n "${pids[@]}"
+echo "a process of the stack exited; see $data/logs" >&2
+exit 1

@@ -1,0 +1,45 @@
+//! `xinfang`: the operator CLI. Reads its arguments and runs one command.
+
+mod events;
+mod petitions;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "xinfang",
+    about = "Operate a Xinfang stack: petitions over gRPC, events from NATS",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Submit, read and list petitions (intake's gRPC API).
+    #[command(subcommand)]
+    Petition(petitions::PetitionCommand),
+    /// Watch events as the services publish them.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let outcome = match Cli::parse().command {
+        Command::Petition(command) => petitions::run(command).await,
+        Command::Events(command) => events::run(command).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        // The message, not a backtrace: the reader is a clerk or an operator.
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
