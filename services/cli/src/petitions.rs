@@ -12,7 +12,7 @@ use xinfang_proto::v1 as proto;
 #[derive(Subcommand)]
 pub enum PetitionCommand {
     /// Register a petition received just now (or at --received-at).
-    Submit(Submit),
+    Submit(Box<Submit>),
     /// Show one petition by case number (610481-2026-000123) or case id.
     Get {
         key: String,
