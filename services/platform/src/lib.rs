@@ -6,6 +6,7 @@
 //! subjects and case ids.
 
 pub mod config;
+pub mod consumer;
 pub mod database;
 pub mod envelope;
 pub mod grpc;

@@ -1,11 +1,17 @@
-//! Tables every service has besides its own: the outbox (and, with the consumers, the
-//! inbox). A service's migrator lists these first, then its own.
+//! Tables services share the shape of: the outbox (every service that publishes) and the
+//! inbox (every service that consumes). A service's migrator lists these first, then its own.
 
 use sea_orm_migration::MigrationTrait;
 
 mod m20261125_000001_create_outbox;
+mod m20261125_000003_create_inbox;
 
-/// The shared migrations, in the order they were written.
+/// The outbox, for a service that publishes events.
 pub fn shared() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(m20261125_000001_create_outbox::Migration)]
+}
+
+/// The inbox, for a service that consumes events.
+pub fn inbox() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261125_000003_create_inbox::Migration)]
 }

@@ -1,0 +1,274 @@
+//! The JetStream consume loop every consuming service runs: a durable pull consumer with
+//! explicit acknowledgement, each event applied once (the inbox), poison set aside on a
+//! dead-letter subject with the reason.
+//!
+//! A service supplies a [`Handler`]: `decode` turns the payload into its own closed enum at
+//! the edge, `apply` does the effect inside the transaction this loop opens, and may return
+//! events of its own, which are staged in the outbox in that same transaction.
+
+pub mod inbox;
+
+use std::future::Future;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, AckKind, consumer::pull};
+use bytes::Bytes;
+use futures::StreamExt;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, TransactionTrait,
+};
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+use xinfang_proto::subjects::{self, StreamSpec};
+
+use crate::config::NatsConfig;
+use crate::envelope::{DEAD_LETTER_REASON, Envelope};
+use crate::jetstream::{JetStreamError, ensure_stream};
+use crate::outbox::{self, OutboxHandle, OutgoingEvent};
+
+/// The longest wait before a failed event is delivered again.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+
+/// Which events a consumer takes, and how patiently it retries.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    /// The durable consumer's name, also its inbox key and its dead-letter subject token.
+    pub name: String,
+    pub stream: StreamSpec,
+    pub filter_subjects: Vec<String>,
+    /// Deliveries before an event that keeps failing is dead-lettered.
+    pub max_deliver: i64,
+    /// The first retry's delay; each further retry waits twice as long (up to a minute).
+    pub retry_delay: Duration,
+}
+
+/// Why an event was not applied.
+#[derive(Debug)]
+pub enum Failure {
+    /// It can never be applied (it contradicts what the service knows): dead-letter it now.
+    Poison(String),
+    /// Its case is not known here yet: events of one case can arrive out of order across
+    /// streams, so retry, and dead-letter with the reason `unknown case` on the last delivery.
+    UnknownCase,
+    /// Something passing (the database away): retry later.
+    Transient(String),
+}
+
+impl From<DbErr> for Failure {
+    fn from(error: DbErr) -> Self {
+        Failure::Transient(format!("database: {error}"))
+    }
+}
+
+pub trait Handler: Send + Sync + 'static {
+    /// The service's closed enum of the events it consumes.
+    type Event: Send;
+
+    /// Decodes a payload by its type; an error is the dead-letter reason.
+    fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Self::Event, String>;
+
+    /// Applies the event inside `transaction`; returns the events it causes.
+    fn apply(
+        &self,
+        transaction: &DatabaseTransaction,
+        envelope: &Envelope,
+        event: Self::Event,
+    ) -> impl Future<Output = Result<Vec<OutgoingEvent>, Failure>> + Send;
+}
+
+pub struct Consumer<H> {
+    pub db: DatabaseConnection,
+    pub jetstream: jetstream::Context,
+    pub spec: ConsumerSpec,
+    pub handler: H,
+    /// Where to hint events the handler caused; `None` for a service that publishes nothing.
+    pub outbox: Option<OutboxHandle>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    #[error(transparent)]
+    Stream(#[from] JetStreamError),
+    #[error("consumer {name}: {reason}")]
+    Consumer { name: String, reason: String },
+}
+
+enum Applied {
+    Now(Vec<OutgoingEvent>),
+    Before,
+}
+
+impl<H: Handler> Consumer<H> {
+    /// Declares the dead-letter stream and the durable consumer, then handles messages one
+    /// at a time until `shutdown`; the message in hand is finished first.
+    pub async fn run(
+        self,
+        nats: &NatsConfig,
+        shutdown: CancellationToken,
+    ) -> Result<(), ConsumerError> {
+        ensure_stream(&self.jetstream, subjects::DEAD_LETTER_STREAM, nats).await?;
+        let failed = |reason: String| ConsumerError::Consumer {
+            name: self.spec.name.clone(),
+            reason,
+        };
+        let stream = self
+            .jetstream
+            .get_stream(self.spec.stream.name)
+            .await
+            .map_err(|error| failed(format!("find stream {}: {error}", self.spec.stream.name)))?;
+        let consumer = stream
+            .get_or_create_consumer(
+                &self.spec.name,
+                pull::Config {
+                    durable_name: Some(self.spec.name.clone()),
+                    filter_subjects: self.spec.filter_subjects.clone(),
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: Duration::from_secs(30),
+                    max_deliver: self.spec.max_deliver,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|error| failed(format!("create consumer: {error}")))?;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|error| failed(format!("pull: {error}")))?;
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                next = messages.next() => match next {
+                    Some(Ok(message)) => self.handle(message).await,
+                    Some(Err(error)) => tracing::warn!(consumer = %self.spec.name, error = %error, "pull failed; retrying"),
+                    None => return Err(failed("the message stream ended".into())),
+                }
+            }
+        }
+        tracing::info!(consumer = %self.spec.name, "consumer stopped");
+        Ok(())
+    }
+
+    async fn handle(&self, message: jetstream::Message) {
+        let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
+        let last_attempt = delivered >= self.spec.max_deliver;
+        let envelope = match Envelope::from_headers(message.headers.as_ref()) {
+            Ok(envelope) => envelope,
+            Err(error) => {
+                return self
+                    .dead_letter(&message, &format!("unreadable envelope: {error}"))
+                    .await;
+            }
+        };
+        let event = match self.handler.decode(&envelope, &message.payload) {
+            Ok(event) => event,
+            Err(reason) => return self.dead_letter(&message, &reason).await,
+        };
+        match self.apply(&envelope, event).await {
+            Ok(applied) => {
+                if let Err(error) = message.double_ack().await {
+                    // Applied and committed: a redelivery is absorbed by the inbox.
+                    tracing::warn!(event = %envelope.event_id, error = %error, "acknowledgement lost");
+                }
+                if let (Applied::Now(events), Some(outbox)) = (applied, &self.outbox)
+                    && !events.is_empty()
+                {
+                    outbox.committed(events);
+                }
+            }
+            Err(Failure::Poison(reason)) => self.dead_letter(&message, &reason).await,
+            Err(Failure::UnknownCase) if last_attempt => {
+                self.dead_letter(&message, "unknown case").await
+            }
+            Err(Failure::Transient(reason)) if last_attempt => {
+                self.dead_letter(
+                    &message,
+                    &format!("gave up after {delivered} deliveries: {reason}"),
+                )
+                .await
+            }
+            Err(failure) => {
+                tracing::debug!(event = %envelope.event_id, delivered, ?failure, "event will be retried");
+                let _ = message
+                    .ack_with(AckKind::Nak(Some(self.retry_delay(delivered))))
+                    .await;
+            }
+        }
+    }
+
+    /// Records the event in the inbox and applies it, in one transaction. An event id
+    /// already in the inbox was applied before: nothing more happens.
+    async fn apply(&self, envelope: &Envelope, event: H::Event) -> Result<Applied, Failure> {
+        let transaction = self.db.begin().await?;
+        let recorded = inbox::Entity::insert(inbox::ActiveModel {
+            consumer: Set(self.spec.name.clone()),
+            event_id: Set(envelope.event_id),
+            applied_at: Set(OffsetDateTime::now_utc()),
+        })
+        .on_conflict(
+            OnConflict::columns([inbox::Column::Consumer, inbox::Column::EventId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&transaction)
+        .await?;
+        if recorded == 0 {
+            transaction.rollback().await?;
+            return Ok(Applied::Before);
+        }
+        let events = self.handler.apply(&transaction, envelope, event).await?;
+        outbox::stage(&transaction, &events).await?;
+        transaction.commit().await?;
+        Ok(Applied::Now(events))
+    }
+
+    /// Publishes the message, with the reason, to this consumer's dead-letter subject and
+    /// stops its redelivery. If the dead-letter stream does not acknowledge, the message is
+    /// left to be delivered again rather than dropped.
+    async fn dead_letter(&self, message: &jetstream::Message, reason: &str) {
+        tracing::warn!(consumer = %self.spec.name, subject = %message.subject, reason, "dead-lettering a message");
+        let mut headers = message.headers.clone().unwrap_or_default();
+        headers.insert(DEAD_LETTER_REASON, reason);
+        headers.insert("xinfang-dead-letter-subject", message.subject.as_str());
+        let sequence = message
+            .info()
+            .map(|info| info.stream_sequence)
+            .unwrap_or_default();
+        // One id per consumer and stream position: the dead-letter stream drops a repeat of
+        // the same set-aside, never another consumer's.
+        let id = format!("{}:{}:{sequence}", self.spec.name, self.spec.stream.name);
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, id.as_str());
+        let published = self
+            .jetstream
+            .publish_with_headers(
+                subjects::dead_letter_subject(&self.spec.name),
+                headers,
+                Bytes::clone(&message.payload),
+            )
+            .await;
+        let acknowledged = match published {
+            Ok(ack) => ack.await.map(|_| ()).map_err(|error| error.to_string()),
+            Err(error) => Err(error.to_string()),
+        };
+        match acknowledged {
+            Ok(()) => {
+                let _ = message.double_ack_with(AckKind::Term).await;
+            }
+            Err(error) => {
+                tracing::error!(consumer = %self.spec.name, error = %error, "dead-letter publish failed; will retry");
+                let _ = message
+                    .ack_with(AckKind::Nak(Some(self.spec.retry_delay)))
+                    .await;
+            }
+        }
+    }
+
+    fn retry_delay(&self, delivered: i64) -> Duration {
+        let doublings = u32::try_from(delivered.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+        self.spec
+            .retry_delay
+            .saturating_mul(1 << doublings)
+            .min(MAX_RETRY_DELAY)
+    }
+}
