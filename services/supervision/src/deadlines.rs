@@ -1,0 +1,187 @@
+//! Deadline arithmetic (DOMAIN.md, "Counting time"): the start day is not counted; plain
+//! days are calendar days; working days skip rest days and count make-up days; a deadline
+//! that falls on a rest day moves to the next working day (configurable per rule). A
+//! deadline that reaches into a year whose notice is not loaded is provisional.
+
+use time::{Date, Duration, OffsetDateTime, UtcOffset};
+
+use crate::calendar::{DayKind, HolidayCalendar};
+
+/// China Standard Time: a clock started at 23:30 UTC on the 1st starts on the 2nd.
+const CHINA_STANDARD_TIME: UtcOffset = time::macros::offset!(+8);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Span {
+    CalendarDays(u16),
+    WorkingDays(u16),
+}
+
+/// One legal clock: how long, and whether a last day on a rest day moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeadlineRule {
+    pub span: Span,
+    pub roll_forward_from_rest_day: bool,
+}
+
+impl DeadlineRule {
+    const fn days(days: u16) -> Self {
+        Self {
+            span: Span::CalendarDays(days),
+            roll_forward_from_rest_day: true,
+        }
+    }
+}
+
+/// Forward or assign within 15 days of the bureau's receipt (Art 22).
+pub const FORWARD: DeadlineRule = DeadlineRule::days(15);
+/// Tell the petitioner within 15 days of the unit's receipt (Art 23).
+pub const NOTICE_OF_RECEIPT: DeadlineRule = DeadlineRule::days(15);
+/// Object to a wrong routing within 5 working days of receipt (Art 23).
+pub const OBJECTION: DeadlineRule = DeadlineRule {
+    span: Span::WorkingDays(5),
+    roll_forward_from_rest_day: true,
+};
+/// Handle within 60 days of acceptance (Art 32).
+pub const HANDLING: DeadlineRule = DeadlineRule::days(60);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    /// The last day on which the act is in time.
+    pub due: Date,
+    /// Some day counted lies in a year whose holiday notice is not loaded: recompute when
+    /// it is.
+    pub provisional: bool,
+}
+
+/// The day a clock starts on: the event's date in China Standard Time.
+pub fn start_day(at: OffsetDateTime) -> Date {
+    at.to_offset(CHINA_STANDARD_TIME).date()
+}
+
+pub fn deadline(start: Date, rule: DeadlineRule, calendar: &HolidayCalendar) -> Deadline {
+    let mut provisional = false;
+    let mut is_working = |day: Date| match calendar.day_kind(day) {
+        DayKind::Working => true,
+        DayKind::Rest => false,
+        DayKind::Unknown { presumed_working } => {
+            provisional = true;
+            presumed_working
+        }
+    };
+    let mut due = match rule.span {
+        Span::CalendarDays(days) => start + Duration::days(i64::from(days)),
+        Span::WorkingDays(days) => {
+            let mut day = start;
+            let mut counted = 0;
+            while counted < days {
+                day += Duration::days(1);
+                if is_working(day) {
+                    counted += 1;
+                }
+            }
+            day
+        }
+    };
+    if rule.roll_forward_from_rest_day {
+        while !is_working(due) {
+            due += Duration::days(1);
+        }
+    }
+    Deadline { due, provisional }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{date, datetime};
+
+    use super::*;
+
+    fn calendar() -> HolidayCalendar {
+        HolidayCalendar::official().expect("embedded notices parse")
+    }
+
+    #[test]
+    fn the_worked_example_of_the_domain_notes() {
+        // Received Friday 2025-09-26. The objection window counts Sunday 09-28, a make-up
+        // working day, as day 1 and skips the National Day holiday.
+        let received = date!(2025 - 09 - 26);
+        assert_eq!(
+            deadline(received, OBJECTION, &calendar()),
+            Deadline {
+                due: date!(2025 - 10 - 10),
+                provisional: false
+            }
+        );
+        // 15 days end on Saturday 10-11, itself a make-up working day: it does not move.
+        assert_eq!(
+            deadline(received, NOTICE_OF_RECEIPT, &calendar()),
+            Deadline {
+                due: date!(2025 - 10 - 11),
+                provisional: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_deadline_ending_on_a_holiday_moves_to_the_next_working_day() {
+        // 2025-09-16 + 15 days = Wednesday 10-01, National Day: the next working day is 10-09.
+        assert_eq!(
+            deadline(date!(2025 - 09 - 16), FORWARD, &calendar()).due,
+            date!(2025 - 10 - 09)
+        );
+        // The same rule without rolling forward keeps the holiday.
+        let fixed = DeadlineRule {
+            roll_forward_from_rest_day: false,
+            ..FORWARD
+        };
+        assert_eq!(
+            deadline(date!(2025 - 09 - 16), fixed, &calendar()).due,
+            date!(2025 - 10 - 01)
+        );
+    }
+
+    #[test]
+    fn a_deadline_ending_on_a_plain_weekend_moves_to_monday() {
+        // 2026-03-06 (Friday) + 15 days = Saturday 03-21 → Monday 03-23.
+        assert_eq!(
+            deadline(date!(2026 - 03 - 06), FORWARD, &calendar()).due,
+            date!(2026 - 03 - 23)
+        );
+    }
+
+    #[test]
+    fn a_deadline_reaching_into_an_unloaded_year_is_provisional() {
+        let late_2026 = deadline(date!(2026 - 12 - 20), FORWARD, &calendar());
+        assert_eq!(
+            late_2026,
+            Deadline {
+                due: date!(2027 - 01 - 04),
+                provisional: true
+            }
+        );
+        // 60 days from 2026-10-01 end on Monday 11-30, well inside the loaded year.
+        let within_2026 = deadline(date!(2026 - 10 - 01), HANDLING, &calendar());
+        assert_eq!(
+            within_2026,
+            Deadline {
+                due: date!(2026 - 11 - 30),
+                provisional: false
+            }
+        );
+        let into_2027 = deadline(date!(2026 - 11 - 02), HANDLING, &calendar());
+        assert!(into_2027.provisional);
+        assert!(deadline(date!(2026 - 12 - 28), OBJECTION, &calendar()).provisional);
+    }
+
+    #[test]
+    fn a_clock_starts_on_the_china_standard_time_date() {
+        assert_eq!(
+            start_day(datetime!(2025-09-25 16:30 UTC)),
+            date!(2025 - 09 - 26)
+        );
+        assert_eq!(
+            start_day(datetime!(2025-09-25 15:59 UTC)),
+            date!(2025 - 09 - 25)
+        );
+    }
+}
