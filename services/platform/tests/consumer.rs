@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer};
+use async_nats::jetstream;
 use bytes::Bytes;
-use futures::StreamExt;
 use prost::Message;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -17,7 +16,7 @@ use xinfang_platform::consumer::{Consumer, ConsumerSpec, Failure, Handler};
 use xinfang_platform::envelope::{DEAD_LETTER_REASON, Envelope};
 use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_proto::{Event, subjects, v1 as proto};
-use xinfang_testkit::{NatsServer, TestDatabase};
+use xinfang_testkit::{NatsServer, PATIENCE, TestDatabase, eventually, stored_messages};
 
 struct Migrator;
 
@@ -139,57 +138,28 @@ impl Harness {
 
     /// The reasons of everything dead-lettered, once `expected` are there.
     async fn dead_letter_reasons(&self, expected: usize) -> Vec<String> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let mut stream = self
-                .jetstream
-                .get_stream(subjects::DEAD_LETTER_STREAM.name)
-                .await
-                .expect("stream");
-            let count = stream.info().await.expect("info").state.messages as usize;
-            if count >= expected || tokio::time::Instant::now() > deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let stream = self
-            .jetstream
-            .get_stream(subjects::DEAD_LETTER_STREAM.name)
-            .await
-            .expect("stream");
-        let reader = stream
-            .create_consumer(consumer::pull::Config {
-                ack_policy: consumer::AckPolicy::None,
-                ..Default::default()
+        let messages =
+            stored_messages(&self.jetstream, subjects::DEAD_LETTER_STREAM.name, expected).await;
+        messages
+            .iter()
+            .map(|message| {
+                assert_eq!(message.subject.as_str(), "xinfang.v1.deadletter.recorder");
+                let reason = message
+                    .headers
+                    .as_ref()
+                    .and_then(|h| h.get(DEAD_LETTER_REASON));
+                reason
+                    .map(|v| v.as_str().to_owned())
+                    .expect("a reason header")
             })
-            .await
-            .expect("reader");
-        let mut batch = reader
-            .fetch()
-            .max_messages(expected + 5)
-            .expires(Duration::from_millis(500))
-            .messages()
-            .await
-            .expect("fetch");
-        let mut reasons = Vec::new();
-        while let Some(message) = batch.next().await {
-            let message = message.expect("message");
-            assert_eq!(message.subject.as_str(), "xinfang.v1.deadletter.recorder");
-            let reason = message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(DEAD_LETTER_REASON))
-                .map(|v| v.as_str().to_owned());
-            reasons.push(reason.expect("a reason header"));
-        }
-        reasons
+            .collect()
     }
 
     async fn wait_until_applied(&self, expected: i64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while self.applied().await < expected && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually(PATIENCE, || async {
+            (self.applied().await >= expected).then_some(())
+        })
+        .await;
     }
 }
 

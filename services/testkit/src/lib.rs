@@ -6,6 +6,8 @@
 
 mod database;
 mod nats;
+mod streams;
 
 pub use database::TestDatabase;
 pub use nats::NatsServer;
+pub use streams::{PATIENCE, eventually, stored_messages};

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer};
-use futures::StreamExt;
+use async_nats::jetstream;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -17,7 +16,8 @@ use xinfang_proto::intake::v1::{
 };
 use xinfang_proto::subjects;
 use xinfang_proto::v1 as proto;
-use xinfang_testkit::{NatsServer, TestDatabase};
+pub use xinfang_testkit::eventually;
+use xinfang_testkit::{NatsServer, TestDatabase, stored_messages};
 
 pub struct IntakeUnderTest {
     pub nats: NatsServer,
@@ -93,70 +93,23 @@ impl IntakeUnderTest {
             .expect("read outbox")
     }
 
-    /// Every message in intake's stream, read with a fresh consumer, once `expected` are
-    /// there (or after a generous wait, so a test that expects too many fails).
+    /// Every message in intake's stream, once `expected` are there.
     pub async fn published(&self, expected: usize) -> Vec<jetstream::Message> {
         let client = async_nats::connect(self.nats.url())
             .await
             .expect("connect to NATS");
-        let jetstream = jetstream::new(client);
-        eventually(Duration::from_secs(20), || async {
-            let mut stream = jetstream
-                .get_stream(subjects::INTAKE_STREAM.name)
-                .await
-                .ok()?;
-            let info = stream.info().await.ok()?;
-            (info.state.messages as usize >= expected).then_some(())
-        })
-        .await;
-        let stream = jetstream
-            .get_stream(subjects::INTAKE_STREAM.name)
-            .await
-            .expect("intake stream");
-        let consumer = stream
-            .create_consumer(consumer::pull::Config {
-                ack_policy: consumer::AckPolicy::None,
-                ..Default::default()
-            })
-            .await
-            .expect("consumer");
-        let mut messages = Vec::new();
-        let mut batch = consumer
-            .fetch()
-            .max_messages(expected + 10)
-            .expires(Duration::from_millis(500))
-            .messages()
-            .await
-            .expect("fetch");
-        while let Some(message) = batch.next().await {
-            messages.push(message.expect("message"));
-        }
-        messages
+        stored_messages(
+            &jetstream::new(client),
+            subjects::INTAKE_STREAM.name,
+            expected,
+        )
+        .await
     }
 }
 
 impl Drop for IntakeUnderTest {
     fn drop(&mut self) {
         self.shutdown.cancel();
-    }
-}
-
-/// Polls until `check` gives `Some`, or panics after `limit`.
-pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "condition not met within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
