@@ -100,13 +100,22 @@ impl IntakeService for IntakeApi {
         &self,
         request: Request<api::GetPetitionRequest>,
     ) -> Result<Response<proto::Petition>, Status> {
-        let filter = match request.into_inner().key {
-            Some(Key::CaseId(id)) => petition::Column::CaseId.eq(parse_uuid("case_id", &id)?),
+        let (filter, shown_key) = match request.into_inner().key {
+            Some(Key::CaseId(id)) => {
+                let id = parse_uuid("case_id", &id)?;
+                (
+                    petition::Column::CaseId.eq(id),
+                    format!("with case id {id}"),
+                )
+            }
             Some(Key::CaseNumber(number)) => {
                 let number = CaseNumber::parse(&number).map_err(|why| {
                     IntakeError::InvalidArgument(vec![FieldViolation::new("case_number", why)])
                 })?;
-                petition::Column::CaseNumber.eq(number.to_string())
+                (
+                    petition::Column::CaseNumber.eq(number.to_string()),
+                    number.to_string(),
+                )
             }
             None => {
                 return Err(invalid_argument(&[FieldViolation::new(
@@ -116,12 +125,12 @@ impl IntakeService for IntakeApi {
             }
         };
         let found = petition::Entity::find()
-            .filter(filter.clone())
+            .filter(filter)
             .find_also_related(petitioner::Entity)
             .one(&self.db)
             .await
             .map_err(IntakeError::from)?;
-        let (row, identity) = found.ok_or_else(|| IntakeError::NotFound(format!("{filter:?}")))?;
+        let (row, identity) = found.ok_or(IntakeError::NotFound(shown_key))?;
         Ok(Response::new(view::petition(&row, identity.as_ref())))
     }
 
