@@ -11,8 +11,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let files = [
         "xinfang/v1/petition.proto",
+        "xinfang/v1/routing.proto",
+        "xinfang/v1/timeline.proto",
         "xinfang/v1/events.proto",
         "xinfang/intake/v1/intake.proto",
+        "xinfang/routing/v1/routing.proto",
+        "xinfang/supervision/v1/supervision.proto",
+        "xinfang/statistics/v1/statistics.proto",
     ];
     let descriptors = protox::compile(files, [&proto_root])?;
 

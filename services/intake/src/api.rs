@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
-use xinfang_platform::grpc::{FieldViolation, invalid_argument};
+use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
 use xinfang_platform::outbox::OutboxHandle;
 use xinfang_proto::intake::v1::{
     self as api, get_petition_request::Key, intake_service_server::IntakeService,
@@ -21,9 +21,6 @@ use crate::petition::NewPetition;
 use crate::register::{RegisterError, Registrar, Registration, register};
 use crate::store::{petition, petitioner};
 use crate::view;
-
-const DEFAULT_PAGE_SIZE: u64 = 50;
-const MAX_PAGE_SIZE: u64 = 500;
 
 /// Everything a call can fail with, mapped to a status code by the `From` below.
 #[derive(Debug, thiserror::Error)]
@@ -139,16 +136,8 @@ impl IntakeService for IntakeApi {
         request: Request<api::ListPetitionsRequest>,
     ) -> Result<Response<api::ListPetitionsResponse>, Status> {
         let request = request.into_inner();
-        let page_size = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            size if size < 0 => {
-                return Err(invalid_argument(&[FieldViolation::new(
-                    "page_size",
-                    "must not be negative",
-                )]));
-            }
-            size => (size as u64).min(MAX_PAGE_SIZE),
-        };
+        let page_size = grpc::page_size(request.page_size)
+            .map_err(|violation| IntakeError::InvalidArgument(vec![violation]))?;
         let mut query = petition::Entity::find().order_by_asc(petition::Column::CaseId);
         if !request.page_token.is_empty() {
             query = query.filter(

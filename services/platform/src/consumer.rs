@@ -112,11 +112,9 @@ impl<H: Handler> Consumer<H> {
             name: self.spec.name.clone(),
             reason,
         };
-        let stream = self
-            .jetstream
-            .get_stream(self.spec.stream.name)
-            .await
-            .map_err(|error| failed(format!("find stream {}: {error}", self.spec.stream.name)))?;
+        let Some(stream) = self.wait_for_stream(&shutdown).await else {
+            return Ok(());
+        };
         let consumer = stream
             .get_or_create_consumer(
                 &self.spec.name,
@@ -148,6 +146,30 @@ impl<H: Handler> Consumer<H> {
         }
         tracing::info!(consumer = %self.spec.name, "consumer stopped");
         Ok(())
+    }
+
+    /// The stream belongs to the service that publishes into it, which may not have
+    /// started yet: wait for it rather than create it with another's settings.
+    async fn wait_for_stream(
+        &self,
+        shutdown: &CancellationToken,
+    ) -> Option<jetstream::stream::Stream> {
+        let mut waited = 0u32;
+        loop {
+            match self.jetstream.get_stream(self.spec.stream.name).await {
+                Ok(stream) => return Some(stream),
+                Err(error) => {
+                    if waited.is_multiple_of(10) {
+                        tracing::info!(consumer = %self.spec.name, stream = self.spec.stream.name, error = %error, "waiting for the stream to exist");
+                    }
+                    waited += 1;
+                }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return None,
+                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
     }
 
     async fn handle(&self, message: jetstream::Message) {

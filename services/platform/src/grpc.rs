@@ -77,3 +77,47 @@ pub async fn serve(
         .serve_with_incoming_shutdown(TcpIncoming::from(listener), shutdown.cancelled_owned())
         .await
 }
+
+/// Page size when a List call names none.
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+/// The largest page a List call returns, whatever it asks.
+pub const MAX_PAGE_SIZE: u64 = 500;
+
+/// Reads a List call's `page_size` (AIP-158): 0 means the default, more than the maximum is
+/// capped, a negative size is refused.
+pub fn page_size(requested: i32) -> Result<u64, FieldViolation> {
+    match u64::try_from(requested) {
+        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
+        Ok(size) => Ok(size.min(MAX_PAGE_SIZE)),
+        Err(_) => Err(FieldViolation::new("page_size", "must not be negative")),
+    }
+}
+
+/// An opaque page token that refers to the last key of the previous page.
+pub fn parse_page_token<T: std::str::FromStr>(token: &str) -> Result<Option<T>, FieldViolation> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    token.parse().map(Some).map_err(|_| {
+        FieldViolation::new(
+            "page_token",
+            "is not a token this service gave out; start again with an empty one",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_size_defaults_caps_and_refuses_negatives() {
+        assert_eq!(page_size(0), Ok(DEFAULT_PAGE_SIZE));
+        assert_eq!(page_size(7), Ok(7));
+        assert_eq!(page_size(10_000), Ok(MAX_PAGE_SIZE));
+        assert_eq!(
+            page_size(-1),
+            Err(FieldViolation::new("page_size", "must not be negative"))
+        );
+    }
+}

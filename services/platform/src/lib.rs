@@ -13,5 +13,7 @@ pub mod grpc;
 pub mod jetstream;
 pub mod migrations;
 pub mod outbox;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+pub mod wire;

@@ -1,6 +1,7 @@
 //! Rust code generated from `proto/` at build time, plus the names of the subjects and
 //! streams the contracts travel on. Nothing here is edited by hand but `subjects`.
 
+pub mod codes;
 pub mod subjects;
 
 /// Messages shared by every service, and the events.
@@ -12,6 +13,27 @@ pub mod v1 {
 pub mod intake {
     pub mod v1 {
         tonic::include_proto!("xinfang.intake.v1");
+    }
+}
+
+/// The routing service's gRPC API.
+pub mod routing {
+    pub mod v1 {
+        tonic::include_proto!("xinfang.routing.v1");
+    }
+}
+
+/// The supervision service's gRPC API.
+pub mod supervision {
+    pub mod v1 {
+        tonic::include_proto!("xinfang.supervision.v1");
+    }
+}
+
+/// The statistics service's gRPC API.
+pub mod statistics {
+    pub mod v1 {
+        tonic::include_proto!("xinfang.statistics.v1");
     }
 }
 
@@ -30,4 +52,12 @@ pub trait Event: prost::Message + Default {
 
 impl Event for v1::PetitionRegistered {
     const TYPE: &'static str = "xinfang.v1.PetitionRegistered";
+}
+
+impl Event for v1::PetitionRouted {
+    const TYPE: &'static str = "xinfang.v1.PetitionRouted";
+}
+
+impl Event for v1::TimelineOpened {
+    const TYPE: &'static str = "xinfang.v1.TimelineOpened";
 }

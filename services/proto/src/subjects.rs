@@ -1,7 +1,7 @@
 //! Subject and stream names: the one place they are spelled.
 //!
 //! Subjects are `xinfang.v1.<owning service>.<...>`. Each service publishes only under its
-//! own prefix, into its own stream. Events a department may see will carry the responsible
+//! own prefix, into its own stream. Events a department may see carry the responsible
 //! unit's code as a token (`xinfang.v1.<service>.unit.<unit-code>.<event>`), so that NATS
 //! permissions alone keep one department away from another's cases; unit codes are
 //! `[a-z0-9-]`, safe as a subject token.
@@ -21,6 +21,20 @@ pub const INTAKE_STREAM: StreamSpec = StreamSpec {
     description: "petitions registered by intake",
 };
 
+/// Everything routing publishes.
+pub const ROUTING_STREAM: StreamSpec = StreamSpec {
+    name: "XINFANG_ROUTING",
+    subjects: "xinfang.v1.routing.>",
+    description: "routing decisions, on subjects that carry the responsible unit's code",
+};
+
+/// Everything supervision publishes.
+pub const SUPERVISION_STREAM: StreamSpec = StreamSpec {
+    name: "XINFANG_SUPERVISION",
+    subjects: "xinfang.v1.supervision.>",
+    description: "case timelines and deadlines, on subjects that carry the unit's code",
+};
+
 /// Messages a consumer could not process, with the reason in a header.
 pub const DEAD_LETTER_STREAM: StreamSpec = StreamSpec {
     name: "XINFANG_DEAD_LETTER",
@@ -30,6 +44,22 @@ pub const DEAD_LETTER_STREAM: StreamSpec = StreamSpec {
 
 /// A petition was registered with a case number.
 pub const PETITION_REGISTERED: &str = "xinfang.v1.intake.petition.registered";
+
+/// Routing sent a case to a unit.
+pub fn petition_routed(unit_code: &str) -> String {
+    format!("xinfang.v1.routing.unit.{unit_code}.petition.routed")
+}
+
+/// Every routing decision, whichever the unit.
+pub const ANY_PETITION_ROUTED: &str = "xinfang.v1.routing.unit.*.petition.routed";
+
+/// Supervision opened a case's timeline.
+pub fn timeline_opened(unit_code: &str) -> String {
+    format!("xinfang.v1.supervision.unit.{unit_code}.timeline.opened")
+}
+
+/// Every opened timeline, whichever the unit.
+pub const ANY_TIMELINE_OPENED: &str = "xinfang.v1.supervision.unit.*.timeline.opened";
 
 /// Where a consumer sets aside a message it cannot process: one subject per consumer,
 /// so an operator sees whose poison it was.
@@ -41,12 +71,31 @@ pub fn dead_letter_subject(consumer: &str) -> String {
 mod tests {
     use super::*;
 
+    fn under(stream: StreamSpec, subject: &str) -> bool {
+        subject.starts_with(stream.subjects.trim_end_matches('>'))
+    }
+
     #[test]
     fn every_subject_falls_in_its_stream() {
-        let under = |stream: StreamSpec, subject: &str| {
-            subject.starts_with(stream.subjects.trim_end_matches('>'))
-        };
         assert!(under(INTAKE_STREAM, PETITION_REGISTERED));
+        assert!(under(
+            ROUTING_STREAM,
+            &petition_routed("xingping-dongcheng")
+        ));
+        assert!(under(ROUTING_STREAM, ANY_PETITION_ROUTED));
+        assert!(under(
+            SUPERVISION_STREAM,
+            &timeline_opened("xingping-dongcheng")
+        ));
+        assert!(under(SUPERVISION_STREAM, ANY_TIMELINE_OPENED));
         assert!(under(DEAD_LETTER_STREAM, &dead_letter_subject("routing")));
+    }
+
+    #[test]
+    fn the_unit_code_is_one_token_of_the_subject() {
+        let subject = petition_routed("xingping-jiwei");
+        assert_eq!(subject.split('.').nth(4), Some("xingping-jiwei"));
+        let subject = timeline_opened("xingping-jiwei");
+        assert_eq!(subject.split('.').nth(4), Some("xingping-jiwei"));
     }
 }

@@ -1,0 +1,175 @@
+//! The gRPC face of routing: its decisions and the directory it routes by.
+
+use std::sync::Arc;
+
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
+use xinfang_platform::wire;
+use xinfang_proto::routing::v1::{self as api, routing_service_server::RoutingService};
+use xinfang_proto::v1::{self as proto, LegalTrack, RoutingDisposition};
+
+use crate::directory::Directory;
+use crate::store::decision;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RoutingError {
+    #[error("invalid request")]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("no routing decision for case {0}")]
+    NotFound(Uuid),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl From<FieldViolation> for RoutingError {
+    fn from(violation: FieldViolation) -> Self {
+        RoutingError::InvalidArgument(vec![violation])
+    }
+}
+
+impl From<RoutingError> for Status {
+    fn from(error: RoutingError) -> Self {
+        match error {
+            RoutingError::InvalidArgument(violations) => invalid_argument(&violations),
+            RoutingError::NotFound(case) => Status::not_found(format!(
+                "no routing decision for case {case} (not registered, or not routed yet)"
+            )),
+            RoutingError::Database(error) => {
+                tracing::error!(error = %error, "database error");
+                Status::unavailable("routing's database is unavailable; retry")
+            }
+        }
+    }
+}
+
+pub struct RoutingApi {
+    pub db: DatabaseConnection,
+    pub directory: Arc<Directory>,
+}
+
+#[tonic::async_trait]
+impl RoutingService for RoutingApi {
+    async fn get_routing_decision(
+        &self,
+        request: Request<api::GetRoutingDecisionRequest>,
+    ) -> Result<Response<proto::RoutingDecision>, Status> {
+        let case_id = parse_case_id(&request.into_inner().case_id)?;
+        let row = decision::Entity::find_by_id(case_id)
+            .one(&self.db)
+            .await
+            .map_err(RoutingError::from)?
+            .ok_or(RoutingError::NotFound(case_id))?;
+        Ok(Response::new(self.view(&row)))
+    }
+
+    async fn list_routing_decisions(
+        &self,
+        request: Request<api::ListRoutingDecisionsRequest>,
+    ) -> Result<Response<api::ListRoutingDecisionsResponse>, Status> {
+        let request = request.into_inner();
+        let page_size = grpc::page_size(request.page_size).map_err(RoutingError::from)?;
+        let after: Option<Uuid> =
+            grpc::parse_page_token(&request.page_token).map_err(RoutingError::from)?;
+        let mut query = decision::Entity::find().order_by_asc(decision::Column::CaseId);
+        if !request.unit_code.is_empty() {
+            query = query.filter(decision::Column::UnitCode.eq(request.unit_code));
+        }
+        if let Some(after) = after {
+            query = query.filter(decision::Column::CaseId.gt(after));
+        }
+        let mut rows = query
+            .limit(page_size + 1)
+            .all(&self.db)
+            .await
+            .map_err(RoutingError::from)?;
+        let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
+        Ok(Response::new(api::ListRoutingDecisionsResponse {
+            decisions: rows.iter().map(|row| self.view(row)).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn list_units(
+        &self,
+        request: Request<api::ListUnitsRequest>,
+    ) -> Result<Response<api::ListUnitsResponse>, Status> {
+        let request = request.into_inner();
+        let page_size = grpc::page_size(request.page_size).map_err(RoutingError::from)?;
+        let after: Option<String> =
+            grpc::parse_page_token(&request.page_token).map_err(RoutingError::from)?;
+        let mut units: Vec<proto::Unit> = self
+            .directory
+            .units()
+            .filter(|unit| {
+                after
+                    .as_deref()
+                    .is_none_or(|after| unit.code.as_str() > after)
+            })
+            .take(
+                usize::try_from(page_size)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1),
+            )
+            .map(|unit| proto::Unit {
+                code: unit.code.to_string(),
+                name: unit.name.clone(),
+                kind: unit.kind.into(),
+                parent_code: unit
+                    .parent
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let next_page_token = next_page(&mut units, page_size, |unit| unit.code.clone());
+        Ok(Response::new(api::ListUnitsResponse {
+            units,
+            next_page_token,
+            directory_version: self.directory.version.clone(),
+        }))
+    }
+}
+
+impl RoutingApi {
+    fn view(&self, row: &decision::Model) -> proto::RoutingDecision {
+        proto::RoutingDecision {
+            case_id: row.case_id.to_string(),
+            case_number: row.case_number.clone(),
+            unit_code: row.unit_code.clone(),
+            unit_name: self
+                .directory
+                .unit(&row.unit_code)
+                .map(|unit| unit.name.clone())
+                .unwrap_or_default(),
+            disposition: RoutingDisposition::from_str_name(&row.disposition)
+                .unwrap_or_default()
+                .into(),
+            track: LegalTrack::from_str_name(&row.track)
+                .unwrap_or_default()
+                .into(),
+            rule: row.rule.clone(),
+            reason: row.reason.clone(),
+            directory_version: row.directory_version.clone(),
+            received_at: Some(wire::timestamp(row.received_at)),
+            routed_at: Some(wire::timestamp(row.routed_at)),
+        }
+    }
+}
+
+fn parse_case_id(text: &str) -> Result<Uuid, RoutingError> {
+    Uuid::parse_str(text).map_err(|_| FieldViolation::new("case_id", "must be a UUID").into())
+}
+
+/// Cuts a page fetched with one row too many and returns the token for the next page.
+fn next_page<T>(rows: &mut Vec<T>, page_size: u64, key: impl Fn(&T) -> String) -> String {
+    if rows.len() as u64 > page_size {
+        rows.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
+        rows.last().map(key).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}

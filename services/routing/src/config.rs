@@ -1,0 +1,35 @@
+//! Routing's settings: flags or environment variables, with defaults for `make run`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use xinfang_platform::config::PlatformConfig;
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "xinfang-routing",
+    about = "Routes each case to its responsible unit",
+    version
+)]
+pub struct Config {
+    /// Routing's own database: a SQLite file, or PostgreSQL.
+    #[arg(
+        long,
+        env = "XINFANG_DATABASE_URL",
+        default_value = "sqlite://.data/routing.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// Where the gRPC API listens.
+    #[arg(long, env = "XINFANG_GRPC_LISTEN", default_value = "127.0.0.1:50052")]
+    pub grpc_listen: SocketAddr,
+    /// The organisation directory with its matter categories (TOML).
+    #[arg(
+        long,
+        env = "XINFANG_ROUTING_DIRECTORY",
+        default_value = "services/routing/directory/xingping.toml"
+    )]
+    pub directory: PathBuf,
+    #[command(flatten)]
+    pub platform: PlatformConfig,
+}

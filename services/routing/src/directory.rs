@@ -1,0 +1,312 @@
+//! The organisation directory routing decides by: the units (with their place in the
+//! organisation tree) and the versioned table of matter categories. Read from a TOML file at
+//! start and checked whole: a directory with a mistake is refused with every mistake listed,
+//! never half-loaded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Deserialize;
+use xinfang_proto::codes::DirectoryCode;
+use xinfang_proto::v1::{LegalTrack, UnitKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("read the directory {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the directory is not valid TOML: {0}")]
+    Syntax(#[from] toml::de::Error),
+    #[error("the directory has {} mistake(s): {}", .0.len(), .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    pub code: DirectoryCode,
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent: Option<DirectoryCode>,
+}
+
+/// Who handles a matter category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handler {
+    /// The town or street where the matter arose (属地管理).
+    Territory,
+    /// One named unit (谁主管、谁负责).
+    Unit(DirectoryCode),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatterCategory {
+    pub code: DirectoryCode,
+    pub name: String,
+    pub track: LegalTrack,
+    pub handled_by: Handler,
+}
+
+#[derive(Debug, Clone)]
+pub struct Directory {
+    /// The file's version and the category table's, e.g. `xingping-2026-11/2026.1`.
+    pub version: String,
+    pub bureau: DirectoryCode,
+    units: BTreeMap<String, Unit>,
+    categories: HashMap<String, MatterCategory>,
+}
+
+impl Directory {
+    pub fn load(path: &Path) -> Result<Self, DirectoryError> {
+        let text = std::fs::read_to_string(path).map_err(|source| DirectoryError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, DirectoryError> {
+        let file: DirectoryFile = toml::from_str(text)?;
+        file.check()
+    }
+
+    pub fn unit(&self, code: &str) -> Option<&Unit> {
+        self.units.get(code)
+    }
+
+    pub fn category(&self, code: &str) -> Option<&MatterCategory> {
+        self.categories.get(code)
+    }
+
+    /// Every unit, ordered by code.
+    pub fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.units.values()
+    }
+
+    /// The unit itself, then its parent, up to the top of the tree.
+    pub fn lineage<'a>(&'a self, code: &str) -> impl Iterator<Item = &'a Unit> + 'a {
+        std::iter::successors(self.unit(code), |unit| {
+            unit.parent
+                .as_ref()
+                .and_then(|parent| self.unit(parent.as_str()))
+        })
+    }
+
+    /// Whether `unit` is `ancestor` or lies under it.
+    pub fn is_within(&self, unit: &str, ancestor: &str) -> bool {
+        self.lineage(unit).any(|u| u.code.as_str() == ancestor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectoryFile {
+    version: String,
+    bureau: String,
+    units: Vec<UnitEntry>,
+    categories: CategoryTable,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitEntry {
+    code: String,
+    name: String,
+    kind: String,
+    parent: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryTable {
+    version: String,
+    #[serde(default)]
+    entries: Vec<CategoryEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryEntry {
+    code: String,
+    name: String,
+    track: String,
+    handled_by: String,
+}
+
+fn unit_kind(text: &str) -> Option<UnitKind> {
+    Some(match text {
+        "bureau" => UnitKind::Bureau,
+        "town" => UnitKind::Town,
+        "street" => UnitKind::Street,
+        "village" => UnitKind::Village,
+        "community" => UnitKind::Community,
+        "department" => UnitKind::Department,
+        "discipline-commission" => UnitKind::DisciplineCommission,
+        "political-legal" => UnitKind::PoliticalLegal,
+        "statutory-body" => UnitKind::StatutoryBody,
+        "higher-bureau" => UnitKind::HigherBureau,
+        _ => return None,
+    })
+}
+
+fn legal_track(text: &str) -> Option<LegalTrack> {
+    Some(match text {
+        "suggestion" => LegalTrack::Suggestion,
+        "accusation" => LegalTrack::Accusation,
+        "appeal" => LegalTrack::Appeal,
+        "statutory-channel" => LegalTrack::StatutoryChannel,
+        _ => return None,
+    })
+}
+
+/// Units that can be sent a case to handle: not the bureau itself, not a higher bureau.
+fn can_handle(kind: UnitKind) -> bool {
+    !matches!(kind, UnitKind::Bureau | UnitKind::HigherBureau)
+}
+
+impl DirectoryFile {
+    fn check(self) -> Result<Directory, DirectoryError> {
+        let mut mistakes = Vec::new();
+        let mut code = |text: &str, what: &str| match DirectoryCode::parse(text) {
+            Ok(code) => Some(code),
+            Err(why) => {
+                mistakes.push(format!("{what} {text:?} {why}"));
+                None
+            }
+        };
+        let mut units = BTreeMap::new();
+        let mut entries = Vec::new();
+        for entry in &self.units {
+            let parsed = code(&entry.code, "unit code");
+            let parent = entry.parent.as_deref().map(|p| code(p, "parent code"));
+            entries.push((entry, parsed, parent));
+        }
+        let bureau = code(&self.bureau, "bureau code");
+        let mut categories = HashMap::new();
+        let mut category_entries = Vec::new();
+        for entry in &self.categories.entries {
+            let parsed = code(&entry.code, "category code");
+            let handler = match entry.handled_by.as_str() {
+                "territory" => Some(Handler::Territory),
+                other => code(other, "handled_by").map(Handler::Unit),
+            };
+            category_entries.push((entry, parsed, handler));
+        }
+
+        for (entry, parsed, parent) in entries {
+            let kind = unit_kind(&entry.kind);
+            if kind.is_none() {
+                mistakes.push(format!(
+                    "unit {:?} has unknown kind {:?}",
+                    entry.code, entry.kind
+                ));
+            }
+            if entry.name.trim().is_empty() {
+                mistakes.push(format!("unit {:?} has no name", entry.code));
+            }
+            if let (Some(code), Some(kind), parent) = (parsed, kind, parent) {
+                let unit = Unit {
+                    code: code.clone(),
+                    name: entry.name.clone(),
+                    kind,
+                    parent: parent.flatten(),
+                };
+                if units.insert(code.as_str().to_owned(), unit).is_some() {
+                    mistakes.push(format!("unit {:?} is listed twice", entry.code));
+                }
+            }
+        }
+        for unit in units.values() {
+            if let Some(parent) = &unit.parent
+                && !units.contains_key(parent.as_str())
+            {
+                mistakes.push(format!(
+                    "unit {:?} names unknown parent {:?}",
+                    unit.code.as_str(),
+                    parent.as_str()
+                ));
+            }
+        }
+        // A cycle would make every walk up the tree endless.
+        for unit in units.values() {
+            let mut seen = 0;
+            let mut at = unit.parent.as_ref();
+            while let Some(parent) = at {
+                seen += 1;
+                if seen > units.len() {
+                    mistakes.push(format!("unit {:?} is its own ancestor", unit.code.as_str()));
+                    break;
+                }
+                at = units.get(parent.as_str()).and_then(|p| p.parent.as_ref());
+            }
+        }
+        match &bureau {
+            Some(bureau)
+                if units.get(bureau.as_str()).map(|u| u.kind) != Some(UnitKind::Bureau) =>
+            {
+                mistakes.push(format!(
+                    "bureau {:?} is not a unit of kind bureau",
+                    bureau.as_str()
+                ));
+            }
+            _ => {}
+        }
+
+        for (entry, parsed, handler) in category_entries {
+            let track = legal_track(&entry.track);
+            if track.is_none() {
+                mistakes.push(format!(
+                    "category {:?} has unknown track {:?}",
+                    entry.code, entry.track
+                ));
+            }
+            if let Some(Handler::Unit(unit)) = &handler {
+                match units.get(unit.as_str()) {
+                    None => mistakes.push(format!(
+                        "category {:?} is handled by unknown unit {:?}",
+                        entry.code,
+                        unit.as_str()
+                    )),
+                    Some(found) if !can_handle(found.kind) => mistakes.push(format!(
+                        "category {:?} is handled by {:?}, which does not handle cases",
+                        entry.code,
+                        unit.as_str()
+                    )),
+                    Some(_) => {}
+                }
+            }
+            if let (Some(code), Some(track), Some(handled_by)) = (parsed, track, handler) {
+                let category = MatterCategory {
+                    code: code.clone(),
+                    name: entry.name.clone(),
+                    track,
+                    handled_by,
+                };
+                if categories
+                    .insert(code.as_str().to_owned(), category)
+                    .is_some()
+                {
+                    mistakes.push(format!("category {:?} is listed twice", entry.code));
+                }
+            }
+        }
+        if self.version.trim().is_empty() || self.categories.version.trim().is_empty() {
+            mistakes.push("the directory and its category table each need a version".to_owned());
+        }
+
+        match bureau {
+            Some(bureau) if mistakes.is_empty() => Ok(Directory {
+                version: format!("{}/{}", self.version.trim(), self.categories.version.trim()),
+                bureau,
+                units,
+                categories,
+            }),
+            _ => Err(DirectoryError::Invalid(mistakes)),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "directory_tests.rs"]
+mod tests;

@@ -1,0 +1,78 @@
+//! Routing: classifies each registered petition by law and sends it to the responsible unit,
+//! by territory and matter category, never to a unit it accuses; announces each decision on
+//! a subject that carries the unit's code.
+
+pub mod api;
+pub mod config;
+pub mod directory;
+pub mod migrations;
+pub mod route;
+pub mod rules;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use xinfang_platform::consumer::ConsumerSpec;
+use xinfang_platform::service::{RunningService, Service, grpc_server};
+use xinfang_proto::routing::v1::routing_service_server::RoutingServiceServer;
+use xinfang_proto::subjects;
+
+pub use config::Config;
+
+use crate::api::RoutingApi;
+use crate::directory::Directory;
+use crate::route::{RouteRegistered, SERVICE};
+
+/// How routing takes registered petitions off intake's stream.
+pub fn registered_consumer() -> ConsumerSpec {
+    ConsumerSpec {
+        name: "routing".to_owned(),
+        stream: subjects::INTAKE_STREAM,
+        filter_subjects: vec![subjects::PETITION_REGISTERED.to_owned()],
+        max_deliver: 10,
+        retry_delay: Duration::from_millis(500),
+    }
+}
+
+/// Loads the directory (refusing to start on a faulty one), connects, migrates, and starts
+/// routing and serving in the background.
+pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
+    let directory = Arc::new(
+        Directory::load(&config.directory)
+            .with_context(|| format!("load the directory {}", config.directory.display()))?,
+    );
+    tracing::info!(version = %directory.version, units = directory.units().count(), "directory loaded");
+    let mut service = Service::connect::<migrations::Migrator>(
+        SERVICE,
+        &config.database_url,
+        &config.platform,
+        &[subjects::ROUTING_STREAM],
+        shutdown,
+    )
+    .await?;
+    service.consume(
+        registered_consumer(),
+        RouteRegistered {
+            directory: directory.clone(),
+        },
+    );
+    let api = RoutingApi {
+        db: service.db.clone(),
+        directory,
+    };
+    let (router, health) = grpc_server()?;
+    health
+        .set_serving::<RoutingServiceServer<RoutingApi>>()
+        .await;
+    let router = router.add_service(RoutingServiceServer::new(api));
+    Ok(service.serve(router, config.grpc_listen).await?)
+}
+
+/// Runs routing until `shutdown` is cancelled and everything in flight has finished.
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let running = start(config, shutdown).await?;
+    Ok(running.task.await.context("routing task")??)
+}

@@ -1,0 +1,18 @@
+//! Routing's schema: the shared tables (outbox, inbox) first, then its own.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261125_000010_create_routing_decisions;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = xinfang_platform::migrations::shared();
+        migrations.extend(xinfang_platform::migrations::inbox());
+        migrations.push(Box::new(
+            m20261125_000010_create_routing_decisions::Migration,
+        ));
+        migrations
+    }
+}

@@ -1,0 +1,127 @@
+//! Routing's consumer: each registered petition is routed once, the decision stored and the
+//! routed event staged in the same transaction.
+
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
+use time::OffsetDateTime;
+use uuid::Uuid;
+use xinfang_platform::consumer::{Failure, Handler};
+use xinfang_platform::envelope::Envelope;
+use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_platform::wire;
+use xinfang_proto::v1::{PetitionRegistered, PetitionRouted, UpstreamDisposition};
+use xinfang_proto::{Event, subjects};
+
+use crate::directory::Directory;
+use crate::rules::{CaseToRoute, route};
+use crate::store::decision;
+
+pub const SERVICE: &str = "routing";
+
+/// Routes registered petitions by the directory loaded at start.
+pub struct RouteRegistered {
+    pub directory: std::sync::Arc<Directory>,
+}
+
+/// A registered petition, read and checked at the edge.
+pub struct Registered {
+    case_id: Uuid,
+    received_at: OffsetDateTime,
+    event: PetitionRegistered,
+}
+
+impl Handler for RouteRegistered {
+    type Event = Registered;
+
+    fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Registered, String> {
+        if envelope.event_type != PetitionRegistered::TYPE {
+            return Err(format!("unknown event type {}", envelope.event_type));
+        }
+        let event: PetitionRegistered = prost::Message::decode(payload)
+            .map_err(|error| format!("undecodable {}: {error}", PetitionRegistered::TYPE))?;
+        let case_id = Uuid::parse_str(&event.case_id)
+            .map_err(|_| format!("case_id {:?} is not a UUID", event.case_id))?;
+        if case_id != envelope.case_id {
+            return Err(format!(
+                "case_id {case_id} differs from ce-subject {}",
+                envelope.case_id
+            ));
+        }
+        let received_at = wire::from_timestamp(event.received_at.as_ref())
+            .map_err(|why| format!("received_at {why}"))?;
+        if event.case_number.is_empty() {
+            return Err("case_number is required".to_owned());
+        }
+        Ok(Registered {
+            case_id,
+            received_at,
+            event,
+        })
+    }
+
+    async fn apply(
+        &self,
+        transaction: &DatabaseTransaction,
+        _envelope: &Envelope,
+        registered: Registered,
+    ) -> Result<Vec<OutgoingEvent>, Failure> {
+        // A case is routed once, even if its registration arrives again under another id.
+        if decision::Entity::find_by_id(registered.case_id)
+            .one(transaction)
+            .await?
+            .is_some()
+        {
+            return Ok(Vec::new());
+        }
+        let event = &registered.event;
+        let source = event.source.clone().unwrap_or_default();
+        let case = CaseToRoute {
+            territory: &event.territory_code,
+            matter_category: &event.matter_category,
+            accused_unit: Some(event.accused_unit_code.as_str()).filter(|code| !code.is_empty()),
+            upstream: UpstreamDisposition::try_from(source.disposition).ok(),
+        };
+        let decided = route(&case, &self.directory);
+        let routed_at = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| OffsetDateTime::now_utc());
+        decision::Entity::insert(decision::ActiveModel {
+            case_id: Set(registered.case_id),
+            case_number: Set(event.case_number.clone()),
+            unit_code: Set(decided.unit_code.clone()),
+            disposition: Set(decided.disposition.as_str_name().to_owned()),
+            track: Set(decided.track.as_str_name().to_owned()),
+            rule: Set(decided.rule.clone()),
+            reason: Set(decided.reason.clone()),
+            directory_version: Set(self.directory.version.clone()),
+            territory_code: Set(event.territory_code.clone()),
+            matter_category: Set(event.matter_category.clone()),
+            received_at: Set(registered.received_at),
+            routed_at: Set(routed_at),
+        })
+        .exec_without_returning(transaction)
+        .await?;
+        tracing::info!(case = %event.case_number, unit = %decided.unit_code, rule = %decided.rule, "petition routed");
+        let routed = PetitionRouted {
+            case_id: event.case_id.clone(),
+            case_number: event.case_number.clone(),
+            unit_code: decided.unit_code.clone(),
+            disposition: decided.disposition.into(),
+            track: decided.track.into(),
+            rule: decided.rule,
+            directory_version: self.directory.version.clone(),
+            channel: event.channel,
+            source_level: source.level,
+            anonymous: event.anonymous,
+            received_at: event.received_at,
+            routed_at: Some(wire::timestamp(routed_at)),
+            upstream_deadline: source.upstream_deadline,
+        };
+        Ok(vec![OutgoingEvent::new(
+            subjects::petition_routed(&decided.unit_code),
+            SERVICE,
+            registered.case_id,
+            routed_at,
+            &routed,
+        )])
+    }
+}

@@ -1,0 +1,113 @@
+//! The routing rules (属地管理、分级负责，谁主管、谁负责; Art 22, 29–31): which unit handles
+//! a case, on which legal track, and why. Pure: a case and the directory in, a decision out.
+
+use xinfang_proto::v1::{LegalTrack, RoutingDisposition, UnitKind, UpstreamDisposition};
+
+use crate::directory::{Directory, Handler};
+
+/// What routing needs to know about a case to route it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseToRoute<'a> {
+    pub territory: &'a str,
+    pub matter_category: &'a str,
+    /// For an accusation: the unit accused, which must never receive the case (Art 30).
+    pub accused_unit: Option<&'a str>,
+    pub upstream: Option<UpstreamDisposition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub unit_code: String,
+    pub disposition: RoutingDisposition,
+    pub track: LegalTrack,
+    /// Which rule decided, e.g. `category:housing/unit`.
+    pub rule: String,
+    pub reason: String,
+}
+
+pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
+    let triage = |rule: &str, track: LegalTrack, reason: String| Decision {
+        unit_code: directory.bureau.as_str().to_owned(),
+        disposition: RoutingDisposition::Triage,
+        track,
+        rule: rule.to_owned(),
+        reason,
+    };
+    let Some(category) = directory.category(case.matter_category) else {
+        return triage(
+            "unknown-category",
+            LegalTrack::Unspecified,
+            format!(
+                "matter category {:?} is not in category table {}; a clerk routes it",
+                case.matter_category, directory.version
+            ),
+        );
+    };
+    let rule_for = |how: &str| format!("category:{}/{how}", category.code.as_str());
+    let (unit, rule, why) = match &category.handled_by {
+        Handler::Unit(unit) => (
+            unit.as_str(),
+            rule_for("unit"),
+            format!("{} is handled by its competent unit", category.name),
+        ),
+        Handler::Territory => match territorial_unit(case.territory, directory) {
+            Some(unit) => (
+                unit,
+                rule_for("territory"),
+                format!("{} is handled where it arose", category.name),
+            ),
+            None => {
+                return triage(
+                    &rule_for("territory"),
+                    category.track,
+                    format!(
+                        "territory {:?} is not a town, street, village or community in directory {}; a clerk routes it",
+                        case.territory, directory.version
+                    ),
+                );
+            }
+        },
+    };
+    if let Some(accused) = case.accused_unit
+        && directory.is_within(unit, accused)
+    {
+        // Never to the accused, nor to a unit under it (Art 30): a person decides where else.
+        return triage(
+            &rule_for("accused-withheld"),
+            category.track,
+            format!(
+                "{unit} is or lies under the accused unit {accused}; a clerk routes it to an organ with authority over the accused"
+            ),
+        );
+    }
+    let disposition = match case.upstream {
+        Some(UpstreamDisposition::Assigned) => RoutingDisposition::Assign,
+        _ => RoutingDisposition::Forward,
+    };
+    Decision {
+        unit_code: unit.to_owned(),
+        disposition,
+        track: category.track,
+        rule,
+        reason: format!("{why}: {unit}"),
+    }
+}
+
+/// The town or street responsible for a place: the place itself, or the town or street a
+/// village or community belongs to.
+fn territorial_unit<'a>(territory: &str, directory: &'a Directory) -> Option<&'a str> {
+    directory
+        .lineage(territory)
+        .take_while(|unit| {
+            matches!(
+                unit.kind,
+                UnitKind::Town | UnitKind::Street | UnitKind::Village | UnitKind::Community
+            )
+        })
+        .find(|unit| matches!(unit.kind, UnitKind::Town | UnitKind::Street))
+        .map(|unit| unit.code.as_str())
+}
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod tests;

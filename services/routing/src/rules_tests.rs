@@ -1,0 +1,129 @@
+use super::*;
+
+fn demo() -> Directory {
+    Directory::parse(include_str!("../directory/xingping.toml")).expect("demo directory")
+}
+
+fn case<'a>(territory: &'a str, category: &'a str) -> CaseToRoute<'a> {
+    CaseToRoute {
+        territory,
+        matter_category: category,
+        accused_unit: None,
+        upstream: None,
+    }
+}
+
+#[test]
+fn a_territorial_matter_goes_to_the_town_where_it_arose() {
+    let decision = route(&case("zhaocun", "land-acquisition"), &demo());
+    assert_eq!(
+        decision,
+        Decision {
+            unit_code: "zhaocun".into(),
+            disposition: RoutingDisposition::Forward,
+            track: LegalTrack::Appeal,
+            rule: "category:land-acquisition/territory".into(),
+            reason: "征地拆迁 is handled where it arose: zhaocun".into(),
+        }
+    );
+}
+
+#[test]
+fn a_village_matter_goes_to_its_town() {
+    let decision = route(&case("zhaocun-tiefo", "rural-affairs"), &demo());
+    assert_eq!(decision.unit_code, "zhaocun");
+    let decision = route(&case("dongcheng-beijie", "neighbourhood"), &demo());
+    assert_eq!(decision.unit_code, "dongcheng");
+}
+
+#[test]
+fn a_departmental_matter_goes_to_the_competent_department_wherever_it_arose() {
+    let decision = route(&case("nanshi-wangcun", "wage-arrears"), &demo());
+    assert_eq!(decision.unit_code, "renshe");
+    assert_eq!(decision.rule, "category:wage-arrears/unit");
+}
+
+#[test]
+fn a_case_a_higher_bureau_assigned_is_assigned_on() {
+    let mut assigned = case("zhaocun", "housing");
+    assigned.upstream = Some(UpstreamDisposition::Assigned);
+    assert_eq!(
+        route(&assigned, &demo()).disposition,
+        RoutingDisposition::Assign
+    );
+    assigned.upstream = Some(UpstreamDisposition::Forwarded);
+    assert_eq!(
+        route(&assigned, &demo()).disposition,
+        RoutingDisposition::Forward
+    );
+}
+
+#[test]
+fn an_accusation_goes_to_the_discipline_commission_not_to_the_accused_town() {
+    let mut accusation = case("zhaocun", "cadre-misconduct");
+    accusation.accused_unit = Some("zhaocun");
+    let decision = route(&accusation, &demo());
+    assert_eq!(decision.unit_code, "jiwei");
+    assert_eq!(decision.track, LegalTrack::Accusation);
+}
+
+#[test]
+fn a_case_whose_handler_is_the_accused_is_held_for_a_clerk() {
+    let mut accusation = case("zhaocun", "cadre-misconduct");
+    accusation.accused_unit = Some("jiwei");
+    let decision = route(&accusation, &demo());
+    assert_eq!(decision.unit_code, "xfj");
+    assert_eq!(decision.disposition, RoutingDisposition::Triage);
+    assert_eq!(decision.rule, "category:cadre-misconduct/accused-withheld");
+}
+
+#[test]
+fn a_territorial_case_never_reaches_a_village_of_the_accused_town() {
+    // The village's town is accused: routing by territory would hand it to the accused.
+    let mut complaint = case("zhaocun-tiefo", "land-acquisition");
+    complaint.accused_unit = Some("zhaocun");
+    let decision = route(&complaint, &demo());
+    assert_eq!(decision.disposition, RoutingDisposition::Triage);
+    assert_eq!(decision.unit_code, "xfj");
+}
+
+#[test]
+fn the_town_may_handle_a_case_against_one_of_its_villages() {
+    let mut complaint = case("zhaocun-tiefo", "rural-affairs");
+    complaint.accused_unit = Some("zhaocun-tiefo");
+    assert_eq!(route(&complaint, &demo()).unit_code, "zhaocun");
+}
+
+#[test]
+fn an_unknown_category_is_held_for_a_clerk_with_the_reason() {
+    let decision = route(&case("zhaocun", "ufo-sightings"), &demo());
+    assert_eq!(
+        decision,
+        Decision {
+            unit_code: "xfj".into(),
+            disposition: RoutingDisposition::Triage,
+            track: LegalTrack::Unspecified,
+            rule: "unknown-category".into(),
+            reason: "matter category \"ufo-sightings\" is not in category table xingping-2026-11/2026.1; a clerk routes it".into(),
+        }
+    );
+}
+
+#[test]
+fn an_unknown_or_non_territorial_place_is_held_for_a_clerk() {
+    for territory in ["atlantis", "renshe", "xfj"] {
+        let decision = route(&case(territory, "land-acquisition"), &demo());
+        assert_eq!(
+            decision.disposition,
+            RoutingDisposition::Triage,
+            "{territory}"
+        );
+    }
+}
+
+#[test]
+fn litigation_is_diverted_to_the_court() {
+    let decision = route(&case("mawei", "litigation"), &demo());
+    assert_eq!(decision.unit_code, "fayuan");
+    assert_eq!(decision.track, LegalTrack::StatutoryChannel);
+}

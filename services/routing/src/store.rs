@@ -1,0 +1,3 @@
+//! Routing's tables: one decision per case. The directory itself lives in its file.
+
+pub mod decision;
