@@ -1,8 +1,67 @@
 //! Supervision: the case's procedural timeline and every legal clock on it.
 //!
-//! Built so far: the deadline arithmetic ([`deadlines`]) over the official holiday calendar
-//! ([`calendar`]), as pure functions. The service around them (consuming routing's events,
-//! the timeline tables, letters) is the next step of the foundation.
+//! Each routed case gets its timeline with the first deadlines ([`timeline`]), counted by
+//! the pure arithmetic of [`deadlines`] over the official holiday calendar ([`calendar`]).
 
+pub mod api;
 pub mod calendar;
+pub mod config;
 pub mod deadlines;
+pub mod migrations;
+pub mod store;
+pub mod supervise;
+pub mod timeline;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use xinfang_platform::consumer::ConsumerSpec;
+use xinfang_platform::service::{RunningService, Service, grpc_server};
+use xinfang_proto::subjects;
+use xinfang_proto::supervision::v1::supervision_service_server::SupervisionServiceServer;
+
+pub use config::Config;
+
+use crate::api::SupervisionApi;
+use crate::calendar::HolidayCalendar;
+use crate::supervise::{OpenTimelines, SERVICE};
+
+/// How supervision takes routing decisions off routing's stream, for every unit.
+pub fn routed_consumer() -> ConsumerSpec {
+    ConsumerSpec {
+        name: "supervision".to_owned(),
+        stream: subjects::ROUTING_STREAM,
+        filter_subjects: vec![subjects::ANY_PETITION_ROUTED.to_owned()],
+        max_deliver: 10,
+        retry_delay: Duration::from_millis(500),
+    }
+}
+
+pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
+    let calendar = HolidayCalendar::official().context("load the official holiday calendar")?;
+    let mut service = Service::connect::<migrations::Migrator>(
+        SERVICE,
+        &config.database_url,
+        &config.platform,
+        &[subjects::SUPERVISION_STREAM],
+        shutdown,
+    )
+    .await?;
+    service.consume(routed_consumer(), OpenTimelines { calendar });
+    let api = SupervisionApi {
+        db: service.db.clone(),
+    };
+    let (router, health) = grpc_server()?;
+    health
+        .set_serving::<SupervisionServiceServer<SupervisionApi>>()
+        .await;
+    let router = router.add_service(SupervisionServiceServer::new(api));
+    Ok(service.serve(router, config.grpc_listen).await?)
+}
+
+/// Runs supervision until `shutdown` is cancelled and everything in flight has finished.
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let running = start(config, shutdown).await?;
+    Ok(running.task.await.context("supervision task")??)
+}

@@ -6,8 +6,11 @@
 
 mod database;
 mod nats;
+pub mod sample;
+mod stack;
 mod streams;
 
 pub use database::TestDatabase;
 pub use nats::NatsServer;
+pub use stack::{Backend, Stack, Svc};
 pub use streams::{PATIENCE, eventually, stored_messages};

@@ -12,6 +12,7 @@ use tokio::process::{Child, Command};
 pub struct NatsServer {
     port: u16,
     store: TempDir,
+    sync_interval: String,
     child: Option<Child>,
 }
 
@@ -19,11 +20,18 @@ impl NatsServer {
     /// Starts a server with `sync_interval: always`: every acknowledged message is on disk,
     /// as in `make run`.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with_sync_interval("always").await
+    }
+
+    /// Starts a server with the given JetStream `sync_interval` (`always`, `1s`, ...): the
+    /// benchmark measures the fsync trade with it.
+    pub async fn start_with_sync_interval(sync_interval: &str) -> anyhow::Result<Self> {
         let store = tempfile::tempdir().context("create a JetStream store folder")?;
         let port = free_port()?;
         let mut server = Self {
             port,
             store,
+            sync_interval: sync_interval.to_owned(),
             child: None,
         };
         server.spawn().await?;
@@ -52,7 +60,11 @@ impl NatsServer {
         let config = self.store.path().join("nats.conf");
         std::fs::write(
             &config,
-            configuration(self.port, &self.store.path().join("jetstream")),
+            configuration(
+                self.port,
+                &self.store.path().join("jetstream"),
+                &self.sync_interval,
+            ),
         )
         .context("write nats.conf")?;
         let binary = binary()?;
@@ -88,10 +100,10 @@ impl NatsServer {
     }
 }
 
-fn configuration(port: u16, store: &Path) -> String {
+fn configuration(port: u16, store: &Path, sync_interval: &str) -> String {
     format!(
         "listen: 127.0.0.1:{port}\n\
-         jetstream {{\n  store_dir: \"{}\"\n  sync_interval: always\n}}\n",
+         jetstream {{\n  store_dir: \"{}\"\n  sync_interval: {sync_interval}\n}}\n",
         store.display()
     )
 }

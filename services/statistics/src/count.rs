@@ -1,0 +1,160 @@
+//! Statistics' consumers: every event fills in its part of the case's row of facts. One
+//! handler serves the three streams; each stream has its own durable consumer.
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, NotSet};
+use time::OffsetDateTime;
+use uuid::Uuid;
+use xinfang_platform::consumer::{Failure, Handler};
+use xinfang_platform::envelope::Envelope;
+use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_platform::wire;
+use xinfang_proto::Event;
+use xinfang_proto::v1::{Channel, PetitionRegistered, PetitionRouted, SourceLevel, TimelineOpened};
+
+use crate::store::case_fact::{self, Column};
+
+pub const SERVICE: &str = "statistics";
+
+pub struct CountCases;
+
+/// The facts one event contributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseEvent {
+    Registered {
+        case_number: String,
+        channel: Channel,
+        source_level: SourceLevel,
+        registered_at: OffsetDateTime,
+    },
+    Routed {
+        case_number: String,
+        unit_code: String,
+        routed_at: OffsetDateTime,
+    },
+    Supervised {
+        case_number: String,
+        opened_at: OffsetDateTime,
+    },
+}
+
+fn decode_as<E: Event>(payload: &[u8]) -> Result<E, String> {
+    E::decode(payload).map_err(|error| format!("undecodable {}: {error}", E::TYPE))
+}
+
+fn time_of(at: Option<&prost_types::Timestamp>, field: &str) -> Result<OffsetDateTime, String> {
+    wire::from_timestamp(at).map_err(|why| format!("{field} {why}"))
+}
+
+fn check_case(case_id: &str, envelope: &Envelope) -> Result<(), String> {
+    let parsed =
+        Uuid::parse_str(case_id).map_err(|_| format!("case_id {case_id:?} is not a UUID"))?;
+    if parsed == envelope.case_id {
+        Ok(())
+    } else {
+        Err(format!(
+            "case_id {parsed} differs from ce-subject {}",
+            envelope.case_id
+        ))
+    }
+}
+
+impl Handler for CountCases {
+    type Event = CaseEvent;
+
+    fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<CaseEvent, String> {
+        match envelope.event_type.as_str() {
+            PetitionRegistered::TYPE => {
+                let event: PetitionRegistered = decode_as(payload)?;
+                check_case(&event.case_id, envelope)?;
+                Ok(CaseEvent::Registered {
+                    channel: Channel::try_from(event.channel).unwrap_or_default(),
+                    source_level: event
+                        .source
+                        .and_then(|source| SourceLevel::try_from(source.level).ok())
+                        .unwrap_or_default(),
+                    registered_at: time_of(event.registered_at.as_ref(), "registered_at")?,
+                    case_number: event.case_number,
+                })
+            }
+            PetitionRouted::TYPE => {
+                let event: PetitionRouted = decode_as(payload)?;
+                check_case(&event.case_id, envelope)?;
+                Ok(CaseEvent::Routed {
+                    routed_at: time_of(event.routed_at.as_ref(), "routed_at")?,
+                    case_number: event.case_number,
+                    unit_code: event.unit_code,
+                })
+            }
+            TimelineOpened::TYPE => {
+                let event: TimelineOpened = decode_as(payload)?;
+                check_case(&event.case_id, envelope)?;
+                Ok(CaseEvent::Supervised {
+                    opened_at: time_of(event.opened_at.as_ref(), "opened_at")?,
+                    case_number: event.case_number,
+                })
+            }
+            other => Err(format!("unknown event type {other}")),
+        }
+    }
+
+    async fn apply(
+        &self,
+        transaction: &DatabaseTransaction,
+        envelope: &Envelope,
+        event: CaseEvent,
+    ) -> Result<Vec<OutgoingEvent>, Failure> {
+        let mut row = case_fact::ActiveModel {
+            case_id: Set(envelope.case_id),
+            case_number: NotSet,
+            channel: NotSet,
+            source_level: NotSet,
+            registered_at: NotSet,
+            unit_code: NotSet,
+            routed_at: NotSet,
+            supervised_at: NotSet,
+        };
+        // Only the columns this event knows are written, so events may come in any order.
+        let columns = match event {
+            CaseEvent::Registered {
+                case_number,
+                channel,
+                source_level,
+                registered_at,
+            } => {
+                row.case_number = Set(case_number);
+                row.channel = Set(Some(channel.as_str_name().to_owned()));
+                row.source_level = Set(Some(source_level.as_str_name().to_owned()));
+                row.registered_at = Set(Some(registered_at));
+                vec![Column::Channel, Column::SourceLevel, Column::RegisteredAt]
+            }
+            CaseEvent::Routed {
+                case_number,
+                unit_code,
+                routed_at,
+            } => {
+                row.case_number = Set(case_number);
+                row.unit_code = Set(Some(unit_code));
+                row.routed_at = Set(Some(routed_at));
+                vec![Column::UnitCode, Column::RoutedAt]
+            }
+            CaseEvent::Supervised {
+                case_number,
+                opened_at,
+            } => {
+                row.case_number = Set(case_number);
+                row.supervised_at = Set(Some(opened_at));
+                vec![Column::SupervisedAt]
+            }
+        };
+        case_fact::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(Column::CaseId)
+                    .update_columns(columns)
+                    .to_owned(),
+            )
+            .exec_without_returning(transaction)
+            .await?;
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,83 @@
+//! Statistics: the figures leaders read, built from events only: it reads every service's
+//! stream and keeps one row of facts per case, never another service's tables.
+
+pub mod api;
+pub mod config;
+pub mod count;
+pub mod migrations;
+pub mod overview;
+pub mod store;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use xinfang_platform::consumer::ConsumerSpec;
+use xinfang_platform::service::{RunningService, Service, grpc_server};
+use xinfang_proto::statistics::v1::statistics_service_server::StatisticsServiceServer;
+use xinfang_proto::subjects::{self, StreamSpec};
+
+pub use config::Config;
+
+use crate::api::StatisticsApi;
+use crate::count::{CountCases, SERVICE};
+
+fn consumer(name: &str, stream: StreamSpec, subject: &str) -> ConsumerSpec {
+    ConsumerSpec {
+        name: name.to_owned(),
+        stream,
+        filter_subjects: vec![subject.to_owned()],
+        max_deliver: 10,
+        retry_delay: Duration::from_millis(500),
+    }
+}
+
+/// One durable consumer per stream statistics reads.
+pub fn consumers() -> [ConsumerSpec; 3] {
+    [
+        consumer(
+            "statistics-intake",
+            subjects::INTAKE_STREAM,
+            subjects::PETITION_REGISTERED,
+        ),
+        consumer(
+            "statistics-routing",
+            subjects::ROUTING_STREAM,
+            subjects::ANY_PETITION_ROUTED,
+        ),
+        consumer(
+            "statistics-supervision",
+            subjects::SUPERVISION_STREAM,
+            subjects::ANY_TIMELINE_OPENED,
+        ),
+    ]
+}
+
+pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
+    let mut service = Service::connect::<migrations::Migrator>(
+        SERVICE,
+        &config.database_url,
+        &config.platform,
+        &[],
+        shutdown,
+    )
+    .await?;
+    for spec in consumers() {
+        service.consume(spec, CountCases);
+    }
+    let api = StatisticsApi {
+        db: service.db.clone(),
+    };
+    let (router, health) = grpc_server()?;
+    health
+        .set_serving::<StatisticsServiceServer<StatisticsApi>>()
+        .await;
+    let router = router.add_service(StatisticsServiceServer::new(api));
+    Ok(service.serve(router, config.grpc_listen).await?)
+}
+
+/// Runs statistics until `shutdown` is cancelled and everything in flight has finished.
+pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let running = start(config, shutdown).await?;
+    Ok(running.task.await.context("statistics task")??)
+}

@@ -1,0 +1,11 @@
+//! The statistics service binary: reads its configuration and runs it.
+
+use clap::Parser;
+use xinfang_statistics::Config;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    xinfang_platform::telemetry::init(config.platform.log_json);
+    xinfang_statistics::run(config, xinfang_platform::shutdown::on_signal()).await
+}

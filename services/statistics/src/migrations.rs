@@ -1,0 +1,17 @@
+//! Statistics' schema: the shared tables, then its read model. Statistics publishes nothing
+//! yet; its outbox stays empty, there so that every service starts the same way.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261125_000030_create_case_facts;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = xinfang_platform::migrations::shared();
+        migrations.extend(xinfang_platform::migrations::inbox());
+        migrations.push(Box::new(m20261125_000030_create_case_facts::Migration));
+        migrations
+    }
+}

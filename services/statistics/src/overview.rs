@@ -1,0 +1,91 @@
+//! The overview leaders read first: cases by source, channel, unit and status.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use time::OffsetDateTime;
+use xinfang_platform::wire;
+use xinfang_proto::statistics::v1::{Count, Overview};
+
+use crate::store::case_fact::{Column, Entity};
+
+/// Registered cases by the value of a column, largest first, then by key.
+async fn breakdown<C: ConnectionTrait>(db: &C, column: Column) -> Result<Vec<Count>, DbErr> {
+    let rows: Vec<(Option<String>, i64)> = Entity::find()
+        .select_only()
+        .column(column)
+        .column_as(Expr::col(Column::CaseId).count(), "cases")
+        .filter(column.is_not_null())
+        .filter(Column::RegisteredAt.is_not_null())
+        .group_by(column)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(sorted(
+        rows.into_iter()
+            .filter_map(|(key, cases)| Some((key?, u64::try_from(cases).unwrap_or_default())))
+            .collect(),
+    ))
+}
+
+fn sorted(rows: Vec<(String, u64)>) -> Vec<Count> {
+    let mut counts: Vec<Count> = rows
+        .into_iter()
+        .map(|(key, cases)| Count { key, cases })
+        .collect();
+    counts.sort_by(|a, b| b.cases.cmp(&a.cases).then_with(|| a.key.cmp(&b.key)));
+    counts
+}
+
+async fn count<C: ConnectionTrait>(db: &C, filter: sea_orm::Condition) -> Result<u64, DbErr> {
+    let cases: Option<i64> = Entity::find()
+        .select_only()
+        .column_as(Expr::col(Column::CaseId).count(), "cases")
+        .filter(filter)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(cases
+        .and_then(|c| u64::try_from(c).ok())
+        .unwrap_or_default())
+}
+
+pub async fn overview<C: ConnectionTrait>(db: &C) -> Result<Overview, DbErr> {
+    use sea_orm::Condition;
+    let registered = Condition::all().add(Column::RegisteredAt.is_not_null());
+    let cases = count(db, registered.clone()).await?;
+    let awaiting_routing = count(db, registered.clone().add(Column::RoutedAt.is_null())).await?;
+    let routed = count(
+        db,
+        registered
+            .clone()
+            .add(Column::RoutedAt.is_not_null())
+            .add(Column::SupervisedAt.is_null()),
+    )
+    .await?;
+    let supervised = count(db, registered.add(Column::SupervisedAt.is_not_null())).await?;
+    let latest: Option<(
+        Option<OffsetDateTime>,
+        Option<OffsetDateTime>,
+        Option<OffsetDateTime>,
+    )> = Entity::find()
+        .select_only()
+        .column_as(Expr::col(Column::RegisteredAt).max(), "registered")
+        .column_as(Expr::col(Column::RoutedAt).max(), "routed")
+        .column_as(Expr::col(Column::SupervisedAt).max(), "supervised")
+        .into_tuple()
+        .one(db)
+        .await?;
+    let as_of = latest.and_then(|(a, b, c)| [a, b, c].into_iter().flatten().max());
+    Ok(Overview {
+        cases,
+        by_source: breakdown(db, Column::SourceLevel).await?,
+        by_channel: breakdown(db, Column::Channel).await?,
+        by_unit: breakdown(db, Column::UnitCode).await?,
+        by_status: sorted(vec![
+            ("registered".to_owned(), awaiting_routing),
+            ("routed".to_owned(), routed),
+            ("supervised".to_owned(), supervised),
+        ]),
+        as_of: as_of.map(wire::timestamp),
+    })
+}

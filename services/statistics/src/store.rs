@@ -1,0 +1,4 @@
+//! Statistics' read model: one row of facts per case, filled in from whichever events have
+//! arrived (events of one case come on different streams, in any order).
+
+pub mod case_fact;

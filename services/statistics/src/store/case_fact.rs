@@ -1,0 +1,25 @@
+//! What statistics knows of one case. Enum columns hold the protobuf enum names.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "case_fact")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub case_id: Uuid,
+    pub case_number: String,
+    /// From the registered event; empty until it arrives.
+    pub channel: Option<String>,
+    pub source_level: Option<String>,
+    pub registered_at: Option<TimeDateTimeWithTimeZone>,
+    /// From the routed event.
+    pub unit_code: Option<String>,
+    pub routed_at: Option<TimeDateTimeWithTimeZone>,
+    /// From the timeline-opened event.
+    pub supervised_at: Option<TimeDateTimeWithTimeZone>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,156 @@
+//! The gRPC face of supervision: each case's timeline and deadlines.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
+use xinfang_platform::wire;
+use xinfang_proto::supervision::v1::{self as api, supervision_service_server::SupervisionService};
+use xinfang_proto::v1::{self as proto, DeadlineKind, LegalTrack, RoutingDisposition};
+
+use crate::store::{deadline, timeline};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SupervisionError {
+    #[error("invalid request")]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("no timeline for case {0}")]
+    NotFound(Uuid),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl From<FieldViolation> for SupervisionError {
+    fn from(violation: FieldViolation) -> Self {
+        SupervisionError::InvalidArgument(vec![violation])
+    }
+}
+
+impl From<SupervisionError> for Status {
+    fn from(error: SupervisionError) -> Self {
+        match error {
+            SupervisionError::InvalidArgument(violations) => invalid_argument(&violations),
+            SupervisionError::NotFound(case) => Status::not_found(format!(
+                "no timeline for case {case} (not registered, or not routed yet)"
+            )),
+            SupervisionError::Database(error) => {
+                tracing::error!(error = %error, "database error");
+                Status::unavailable("supervision's database is unavailable; retry")
+            }
+        }
+    }
+}
+
+pub struct SupervisionApi {
+    pub db: DatabaseConnection,
+}
+
+#[tonic::async_trait]
+impl SupervisionService for SupervisionApi {
+    async fn get_case_timeline(
+        &self,
+        request: Request<api::GetCaseTimelineRequest>,
+    ) -> Result<Response<proto::CaseTimeline>, Status> {
+        let case_id = Uuid::parse_str(&request.into_inner().case_id).map_err(|_| {
+            SupervisionError::from(FieldViolation::new("case_id", "must be a UUID"))
+        })?;
+        let (row, deadlines) = timeline::Entity::find_by_id(case_id)
+            .find_with_related(deadline::Entity)
+            .all(&self.db)
+            .await
+            .map_err(SupervisionError::from)?
+            .into_iter()
+            .next()
+            .ok_or(SupervisionError::NotFound(case_id))?;
+        Ok(Response::new(view(&row, &deadlines)))
+    }
+
+    async fn list_case_timelines(
+        &self,
+        request: Request<api::ListCaseTimelinesRequest>,
+    ) -> Result<Response<api::ListCaseTimelinesResponse>, Status> {
+        let request = request.into_inner();
+        let page_size = grpc::page_size(request.page_size).map_err(SupervisionError::from)?;
+        let after: Option<Uuid> =
+            grpc::parse_page_token(&request.page_token).map_err(SupervisionError::from)?;
+        let mut query = timeline::Entity::find().order_by_asc(timeline::Column::CaseId);
+        if !request.unit_code.is_empty() {
+            query = query.filter(timeline::Column::UnitCode.eq(request.unit_code));
+        }
+        if let Some(after) = after {
+            query = query.filter(timeline::Column::CaseId.gt(after));
+        }
+        let mut rows = query
+            .limit(page_size + 1)
+            .all(&self.db)
+            .await
+            .map_err(SupervisionError::from)?;
+        let next_page_token = if rows.len() as u64 > page_size {
+            rows.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
+            rows.last()
+                .map(|row| row.case_id.to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let mut deadlines: HashMap<Uuid, Vec<deadline::Model>> = HashMap::new();
+        for row in deadline::Entity::find()
+            .filter(deadline::Column::CaseId.is_in(rows.iter().map(|row| row.case_id)))
+            .all(&self.db)
+            .await
+            .map_err(SupervisionError::from)?
+        {
+            deadlines.entry(row.case_id).or_default().push(row);
+        }
+        let timelines = rows
+            .iter()
+            .map(|row| {
+                view(
+                    row,
+                    deadlines
+                        .get(&row.case_id)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        Ok(Response::new(api::ListCaseTimelinesResponse {
+            timelines,
+            next_page_token,
+        }))
+    }
+}
+
+fn view(row: &timeline::Model, deadlines: &[deadline::Model]) -> proto::CaseTimeline {
+    let mut deadlines: Vec<proto::Deadline> = deadlines
+        .iter()
+        .map(|d| proto::Deadline {
+            kind: DeadlineKind::from_str_name(&d.kind)
+                .unwrap_or_default()
+                .into(),
+            start: Some(wire::calendar_date(d.start_day)),
+            due: Some(wire::calendar_date(d.due_day)),
+            provisional: d.provisional,
+        })
+        .collect();
+    deadlines.sort_by_key(|d| d.kind);
+    proto::CaseTimeline {
+        case_id: row.case_id.to_string(),
+        case_number: row.case_number.clone(),
+        unit_code: row.unit_code.clone(),
+        disposition: RoutingDisposition::from_str_name(&row.disposition)
+            .unwrap_or_default()
+            .into(),
+        track: LegalTrack::from_str_name(&row.track)
+            .unwrap_or_default()
+            .into(),
+        received_at: Some(wire::timestamp(row.received_at)),
+        routed_at: Some(wire::timestamp(row.routed_at)),
+        opened_at: Some(wire::timestamp(row.opened_at)),
+        deadlines,
+    }
+}

@@ -1,0 +1,16 @@
+//! Supervision's schema: the shared tables (outbox, inbox) first, then its own.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261125_000020_create_timelines;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = xinfang_platform::migrations::shared();
+        migrations.extend(xinfang_platform::migrations::inbox());
+        migrations.push(Box::new(m20261125_000020_create_timelines::Migration));
+        migrations
+    }
+}

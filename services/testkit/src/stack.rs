@@ -1,0 +1,254 @@
+//! The whole system as separate processes — the four service binaries, a nats-server and a
+//! database per service — for end-to-end tests and the benchmark. Processes, not tasks, so a
+//! test can SIGKILL one and start it again on the same port and database.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+use crate::nats::free_port;
+use crate::{NatsServer, TestDatabase};
+
+/// The four services, in the order a petition passes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Svc {
+    Intake,
+    Routing,
+    Supervision,
+    Statistics,
+}
+
+impl Svc {
+    pub const ALL: [Svc; 4] = [Svc::Intake, Svc::Routing, Svc::Supervision, Svc::Statistics];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Svc::Intake => "intake",
+            Svc::Routing => "routing",
+            Svc::Supervision => "supervision",
+            Svc::Statistics => "statistics",
+        }
+    }
+
+    /// The gRPC service health reports on.
+    fn grpc_service(self) -> &'static str {
+        match self {
+            Svc::Intake => "xinfang.intake.v1.IntakeService",
+            Svc::Routing => "xinfang.routing.v1.RoutingService",
+            Svc::Supervision => "xinfang.supervision.v1.SupervisionService",
+            Svc::Statistics => "xinfang.statistics.v1.StatisticsService",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+struct Running {
+    svc: Svc,
+    port: u16,
+    database: TestDatabase,
+    child: Option<Child>,
+}
+
+pub struct Stack {
+    pub nats: NatsServer,
+    services: Vec<Running>,
+    logs: TempDir,
+}
+
+impl Stack {
+    /// A nats-server with `sync_interval: always` and the four services, each on its own
+    /// database; returns once every service reports SERVING.
+    pub async fn start(backend: Backend) -> anyhow::Result<Self> {
+        Self::start_with(backend, NatsServer::start().await?).await
+    }
+
+    pub async fn start_with(backend: Backend, nats: NatsServer) -> anyhow::Result<Self> {
+        let logs = tempfile::tempdir().context("create a log folder")?;
+        let mut services = Vec::new();
+        for svc in Svc::ALL {
+            let database = match backend {
+                Backend::Postgres => TestDatabase::postgres().await?,
+                Backend::Sqlite => TestDatabase::sqlite()?,
+            };
+            services.push(Running {
+                svc,
+                port: free_port()?,
+                database,
+                child: None,
+            });
+        }
+        let mut stack = Self {
+            nats,
+            services,
+            logs,
+        };
+        for svc in Svc::ALL {
+            stack.spawn(svc)?;
+        }
+        for svc in Svc::ALL {
+            stack.wait_until_serving(svc).await?;
+        }
+        Ok(stack)
+    }
+
+    pub fn grpc_url(&self, svc: Svc) -> String {
+        format!("http://127.0.0.1:{}", self.running(svc).port)
+    }
+
+    pub fn database_url(&self, svc: Svc) -> &str {
+        self.running(svc).database.url()
+    }
+
+    /// SIGKILL: no shutdown, no flush, as a crash or an OOM kill would stop it.
+    pub async fn kill(&mut self, svc: Svc) -> anyhow::Result<()> {
+        if let Some(mut child) = self.running_mut(svc).child.take() {
+            child
+                .kill()
+                .await
+                .with_context(|| format!("kill {}", svc.name()))?;
+        }
+        Ok(())
+    }
+
+    /// Starts a killed service again on the same port and database, and waits for it.
+    pub async fn restart(&mut self, svc: Svc) -> anyhow::Result<()> {
+        self.kill(svc).await?;
+        self.spawn(svc)?;
+        self.wait_until_serving(svc).await
+    }
+
+    /// The last lines each service logged: printed when a test fails, to tell why.
+    pub fn log_tails(&self, lines: usize) -> String {
+        let mut out = String::new();
+        for svc in Svc::ALL {
+            let text = std::fs::read_to_string(self.log_path(svc)).unwrap_or_default();
+            let all: Vec<&str> = text.lines().collect();
+            let tail = &all[all.len().saturating_sub(lines)..];
+            out.push_str(&format!("--- {} ---\n{}\n", svc.name(), tail.join("\n")));
+        }
+        out
+    }
+
+    fn running(&self, svc: Svc) -> &Running {
+        self.services
+            .iter()
+            .find(|r| r.svc == svc)
+            .expect("every service is in the stack")
+    }
+
+    fn running_mut(&mut self, svc: Svc) -> &mut Running {
+        self.services
+            .iter_mut()
+            .find(|r| r.svc == svc)
+            .expect("every service is in the stack")
+    }
+
+    fn log_path(&self, svc: Svc) -> PathBuf {
+        self.logs.path().join(format!("{}.log", svc.name()))
+    }
+
+    fn spawn(&mut self, svc: Svc) -> anyhow::Result<()> {
+        let binary = binary(svc)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path(svc))
+            .context("open a service log")?;
+        let nats_url = self.nats.url();
+        let running = self.running_mut(svc);
+        let mut command = Command::new(&binary);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .env("XINFANG_DATABASE_URL", running.database.url())
+            .env("XINFANG_GRPC_LISTEN", format!("127.0.0.1:{}", running.port))
+            .env("XINFANG_NATS_URL", nats_url)
+            .env("XINFANG_OUTBOX_SWEEP_INTERVAL", "200ms")
+            .env("XINFANG_ROUTING_DIRECTORY", demo_directory())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true);
+        running.child = Some(
+            command
+                .spawn()
+                .with_context(|| format!("start {}", binary.display()))?,
+        );
+        Ok(())
+    }
+
+    async fn wait_until_serving(&mut self, svc: Svc) -> anyhow::Result<()> {
+        let url = self.grpc_url(svc);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let channel = tonic::transport::Endpoint::from_shared(url.clone())?
+                .connect()
+                .await;
+            if let Ok(mut health) = channel.map(HealthClient::new) {
+                let status = health
+                    .check(HealthCheckRequest {
+                        service: svc.grpc_service().to_owned(),
+                    })
+                    .await
+                    .map(|response| response.into_inner().status);
+                if status.is_ok_and(|status| status == ServingStatus::Serving as i32) {
+                    return Ok(());
+                }
+            }
+            if let Some(child) = self.running_mut(svc).child.as_mut()
+                && let Ok(Some(exit)) = child.try_wait()
+            {
+                bail!("{} exited with {exit}:\n{}", svc.name(), self.log_tails(30));
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!(
+                    "{} did not become ready:\n{}",
+                    svc.name(),
+                    self.log_tails(30)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The built service binaries: next to the test binary's folder (`target/<profile>`), or
+/// where `XINFANG_BIN_DIR` says.
+fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
+    let folder = match std::env::var_os("XINFANG_BIN_DIR") {
+        Some(folder) => PathBuf::from(folder),
+        None => {
+            let exe = std::env::current_exe().context("find the running binary")?;
+            // target/<profile>/deps/<test> or target/<profile>/<binary>
+            let parent = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+            if parent.ends_with("deps") {
+                parent.parent().map(Path::to_path_buf).unwrap_or_default()
+            } else {
+                parent
+            }
+        }
+    };
+    let path = folder.join(format!("xinfang-{}", svc.name()));
+    if !path.exists() {
+        bail!(
+            "{} is not built: run `cargo build --workspace --bins` first (make test does)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn demo_directory() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../routing/directory/xingping.toml")
+}

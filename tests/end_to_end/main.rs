@@ -1,0 +1,9 @@
+//! End-to-end scenarios: the four service binaries as separate processes, a real
+//! nats-server with `sync_interval: always`, and a real database per service. `make test`
+//! builds the binaries first.
+
+mod crashes;
+mod load;
+mod one_petition;
+mod poison;
+mod support;

@@ -1,0 +1,91 @@
+//! Poison on a real stream: every consumer sets it aside with the reason, and valid
+//! traffic flows past it.
+
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use xinfang_proto::subjects;
+use xinfang_testkit::{Backend, Stack, sample, stored_messages};
+
+use crate::support;
+
+fn headers(event_type: &str) -> HeaderMap {
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Msg-Id", id.as_str());
+    headers.insert("ce-specversion", "1.0");
+    headers.insert("ce-id", id.as_str());
+    headers.insert("ce-type", event_type);
+    headers.insert("ce-source", "/xinfang/intake");
+    headers.insert("ce-subject", uuid::Uuid::now_v7().to_string().as_str());
+    headers.insert("ce-time", "2026-11-25T08:00:00Z");
+    headers
+}
+
+#[tokio::test]
+async fn poison_is_dead_lettered_by_every_consumer_with_its_reason_and_traffic_flows() {
+    let stack = Stack::start(Backend::Postgres)
+        .await
+        .expect("the stack starts");
+    let client = async_nats::connect(stack.nats.url())
+        .await
+        .expect("connect");
+    let jetstream = async_nats::jetstream::new(client);
+    let poison = [
+        (
+            HeaderMap::new(),
+            Bytes::from_static(b"\x00\xff random bytes"),
+        ),
+        (headers("xinfang.v1.SomethingElse"), Bytes::from_static(b"")),
+        (
+            headers("xinfang.v1.PetitionRegistered"),
+            Bytes::from_static(b"\xff\xff\xff"),
+        ),
+    ];
+    for (headers, payload) in poison {
+        jetstream
+            .publish_with_headers(subjects::PETITION_REGISTERED, headers, payload)
+            .await
+            .expect("publish")
+            .await
+            .expect("stored");
+    }
+    let mut intake = support::intake(&stack).await;
+    support::submit(&mut intake, sample::create(1)).await;
+    let overview = support::settled_overview(&stack, 1).await;
+    assert_eq!(overview.cases, 1);
+
+    // Routing and statistics both read intake's stream: each sets all three aside.
+    let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 6).await;
+    let mut reasons: Vec<(String, String)> = dead
+        .iter()
+        .map(|message| {
+            let reason = message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("xinfang-dead-letter-reason"))
+                .map(|v| v.as_str().to_owned())
+                .unwrap_or_default();
+            let reason = reason.split(':').next().unwrap_or_default().to_owned();
+            (message.subject.to_string(), reason)
+        })
+        .collect();
+    reasons.sort();
+    let expected = |consumer: &str| {
+        let subject = subjects::dead_letter_subject(consumer);
+        vec![
+            (
+                subject.clone(),
+                "undecodable xinfang.v1.PetitionRegistered".to_owned(),
+            ),
+            (
+                subject.clone(),
+                "unknown event type xinfang.v1.SomethingElse".to_owned(),
+            ),
+            (subject, "unreadable envelope".to_owned()),
+        ]
+    };
+    let mut wanted = expected("routing");
+    wanted.extend(expected("statistics-intake"));
+    wanted.sort();
+    assert_eq!(reasons, wanted);
+}

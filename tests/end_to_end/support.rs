@@ -1,0 +1,165 @@
+//! What every end-to-end scenario needs: clients of the four services, submitting with
+//! retries the way a careful client does, and counting what each service holds.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Statement};
+use tonic::transport::Channel;
+use xinfang_proto::intake::v1::{
+    CreatePetitionRequest, intake_service_client::IntakeServiceClient,
+};
+use xinfang_proto::routing::v1::routing_service_client::RoutingServiceClient;
+use xinfang_proto::statistics::v1::{
+    GetOverviewRequest, Overview, statistics_service_client::StatisticsServiceClient,
+};
+use xinfang_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
+use xinfang_proto::v1 as proto;
+use xinfang_testkit::{Stack, Svc};
+
+/// How long a scenario waits for the system to settle.
+pub const SETTLE: Duration = Duration::from_secs(90);
+
+async fn channel(stack: &Stack, svc: Svc) -> Channel {
+    Channel::from_shared(stack.grpc_url(svc))
+        .expect("a valid URL")
+        .connect_lazy()
+}
+
+pub async fn intake(stack: &Stack) -> IntakeServiceClient<Channel> {
+    IntakeServiceClient::new(channel(stack, Svc::Intake).await)
+}
+
+pub async fn routing(stack: &Stack) -> RoutingServiceClient<Channel> {
+    RoutingServiceClient::new(channel(stack, Svc::Routing).await)
+}
+
+pub async fn supervision(stack: &Stack) -> SupervisionServiceClient<Channel> {
+    SupervisionServiceClient::new(channel(stack, Svc::Supervision).await)
+}
+
+pub async fn statistics(stack: &Stack) -> StatisticsServiceClient<Channel> {
+    StatisticsServiceClient::new(channel(stack, Svc::Statistics).await)
+}
+
+/// Submits until intake answers, reusing the request id, as the API asks a client to do
+/// when a call fails without an answer (intake killed, connection lost).
+pub async fn submit(
+    client: &mut IntakeServiceClient<Channel>,
+    request: CreatePetitionRequest,
+) -> proto::Petition {
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        match client.create_petition(request.clone()).await {
+            Ok(response) => return response.into_inner(),
+            Err(status)
+                if matches!(
+                    status.code(),
+                    tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
+                ) && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("petition refused: {status:?}"),
+        }
+    }
+}
+
+/// The overview once statistics counts `cases` cases as supervised (every service has
+/// processed them), or the failure with every service's log tail.
+pub async fn settled_overview(stack: &Stack, cases: u64) -> Overview {
+    let mut client = statistics(stack).await;
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    let mut last = None;
+    loop {
+        if let Ok(response) = client.get_overview(GetOverviewRequest {}).await {
+            let overview = response.into_inner();
+            if count_of(&overview.by_status, "supervised") >= cases {
+                return overview;
+            }
+            last = Some(overview);
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!(
+                "{cases} cases not supervised within {SETTLE:?}; last overview {last:?}\n{}",
+                stack.log_tails(20)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub fn count_of(counts: &[xinfang_proto::statistics::v1::Count], key: &str) -> u64 {
+    counts
+        .iter()
+        .find(|c| c.key == key)
+        .map(|c| c.cases)
+        .unwrap_or(0)
+}
+
+/// Rows in one of a service's tables, read straight from its database.
+pub async fn rows(stack: &Stack, svc: Svc, table: &str) -> u64 {
+    let db = sea_orm::Database::connect(stack.database_url(svc))
+        .await
+        .expect("connect to the service's database");
+    let statement = Statement::from_string(
+        db.get_database_backend(),
+        format!("SELECT COUNT(*) AS n FROM {table}"),
+    );
+    let row = db
+        .query_one_raw(statement)
+        .await
+        .expect("count rows")
+        .expect("a count");
+    let n: i64 = row.try_get("", "n").expect("a number");
+    db.close().await.ok();
+    u64::try_from(n).unwrap_or_default()
+}
+
+/// Messages stored in a stream.
+pub async fn stream_messages(stack: &Stack, stream: &str) -> u64 {
+    let client = async_nats::connect(stack.nats.url())
+        .await
+        .expect("connect to NATS");
+    let jetstream = async_nats::jetstream::new(client);
+    let mut stream = jetstream
+        .get_stream(stream)
+        .await
+        .expect("the stream exists");
+    stream.info().await.expect("stream info").state.messages
+}
+
+/// Every service holds exactly `cases` cases and every stream exactly `cases` events.
+pub async fn assert_exactly(stack: &Stack, cases: u64) {
+    use xinfang_proto::subjects::{INTAKE_STREAM, ROUTING_STREAM, SUPERVISION_STREAM};
+    let overview = settled_overview(stack, cases).await;
+    assert_eq!(overview.cases, cases, "statistics' count: {overview:?}");
+    assert_eq!(count_of(&overview.by_status, "supervised"), cases);
+    assert_eq!(
+        rows(stack, Svc::Intake, "petition").await,
+        cases,
+        "intake's petitions"
+    );
+    assert_eq!(
+        rows(stack, Svc::Routing, "routing_decision").await,
+        cases,
+        "routing's decisions"
+    );
+    assert_eq!(
+        rows(stack, Svc::Supervision, "case_timeline").await,
+        cases,
+        "supervision's timelines"
+    );
+    assert_eq!(
+        rows(stack, Svc::Statistics, "case_fact").await,
+        cases,
+        "statistics' facts"
+    );
+    for stream in [INTAKE_STREAM, ROUTING_STREAM, SUPERVISION_STREAM] {
+        assert_eq!(
+            stream_messages(stack, stream.name).await,
+            cases,
+            "events in {}",
+            stream.name
+        );
+    }
+}
