@@ -27,6 +27,13 @@ use crate::envelope::{DEAD_LETTER_REASON, Envelope};
 use crate::jetstream::{JetStreamError, ensure_stream};
 use crate::outbox::{self, OutboxHandle, OutgoingEvent};
 
+/// How long the broker waits for an acknowledgement before delivering again: after a
+/// crash, what the dead process held comes back this much later. Events are applied in
+/// milliseconds, so it only has to cover the prefetched batch.
+const ACK_WAIT: Duration = Duration::from_secs(10);
+/// How many messages are fetched ahead of the one in hand; all of them must be applied
+/// within [`ACK_WAIT`].
+const PREFETCH: usize = 64;
 /// The longest wait before a failed event is delivered again.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
@@ -122,7 +129,7 @@ impl<H: Handler> Consumer<H> {
                     durable_name: Some(self.spec.name.clone()),
                     filter_subjects: self.spec.filter_subjects.clone(),
                     ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                    ack_wait: Duration::from_secs(30),
+                    ack_wait: ACK_WAIT,
                     max_deliver: self.spec.max_deliver,
                     ..Default::default()
                 },
@@ -130,6 +137,8 @@ impl<H: Handler> Consumer<H> {
             .await
             .map_err(|error| failed(format!("create consumer: {error}")))?;
         let mut messages = consumer
+            .stream()
+            .max_messages_per_batch(PREFETCH)
             .messages()
             .await
             .map_err(|error| failed(format!("pull: {error}")))?;
