@@ -11,7 +11,7 @@ NEXTEST_PROFILE := $(if $(CI),ci,default)
 run: tools build
 	XINFANG_NATS_SERVER=$(NATS_SERVER) deploy/local/run.sh
 
-test: tools lint
+test: tools lint build
 	@url="$$(deploy/local/test-postgres.sh)"; \
 	echo "tests use PostgreSQL at $$url and $(NATS_SERVER)"; \
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \

@@ -11,9 +11,21 @@ nats_server="${XINFANG_NATS_SERVER:-$root/.tools/venv/bin/nats-server}"
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+# The usual port when it is free (the CLI's defaults point there), else any free one.
+usual_or_free() {
+    python3 -c 'import socket,sys
+s = socket.socket()
+try: s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError: s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' "$1"
+}
 nats_port="${XINFANG_RUN_NATS_PORT:-$(free_port)}"
 monitor_port="${XINFANG_RUN_NATS_MONITOR_PORT:-$(free_port)}"
-intake_grpc="${XINFANG_RUN_INTAKE_GRPC:-127.0.0.1:50051}"
+intake_grpc="127.0.0.1:${XINFANG_RUN_INTAKE_PORT:-$(usual_or_free 50051)}"
+routing_grpc="127.0.0.1:${XINFANG_RUN_ROUTING_PORT:-$(usual_or_free 50052)}"
+supervision_grpc="127.0.0.1:${XINFANG_RUN_SUPERVISION_PORT:-$(usual_or_free 50053)}"
+statistics_grpc="127.0.0.1:${XINFANG_RUN_STATISTICS_PORT:-$(usual_or_free 50054)}"
+directory="${XINFANG_ROUTING_DIRECTORY:-$root/services/routing/directory/xingping.toml}"
 
 mkdir -p "$data/jetstream" "$data/logs"
 cat >"$data/nats.conf" <<CONF
@@ -41,15 +53,30 @@ for _ in $(seq 1 100); do
 done
 
 export XINFANG_NATS_URL="nats://127.0.0.1:$nats_port"
-XINFANG_DATABASE_URL="sqlite://$data/intake.db?mode=rwc" XINFANG_GRPC_LISTEN="$intake_grpc" \
-    "$bin/xinfang-intake" >"$data/logs/intake.log" 2>&1 &
-pids+=($!)
+start_service() { # name, gRPC address
+    XINFANG_DATABASE_URL="sqlite://$data/$1.db?mode=rwc" XINFANG_GRPC_LISTEN="$2" \
+        XINFANG_ROUTING_DIRECTORY="$directory" \
+        "$bin/xinfang-$1" >"$data/logs/$1.log" 2>&1 &
+    pids+=($!)
+}
+start_service intake "$intake_grpc"
+start_service routing "$routing_grpc"
+start_service supervision "$supervision_grpc"
+start_service statistics "$statistics_grpc"
 
 cat <<INFO
 
 Xinfang is running (data in $data, logs in $data/logs):
   nats-server   $XINFANG_NATS_URL   (monitoring http://127.0.0.1:$monitor_port)
-  intake gRPC   $intake_grpc
+  intake        $intake_grpc
+  routing       $routing_grpc   (directory $directory)
+  supervision   $supervision_grpc
+  statistics    $statistics_grpc
+
+For the CLI:
+  export XINFANG_NATS_URL=$XINFANG_NATS_URL
+  export XINFANG_INTAKE_URL=http://$intake_grpc XINFANG_ROUTING_URL=http://$routing_grpc
+  export XINFANG_SUPERVISION_URL=http://$supervision_grpc XINFANG_STATISTICS_URL=http://$statistics_grpc
 
 Submit a petition: see "Submitting a petition" in README.md. Ctrl-C stops everything.
 INFO

@@ -1,5 +1,6 @@
 //! `xinfang`: the operator CLI. Reads its arguments and runs one command.
 
+mod cases;
 mod events;
 mod petitions;
 
@@ -23,6 +24,9 @@ enum Command {
     /// Submit, read and list petitions (intake's gRPC API).
     #[command(subcommand)]
     Petition(petitions::PetitionCommand),
+    /// Follow a case through the services, read the figures and the directory.
+    #[command(subcommand)]
+    Case(cases::CaseCommand),
     /// Watch events as the services publish them.
     #[command(subcommand)]
     Events(events::EventsCommand),
@@ -32,6 +36,7 @@ enum Command {
 async fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::Petition(command) => petitions::run(command).await,
+        Command::Case(command) => cases::run(command).await,
         Command::Events(command) => events::run(command).await,
     };
     match outcome {

@@ -210,7 +210,7 @@ async fn connect(
 }
 
 /// Turns a status into a message a clerk can act on, one line per wrong field.
-fn explain(status: tonic::Status) -> anyhow::Error {
+pub fn explain(status: tonic::Status) -> anyhow::Error {
     let mut message = format!("{:?}: {}", status.code(), status.message());
     if let Some(bad_request) = status.get_details_bad_request() {
         for violation in bad_request.field_violations {
