@@ -6,7 +6,7 @@ NATS_SERVER := $(CURDIR)/.tools/venv/bin/nats-server
 CARGO ?= cargo
 NEXTEST_PROFILE := $(if $(CI),ci,default)
 
-.PHONY: run test build tools lint unit clean
+.PHONY: run test bench build tools lint unit clean
 
 run: tools build
 	XINFANG_NATS_SERVER=$(NATS_SERVER) deploy/local/run.sh
@@ -21,6 +21,18 @@ test: tools lint build
 		XINFANG_NATS_SERVER=$(NATS_SERVER) XINFANG_TEST_DATABASE_URL="$$url" \
 			$(CARGO) test --workspace --locked; \
 	fi
+
+# The system benchmark on release builds, with JetStream's fsync at every message and at 1 s.
+BENCH_ARGS ?= --petitions 2000 --concurrency 16
+bench: tools
+	$(CARGO) build --workspace --locked --release --bins
+	@url="$$(deploy/local/test-postgres.sh)"; \
+	for sync in always 1s; do \
+		XINFANG_NATS_SERVER=$(NATS_SERVER) XINFANG_TEST_DATABASE_URL="$$url" \
+			XINFANG_BIN_DIR=$(CURDIR)/target/release \
+			target/release/xinfang-bench $(BENCH_ARGS) --sync-interval $$sync || exit 1; \
+		echo; \
+	done
 
 build:
 	$(CARGO) build --workspace --locked --bins

@@ -3,6 +3,7 @@
 mod cases;
 mod events;
 mod petitions;
+mod redrive;
 
 use std::process::ExitCode;
 
@@ -11,7 +12,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "xinfang",
-    about = "Operate a Xinfang stack: petitions over gRPC, events from NATS",
+    about = "Operate a Xinfang stack: petitions and cases over gRPC, events from NATS, redrive",
     version
 )]
 struct Cli {
@@ -30,6 +31,8 @@ enum Command {
     /// Watch events as the services publish them.
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Publish a time range of a service's outbox again, after the broker lost events.
+    Redrive(redrive::Redrive),
 }
 
 #[tokio::main]
@@ -38,6 +41,7 @@ async fn main() -> ExitCode {
         Command::Petition(command) => petitions::run(command).await,
         Command::Case(command) => cases::run(command).await,
         Command::Events(command) => events::run(command).await,
+        Command::Redrive(args) => redrive::run(args).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

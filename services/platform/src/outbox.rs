@@ -8,6 +8,7 @@
 //! record of what must be sent.
 
 pub mod entity;
+pub mod redrive;
 pub mod relay;
 
 use bytes::Bytes;

@@ -107,7 +107,7 @@ impl OutboxRelay {
             let full_batch = rows.len() as u64 == self.config.batch_size;
             let events: Vec<OutgoingEvent> = rows
                 .into_iter()
-                .map(|row| self.event_from_row(row))
+                .map(|row| event_from_row(row, &self.source))
                 .collect();
             let total = events.len();
             let published = self.publish(events).await;
@@ -192,19 +192,20 @@ impl OutboxRelay {
         }
         Ok(())
     }
+}
 
-    fn event_from_row(&self, row: entity::Model) -> OutgoingEvent {
-        OutgoingEvent {
-            subject: row.subject,
-            envelope: Envelope {
-                event_id: row.event_id,
-                event_type: row.event_type,
-                source: self.source.clone(),
-                case_id: row.case_id,
-                occurred_at: row.occurred_at,
-                traceparent: row.traceparent,
-            },
-            payload: Bytes::from(row.payload),
-        }
+/// An outbox row as the event it holds; `source` is `/xinfang/<service>`.
+pub(crate) fn event_from_row(row: entity::Model, source: &str) -> OutgoingEvent {
+    OutgoingEvent {
+        subject: row.subject,
+        envelope: Envelope {
+            event_id: row.event_id,
+            event_type: row.event_type,
+            source: source.to_owned(),
+            case_id: row.case_id,
+            occurred_at: row.occurred_at,
+            traceparent: row.traceparent,
+        },
+        payload: Bytes::from(row.payload),
     }
 }

@@ -1,0 +1,189 @@
+//! The two ways back for events that went astray, on a real nats-server and PostgreSQL:
+//! redrive publishes a time range of the outbox again with the original ids, and the
+//! max-deliveries advisory dead-letters what a consumer never finished.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull, stream};
+use futures::StreamExt;
+use sea_orm::TransactionTrait;
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+use xinfang_platform::consumer::set_aside_exhausted;
+use xinfang_platform::envelope::DEAD_LETTER_REASON;
+use xinfang_platform::outbox::{self, OutgoingEvent, redrive::redrive};
+use xinfang_proto::{subjects, v1 as proto};
+use xinfang_testkit::{NatsServer, TestDatabase, stored_messages};
+
+struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        xinfang_platform::migrations::shared()
+    }
+}
+
+async fn stream_with_short_memory(jetstream: &jetstream::Context) {
+    jetstream
+        .create_stream(stream::Config {
+            name: subjects::INTAKE_STREAM.name.to_owned(),
+            subjects: vec![subjects::INTAKE_STREAM.subjects.to_owned()],
+            // Short, so the test can outlive it as a real loss outlives the window.
+            duplicate_window: Duration::from_secs(1),
+            ..Default::default()
+        })
+        .await
+        .expect("stream");
+}
+
+fn event(at: OffsetDateTime) -> OutgoingEvent {
+    OutgoingEvent::new(
+        subjects::PETITION_REGISTERED,
+        "intake",
+        Uuid::now_v7(),
+        at,
+        &proto::PetitionRegistered::default(),
+    )
+}
+
+#[tokio::test]
+async fn redrive_publishes_the_range_again_with_the_original_ids() {
+    let nats = NatsServer::start().await.expect("nats-server");
+    let database = TestDatabase::postgres().await.expect("database");
+    let db = xinfang_platform::database::connect(database.url(), 2)
+        .await
+        .expect("connect");
+    Migrator::up(&db, None).await.expect("migrate");
+    let jetstream = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+    stream_with_short_memory(&jetstream).await;
+
+    let noon = time::macros::datetime!(2026-11-25 12:00 UTC);
+    let events: Vec<OutgoingEvent> = (0..3)
+        .map(|hour| event(noon + time::Duration::hours(hour)))
+        .collect();
+    let transaction = db.begin().await.expect("begin");
+    outbox::stage(&transaction, &events).await.expect("stage");
+    transaction.commit().await.expect("commit");
+
+    let all = redrive(
+        &db,
+        &jetstream,
+        "intake",
+        noon,
+        noon + time::Duration::hours(3),
+    )
+    .await;
+    assert_eq!(all.expect("redrive"), 3);
+    // The broker forgot the ids (its window passed): only the later two are asked for again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let later = redrive(
+        &db,
+        &jetstream,
+        "intake",
+        noon + time::Duration::hours(1),
+        noon + time::Duration::hours(9),
+    )
+    .await;
+    assert_eq!(later.expect("redrive"), 2);
+
+    let stored = stored_messages(&jetstream, subjects::INTAKE_STREAM.name, 5).await;
+    let ids: Vec<String> = stored
+        .iter()
+        .map(|m| {
+            m.headers
+                .as_ref()
+                .and_then(|h| h.get("ce-id"))
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let original: Vec<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
+    assert_eq!(ids, [&original[..], &original[1..]].concat());
+}
+
+#[tokio::test]
+async fn an_empty_range_is_refused() {
+    let nats = NatsServer::start().await.expect("nats-server");
+    let database = TestDatabase::postgres().await.expect("database");
+    let db = xinfang_platform::database::connect(database.url(), 2)
+        .await
+        .expect("connect");
+    let jetstream = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+    let noon = time::macros::datetime!(2026-11-25 12:00 UTC);
+    let refused = redrive(&db, &jetstream, "intake", noon, noon).await;
+    assert!(matches!(
+        refused,
+        Err(outbox::redrive::RedriveError::EmptyRange { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_message_no_delivery_finished_is_dead_lettered_from_the_advisory() {
+    let nats = NatsServer::start().await.expect("nats-server");
+    let jetstream = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+    stream_with_short_memory(&jetstream).await;
+    jetstream
+        .create_stream(stream::Config {
+            name: subjects::DEAD_LETTER_STREAM.name.to_owned(),
+            subjects: vec![subjects::DEAD_LETTER_STREAM.subjects.to_owned()],
+            ..Default::default()
+        })
+        .await
+        .expect("dead-letter stream");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(set_aside_exhausted(
+        jetstream.clone(),
+        subjects::INTAKE_STREAM.name,
+        "routing".to_owned(),
+        shutdown.clone(),
+    ));
+    // A consumer whose process "dies" with every delivery: it never acknowledges.
+    let consumer = jetstream
+        .get_stream(subjects::INTAKE_STREAM.name)
+        .await
+        .expect("stream")
+        .create_consumer(pull::Config {
+            durable_name: Some("routing".to_owned()),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_millis(300),
+            max_deliver: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("consumer");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    jetstream
+        .publish(subjects::PETITION_REGISTERED, "stuck".into())
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    let mut messages = consumer.messages().await.expect("messages");
+    for _ in 0..2 {
+        let _unacknowledged = messages
+            .next()
+            .await
+            .expect("a delivery")
+            .expect("a message");
+    }
+
+    let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 1).await;
+    shutdown.cancel();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].subject.as_str(), "xinfang.v1.deadletter.routing");
+    assert_eq!(dead[0].payload.as_ref(), b"stuck");
+    let reason = dead[0]
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(DEAD_LETTER_REASON))
+        .map(|v| v.to_string());
+    assert_eq!(
+        reason.as_deref(),
+        Some("delivered 2 times without being applied (max deliveries)")
+    );
+}
