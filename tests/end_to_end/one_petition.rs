@@ -2,9 +2,10 @@
 
 use xinfang_proto::intake::v1::{GetPetitionRequest, get_petition_request::Key};
 use xinfang_proto::routing::v1::GetRoutingDecisionRequest;
+use xinfang_proto::subjects::{INTAKE_STREAM, ROUTING_STREAM, SUPERVISION_STREAM};
 use xinfang_proto::supervision::v1::GetCaseTimelineRequest;
 use xinfang_proto::v1::{DeadlineKind, LegalTrack, RoutingDisposition};
-use xinfang_testkit::{Backend, Stack, sample};
+use xinfang_testkit::{Backend, Stack, Svc, sample, stored_messages};
 
 use crate::support::{self, count_of};
 
@@ -12,7 +13,16 @@ async fn one_petition_reaches_every_service(backend: Backend) {
     let stack = Stack::start(backend).await.expect("the stack starts");
     let mut intake = support::intake(&stack).await;
     // Sample 0: land acquisition in 赵村镇, online.
-    let petition = support::submit(&mut intake, sample::create(0)).await;
+    // The caller's trace: the whole petition's work must join it.
+    let mut request = tonic::Request::new(sample::create(0));
+    request
+        .metadata_mut()
+        .insert("traceparent", CALLER_TRACEPARENT.parse().expect("metadata"));
+    let petition = intake
+        .create_petition(request)
+        .await
+        .expect("registered")
+        .into_inner();
     let year = &petition.case_number[7..11];
     assert!(
         petition.case_number.starts_with("610481-")
@@ -69,6 +79,44 @@ async fn one_petition_reaches_every_service(backend: Backend) {
     );
 
     support::assert_exactly(&stack, 1).await;
+    one_trace_across_the_services(&stack).await;
+
+    let routing_metrics = support::metrics(&stack, Svc::Routing).await;
+    assert!(
+        routing_metrics
+            .contains(r#"xinfang_events_consumed_total{consumer="routing",outcome="applied"} 1"#),
+        "{routing_metrics}"
+    );
+    assert!(
+        routing_metrics.contains(r#"xinfang_events_published_total{source="/xinfang/routing"} 1"#),
+        "{routing_metrics}"
+    );
+}
+
+const CALLER_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// Every event the petition caused carries the caller's trace id in its `traceparent`.
+async fn one_trace_across_the_services(stack: &Stack) {
+    let client = async_nats::connect(stack.nats.url())
+        .await
+        .expect("connect");
+    let jetstream = async_nats::jetstream::new(client);
+    for stream in [INTAKE_STREAM, ROUTING_STREAM, SUPERVISION_STREAM] {
+        let messages = stored_messages(&jetstream, stream.name, 1).await;
+        let traceparent = messages[0]
+            .headers
+            .as_ref()
+            .and_then(|headers| headers.get("traceparent"))
+            .map(|value| value.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            traceparent.split('-').nth(1),
+            Some(CALLER_TRACE_ID),
+            "{}: traceparent {traceparent:?}",
+            stream.name
+        );
+    }
 }
 
 #[tokio::test]

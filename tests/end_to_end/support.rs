@@ -163,3 +163,21 @@ pub async fn assert_exactly(stack: &Stack, cases: u64) {
         );
     }
 }
+
+/// The Prometheus text a service serves on `/metrics`.
+pub async fn metrics(stack: &Stack, svc: Svc) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut connection = tokio::net::TcpStream::connect(stack.metrics_address(svc))
+        .await
+        .expect("connect to the metrics listener");
+    connection
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("ask for metrics");
+    let mut response = String::new();
+    connection
+        .read_to_string(&mut response)
+        .await
+        .expect("read metrics");
+    response
+}

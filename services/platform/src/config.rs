@@ -20,6 +20,9 @@ pub struct PlatformConfig {
     /// runs them.
     #[arg(long, env = "XINFANG_MIGRATE", default_value_t = true, action = ArgAction::Set)]
     pub migrate: bool,
+    /// Where to serve Prometheus metrics (`/metrics`); off when not set.
+    #[arg(long, env = "XINFANG_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Log as JSON lines (for a log collector) instead of human-readable text.
     #[arg(long, env = "XINFANG_LOG_JSON", default_value_t = false, action = ArgAction::Set)]
     pub log_json: bool,

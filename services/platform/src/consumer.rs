@@ -20,6 +20,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use xinfang_proto::subjects::{self, StreamSpec};
 
 use crate::config::NatsConfig;
@@ -206,8 +207,22 @@ impl<H: Handler> Consumer<H> {
             Ok(event) => event,
             Err(reason) => return self.dead_letter(&message, &reason).await,
         };
-        match self.apply(&envelope, event).await {
+        let span = tracing::info_span!(
+            "consume",
+            consumer = %self.spec.name,
+            event = %envelope.event_type,
+            case = %envelope.case_id
+        );
+        crate::telemetry::continue_trace(&span, envelope.traceparent.as_deref());
+        let applied = self.apply(&envelope, event).instrument(span).await;
+        let consumer = self.spec.name.clone();
+        match applied {
             Ok(applied) => {
+                let outcome = match applied {
+                    Applied::Now(_) => "applied",
+                    Applied::Before => "duplicate",
+                };
+                metrics::counter!("xinfang_events_consumed_total", "consumer" => consumer, "outcome" => outcome).increment(1);
                 if let Err(error) = message.double_ack().await {
                     // Applied and committed: a redelivery is absorbed by the inbox.
                     tracing::warn!(event = %envelope.event_id, error = %error, "acknowledgement lost");
@@ -230,6 +245,7 @@ impl<H: Handler> Consumer<H> {
                 .await
             }
             Err(failure) => {
+                metrics::counter!("xinfang_events_consumed_total", "consumer" => consumer, "outcome" => "retried").increment(1);
                 tracing::debug!(event = %envelope.event_id, delivered, ?failure, "event will be retried");
                 let _ = message
                     .ack_with(AckKind::Nak(Some(self.retry_delay(delivered))))
@@ -269,6 +285,8 @@ impl<H: Handler> Consumer<H> {
     /// left to be delivered again rather than dropped.
     async fn dead_letter(&self, message: &jetstream::Message, reason: &str) {
         tracing::warn!(consumer = %self.spec.name, subject = %message.subject, reason, "dead-lettering a message");
+        metrics::counter!("xinfang_events_dead_lettered_total", "consumer" => self.spec.name.clone())
+            .increment(1);
         let mut headers = message.headers.clone().unwrap_or_default();
         headers.insert(DEAD_LETTER_REASON, reason);
         headers.insert("xinfang-dead-letter-subject", message.subject.as_str());

@@ -55,6 +55,16 @@ pub fn server_with_health_and_reflection()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let router = tonic::transport::Server::builder()
+        .trace_fn(|request| {
+            // A call joins the caller's trace when it sends a traceparent.
+            let span = tracing::info_span!("grpc", path = %request.uri().path());
+            let traceparent = request
+                .headers()
+                .get(crate::envelope::TRACEPARENT)
+                .and_then(|value| value.to_str().ok());
+            crate::telemetry::continue_trace(&span, traceparent);
+            span
+        })
         .add_service(health)
         .add_service(reflection);
     Ok((router, reporter))

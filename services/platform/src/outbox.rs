@@ -29,7 +29,8 @@ pub struct OutgoingEvent {
 }
 
 impl OutgoingEvent {
-    /// Wraps a protobuf event with a fresh event id (UUIDv7, so ids sort by creation).
+    /// Wraps a protobuf event with a fresh event id (UUIDv7, so ids sort by creation) and
+    /// the current trace context, so the consumers' work joins the same trace.
     pub fn new<E: Event>(
         subject: impl Into<String>,
         service: &str,
@@ -45,7 +46,7 @@ impl OutgoingEvent {
                 source: format!("/xinfang/{service}"),
                 case_id,
                 occurred_at,
-                traceparent: None,
+                traceparent: crate::telemetry::current_traceparent(),
             },
             payload: Bytes::from(event.encode_to_vec()),
         }

@@ -81,6 +81,12 @@ impl Service {
         publishes_into: &[StreamSpec],
         shutdown: CancellationToken,
     ) -> Result<Self, StartError> {
+        if let Some(address) = config.metrics_listen
+            && let Err(error) = crate::telemetry::serve_metrics(address)
+        {
+            // One exporter per process: a second service in the same process shares it.
+            tracing::warn!(error = %error, "metrics not served by this service");
+        }
         let db = database::connect(database_url, config.database_max_connections)
             .await
             .map_err(|source| StartError::Database {

@@ -6,6 +6,6 @@ use xinfang_routing::Config;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    xinfang_platform::telemetry::init(config.platform.log_json);
+    let _telemetry = xinfang_platform::telemetry::init("routing", config.platform.log_json);
     xinfang_routing::run(config, xinfang_platform::shutdown::on_signal()).await
 }

@@ -6,6 +6,6 @@ use xinfang_statistics::Config;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    xinfang_platform::telemetry::init(config.platform.log_json);
+    let _telemetry = xinfang_platform::telemetry::init("statistics", config.platform.log_json);
     xinfang_statistics::run(config, xinfang_platform::shutdown::on_signal()).await
 }

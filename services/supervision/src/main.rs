@@ -6,6 +6,6 @@ use xinfang_supervision::Config;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    xinfang_platform::telemetry::init(config.platform.log_json);
+    let _telemetry = xinfang_platform::telemetry::init("supervision", config.platform.log_json);
     xinfang_supervision::run(config, xinfang_platform::shutdown::on_signal()).await
 }

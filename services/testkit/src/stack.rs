@@ -56,6 +56,7 @@ pub enum Backend {
 struct Running {
     svc: Svc,
     port: u16,
+    metrics_port: u16,
     database: TestDatabase,
     child: Option<Child>,
 }
@@ -84,6 +85,7 @@ impl Stack {
             services.push(Running {
                 svc,
                 port: free_port()?,
+                metrics_port: free_port()?,
                 database,
                 child: None,
             });
@@ -104,6 +106,11 @@ impl Stack {
 
     pub fn grpc_url(&self, svc: Svc) -> String {
         format!("http://127.0.0.1:{}", self.running(svc).port)
+    }
+
+    /// Where the service serves Prometheus metrics.
+    pub fn metrics_address(&self, svc: Svc) -> String {
+        format!("127.0.0.1:{}", self.running(svc).metrics_port)
     }
 
     pub fn database_url(&self, svc: Svc) -> &str {
@@ -174,6 +181,10 @@ impl Stack {
             .env("RUST_LOG", "info")
             .env("XINFANG_DATABASE_URL", running.database.url())
             .env("XINFANG_GRPC_LISTEN", format!("127.0.0.1:{}", running.port))
+            .env(
+                "XINFANG_METRICS_LISTEN",
+                format!("127.0.0.1:{}", running.metrics_port),
+            )
             .env("XINFANG_NATS_URL", nats_url)
             .env("XINFANG_OUTBOX_SWEEP_INTERVAL", "200ms")
             .env("XINFANG_ROUTING_DIRECTORY", demo_directory())

@@ -166,6 +166,8 @@ impl OutboxRelay {
             .await;
         match marked {
             Ok(_) => {
+                metrics::counter!("xinfang_events_published_total", "source" => self.source.clone())
+                    .increment(count as u64);
                 tracing::debug!(count, "outbox events published");
                 count
             }
