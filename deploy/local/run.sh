@@ -53,16 +53,17 @@ for _ in $(seq 1 100); do
 done
 
 export XINFANG_NATS_URL="nats://127.0.0.1:$nats_port"
-start_service() { # name, gRPC address
+start_service() { # name, gRPC address, metrics port
     XINFANG_DATABASE_URL="sqlite://$data/$1.db?mode=rwc" XINFANG_GRPC_LISTEN="$2" \
+        XINFANG_METRICS_LISTEN="127.0.0.1:$3" \
         XINFANG_ROUTING_DIRECTORY="$directory" \
         "$bin/xinfang-$1" >"$data/logs/$1.log" 2>&1 &
     pids+=($!)
 }
-start_service intake "$intake_grpc"
-start_service routing "$routing_grpc"
-start_service supervision "$supervision_grpc"
-start_service statistics "$statistics_grpc"
+start_service intake "$intake_grpc" "$(usual_or_free 9101)"
+start_service routing "$routing_grpc" "$(usual_or_free 9102)"
+start_service supervision "$supervision_grpc" "$(usual_or_free 9103)"
+start_service statistics "$statistics_grpc" "$(usual_or_free 9104)"
 
 cat <<INFO
 
@@ -72,6 +73,8 @@ Xinfang is running (data in $data, logs in $data/logs):
   routing       $routing_grpc   (directory $directory)
   supervision   $supervision_grpc
   statistics    $statistics_grpc
+
+Metrics: http://127.0.0.1:<9101..9104>/metrics (see the logs for the ports if taken).
 
 For the CLI:
   export XINFANG_NATS_URL=$XINFANG_NATS_URL

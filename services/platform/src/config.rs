@@ -20,6 +20,9 @@ pub struct PlatformConfig {
     /// runs them.
     #[arg(long, env = "XINFANG_MIGRATE", default_value_t = true, action = ArgAction::Set)]
     pub migrate: bool,
+    /// Apply the migrations and exit, serving nothing: the Kubernetes migration Job.
+    #[arg(long, env = "XINFANG_MIGRATE_ONLY", default_value_t = false, action = ArgAction::Set)]
+    pub migrate_only: bool,
     /// Where to serve Prometheus metrics (`/metrics`); off when not set.
     #[arg(long, env = "XINFANG_METRICS_LISTEN")]
     pub metrics_listen: Option<std::net::SocketAddr>,

@@ -52,6 +52,28 @@ pub enum ServiceError {
     Consumer(#[from] ConsumerError),
 }
 
+/// Applies a service's migrations and returns: what `--migrate-only` runs.
+pub async fn migrate_only<M: MigratorTrait>(
+    name: &'static str,
+    database_url: &str,
+    config: &PlatformConfig,
+) -> Result<(), StartError> {
+    let db = database::connect(database_url, 1)
+        .await
+        .map_err(|source| StartError::Database {
+            service: name,
+            source,
+        })?;
+    M::up(&db, None)
+        .await
+        .map_err(|source| StartError::Migrate {
+            service: name,
+            source,
+        })?;
+    tracing::info!(service = name, nats = %config.nats.url, "migrations applied; exiting (--migrate-only)");
+    Ok(())
+}
+
 /// A service with its database and broker connected, before it serves.
 pub struct Service {
     pub name: &'static str,

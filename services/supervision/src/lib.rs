@@ -62,6 +62,16 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 
 /// Runs supervision until `shutdown` is cancelled and everything in flight has finished.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    if config.platform.migrate_only {
+        return Ok(
+            xinfang_platform::service::migrate_only::<migrations::Migrator>(
+                SERVICE,
+                &config.database_url,
+                &config.platform,
+            )
+            .await?,
+        );
+    }
     let running = start(config, shutdown).await?;
     Ok(running.task.await.context("supervision task")??)
 }

@@ -57,6 +57,7 @@ impl IntakeUnderTest {
                 },
                 database_max_connections: 8,
                 migrate: true,
+                migrate_only: false,
                 metrics_listen: None,
                 log_json: false,
             },
