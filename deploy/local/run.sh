@@ -28,6 +28,8 @@ statistics_grpc="127.0.0.1:${XINFANG_RUN_STATISTICS_PORT:-$(usual_or_free 50054)
 directory="${XINFANG_ROUTING_DIRECTORY:-$root/services/routing/directory/xingping.toml}"
 
 mkdir -p "$data/jetstream" "$data/logs"
+# A least-privilege NATS user per service, and an operator for the CLI.
+"$bin/xinfang" dev nats-users --dir "$data/nats" >/dev/null
 cat >"$data/nats.conf" <<CONF
 listen: 127.0.0.1:$nats_port
 http: 127.0.0.1:$monitor_port
@@ -36,6 +38,7 @@ jetstream {
   # Every acknowledged message is on disk before the acknowledgement (see README).
   sync_interval: always
 }
+include "nats/authorization.conf"
 CONF
 
 pids=()
@@ -54,7 +57,8 @@ done
 
 export XINFANG_NATS_URL="nats://127.0.0.1:$nats_port"
 start_service() { # name, gRPC address, metrics port
-    XINFANG_DATABASE_URL="sqlite://$data/$1.db?mode=rwc" XINFANG_GRPC_LISTEN="$2" \
+    XINFANG_NATS_USER="$1" XINFANG_NATS_PASSWORD="$(cat "$data/nats/$1.password")" \
+        XINFANG_DATABASE_URL="sqlite://$data/$1.db?mode=rwc" XINFANG_GRPC_LISTEN="$2" \
         XINFANG_METRICS_LISTEN="127.0.0.1:$3" \
         XINFANG_ROUTING_DIRECTORY="$directory" \
         "$bin/xinfang-$1" >"$data/logs/$1.log" 2>&1 &
@@ -77,11 +81,12 @@ Xinfang is running (data in $data, logs in $data/logs):
 Metrics: http://127.0.0.1:<9101..9104>/metrics (see the logs for the ports if taken).
 
 For the CLI:
-  export XINFANG_NATS_URL=$XINFANG_NATS_URL
+  export XINFANG_NATS_URL=$XINFANG_NATS_URL XINFANG_NATS_USER=operator
+  export XINFANG_NATS_PASSWORD=\$(cat $data/nats/operator.password)
   export XINFANG_INTAKE_URL=http://$intake_grpc XINFANG_ROUTING_URL=http://$routing_grpc
   export XINFANG_SUPERVISION_URL=http://$supervision_grpc XINFANG_STATISTICS_URL=http://$statistics_grpc
 
-Submit a petition: see "Submitting a petition" in README.md. Ctrl-C stops everything.
+Follow a petition: see "Following a petition through the system" in README.md. Ctrl-C stops everything.
 INFO
 wait -n "${pids[@]}"
 echo "a process of the stack exited; see $data/logs" >&2

@@ -98,9 +98,7 @@ const CALLER_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0b
 
 /// Every event the petition caused carries the caller's trace id in its `traceparent`.
 async fn one_trace_across_the_services(stack: &Stack) {
-    let client = async_nats::connect(stack.nats.url())
-        .await
-        .expect("connect");
+    let client = stack.nats.client().await.expect("connect");
     let jetstream = async_nats::jetstream::new(client);
     for stream in [INTAKE_STREAM, ROUTING_STREAM, SUPERVISION_STREAM] {
         let messages = stored_messages(&jetstream, stream.name, 1).await;

@@ -26,9 +26,7 @@ async fn poison_is_dead_lettered_by_every_consumer_with_its_reason_and_traffic_f
     let stack = Stack::start(Backend::Postgres)
         .await
         .expect("the stack starts");
-    let client = async_nats::connect(stack.nats.url())
-        .await
-        .expect("connect");
+    let client = stack.nats.client().await.expect("connect");
     let jetstream = async_nats::jetstream::new(client);
     let poison = [
         (

@@ -117,9 +117,7 @@ pub async fn rows(stack: &Stack, svc: Svc, table: &str) -> u64 {
 
 /// Messages stored in a stream.
 pub async fn stream_messages(stack: &Stack, stream: &str) -> u64 {
-    let client = async_nats::connect(stack.nats.url())
-        .await
-        .expect("connect to NATS");
+    let client = stack.nats.client().await.expect("connect to NATS");
     let jetstream = async_nats::jetstream::new(client);
     let mut stream = jetstream
         .get_stream(stream)

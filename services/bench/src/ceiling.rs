@@ -56,7 +56,7 @@ pub async fn measure(
     let inserts_per_second = (per_worker * concurrency) as f64 / started.elapsed().as_secs_f64();
     db.execute_unprepared("DROP TABLE bench_ceiling").await?;
 
-    let jetstream = async_nats::jetstream::new(async_nats::connect(stack.nats.url()).await?);
+    let jetstream = async_nats::jetstream::new(stack.nats.client().await?);
     jetstream
         .create_stream(async_nats::jetstream::stream::Config {
             name: "BENCH_CEILING".into(),

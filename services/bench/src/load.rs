@@ -169,7 +169,7 @@ pub async fn zero_loss(stack: &Stack, expected: u64) -> anyhow::Result<String> {
         let n: i64 = row.try_get("", "n")?;
         found.push((format!("{} {table}", svc.name()), n as u64));
     }
-    let jetstream = async_nats::jetstream::new(async_nats::connect(stack.nats.url()).await?);
+    let jetstream = async_nats::jetstream::new(stack.nats.client().await?);
     for stream in [INTAKE_STREAM, ROUTING_STREAM, SUPERVISION_STREAM] {
         let mut handle = jetstream.get_stream(stream.name).await?;
         found.push((

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use xinfang_testkit::{Backend, NatsServer, Stack};
+use xinfang_testkit::{Backend, Stack};
 
 #[derive(Parser)]
 #[command(name = "xinfang-bench", about = "Load-test the whole Xinfang stack")]
@@ -28,8 +28,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let nats = NatsServer::start_with_sync_interval(&args.sync_interval).await?;
-    let stack = Stack::start_with(Backend::Postgres, nats)
+    let stack = Stack::start_with_sync_interval(Backend::Postgres, &args.sync_interval)
         .await
         .context("start the stack (are the binaries built? make bench builds them)")?;
     println!(

@@ -18,6 +18,8 @@ pub enum EventsCommand {
             default_value = "nats://127.0.0.1:4222"
         )]
         nats_url: String,
+        #[command(flatten)]
+        login: crate::redrive::NatsLogin,
         /// The stream to read.
         #[arg(long, default_value = subjects::INTAKE_STREAM.name)]
         stream: String,
@@ -30,12 +32,11 @@ pub enum EventsCommand {
 pub async fn run(command: EventsCommand) -> anyhow::Result<()> {
     let EventsCommand::Tail {
         nats_url,
+        login,
         stream,
         all,
     } = command;
-    let client = async_nats::connect(&nats_url)
-        .await
-        .with_context(|| format!("connect to NATS at {nats_url}"))?;
+    let client = login.connect(&nats_url).await?;
     let stream = jetstream::new(client)
         .get_stream(&stream)
         .await

@@ -1,6 +1,7 @@
 //! `xinfang`: the operator CLI. Reads its arguments and runs one command.
 
 mod cases;
+mod dev;
 mod events;
 mod petitions;
 mod redrive;
@@ -33,6 +34,9 @@ enum Command {
     Events(events::EventsCommand),
     /// Publish a time range of a service's outbox again, after the broker lost events.
     Redrive(redrive::Redrive),
+    /// Set up a local stack: NATS users.
+    #[command(subcommand)]
+    Dev(dev::DevCommand),
 }
 
 #[tokio::main]
@@ -42,6 +46,7 @@ async fn main() -> ExitCode {
         Command::Case(command) => cases::run(command).await,
         Command::Events(command) => events::run(command).await,
         Command::Redrive(args) => redrive::run(args).await,
+        Command::Dev(command) => dev::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

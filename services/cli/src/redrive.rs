@@ -22,12 +22,42 @@ pub struct Redrive {
         default_value = "nats://127.0.0.1:4222"
     )]
     nats_url: String,
+    #[command(flatten)]
+    login: NatsLogin,
     /// Start of the range (RFC 3339), inclusive: when the events happened.
     #[arg(long)]
     from: String,
     /// End of the range (RFC 3339), exclusive; now when left out.
     #[arg(long)]
     to: Option<String>,
+}
+
+/// The operator's NATS user, on a server that checks users (`make run` prints it).
+#[derive(Args)]
+pub struct NatsLogin {
+    #[arg(long = "nats-user", env = "XINFANG_NATS_USER")]
+    user: Option<String>,
+    #[arg(
+        long = "nats-password",
+        env = "XINFANG_NATS_PASSWORD",
+        hide_env_values = true
+    )]
+    password: Option<String>,
+}
+
+impl NatsLogin {
+    pub async fn connect(&self, url: &str) -> anyhow::Result<async_nats::Client> {
+        let options = match (&self.user, &self.password) {
+            (Some(user), Some(password)) => {
+                async_nats::ConnectOptions::with_user_and_password(user.clone(), password.clone())
+            }
+            _ => async_nats::ConnectOptions::new(),
+        };
+        options
+            .connect(url)
+            .await
+            .with_context(|| format!("connect to NATS at {url}"))
+    }
 }
 
 fn parse_time(flag: &str, text: &str) -> anyhow::Result<OffsetDateTime> {
@@ -45,9 +75,7 @@ pub async fn run(args: Redrive) -> anyhow::Result<()> {
     let db = xinfang_platform::database::connect(&args.database_url, 2)
         .await
         .with_context(|| format!("connect to {}", args.database_url))?;
-    let client = async_nats::connect(&args.nats_url)
-        .await
-        .with_context(|| format!("connect to NATS at {}", args.nats_url))?;
+    let client = args.login.connect(&args.nats_url).await?;
     let jetstream = async_nats::jetstream::new(client);
     let published =
         xinfang_platform::outbox::redrive::redrive(&db, &jetstream, &args.service, from, to)

@@ -40,6 +40,16 @@ pub struct NatsConfig {
         default_value = "nats://127.0.0.1:4222"
     )]
     pub url: String,
+    /// The service's NATS user (see `nats_auth`); none on a server without authorization.
+    #[arg(long = "nats-user", env = "XINFANG_NATS_USER")]
+    pub user: Option<String>,
+    /// The NATS user's password.
+    #[arg(
+        long = "nats-password",
+        env = "XINFANG_NATS_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
     /// JetStream replicas for the streams this service creates (3 on a clustered server).
     #[arg(
         long = "nats-stream-replicas",

@@ -51,6 +51,20 @@ pub struct ConsumerSpec {
     pub retry_delay: Duration,
 }
 
+impl ConsumerSpec {
+    /// The settings every service's consumers share: 10 deliveries, the first retry after
+    /// half a second.
+    pub fn from_binding(binding: subjects::ConsumerBinding) -> Self {
+        Self {
+            name: binding.name.to_owned(),
+            stream: binding.stream,
+            filter_subjects: vec![binding.filter.to_owned()],
+            max_deliver: 10,
+            retry_delay: Duration::from_millis(500),
+        }
+    }
+}
+
 /// Why an event was not applied.
 #[derive(Debug)]
 pub enum Failure {

@@ -29,7 +29,14 @@ pub async fn connect(
     config: &NatsConfig,
     service: &str,
 ) -> Result<async_nats::Client, JetStreamError> {
-    async_nats::ConnectOptions::new()
+    let mut options = match (&config.user, &config.password) {
+        (Some(user), Some(password)) => {
+            async_nats::ConnectOptions::with_user_and_password(user.clone(), password.clone())
+        }
+        _ => async_nats::ConnectOptions::new(),
+    };
+    options = options.custom_inbox_prefix(crate::nats_auth::inbox_prefix(service));
+    options
         .name(format!("xinfang-{service}"))
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(5))

@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod grpc;
 pub mod jetstream;
 pub mod migrations;
+pub mod nats_auth;
 pub mod outbox;
 pub mod service;
 pub mod shutdown;

@@ -174,6 +174,8 @@ fn nats_config(nats: &NatsServer) -> NatsConfig {
         url: nats.url(),
         stream_replicas: 1,
         duplicate_window: Duration::from_secs(120),
+        user: None,
+        password: None,
     }
 }
 

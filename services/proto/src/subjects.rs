@@ -61,6 +61,80 @@ pub fn timeline_opened(unit_code: &str) -> String {
 /// Every opened timeline, whichever the unit.
 pub const ANY_TIMELINE_OPENED: &str = "xinfang.v1.supervision.unit.*.timeline.opened";
 
+/// A durable consumer: its name (also its inbox key and dead-letter token), the stream it
+/// reads and the subjects it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsumerBinding {
+    pub name: &'static str,
+    pub stream: StreamSpec,
+    pub filter: &'static str,
+}
+
+/// What one service publishes and consumes: the source of its consumers' settings and of
+/// its NATS permissions, so the two cannot drift apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceBinding {
+    pub service: &'static str,
+    pub publishes: Option<StreamSpec>,
+    pub consumes: &'static [ConsumerBinding],
+}
+
+pub const ROUTING_TAKES_REGISTERED: ConsumerBinding = ConsumerBinding {
+    name: "routing",
+    stream: INTAKE_STREAM,
+    filter: PETITION_REGISTERED,
+};
+
+pub const SUPERVISION_TAKES_ROUTED: ConsumerBinding = ConsumerBinding {
+    name: "supervision",
+    stream: ROUTING_STREAM,
+    filter: ANY_PETITION_ROUTED,
+};
+
+pub const STATISTICS_TAKES: [ConsumerBinding; 3] = [
+    ConsumerBinding {
+        name: "statistics-intake",
+        stream: INTAKE_STREAM,
+        filter: PETITION_REGISTERED,
+    },
+    ConsumerBinding {
+        name: "statistics-routing",
+        stream: ROUTING_STREAM,
+        filter: ANY_PETITION_ROUTED,
+    },
+    ConsumerBinding {
+        name: "statistics-supervision",
+        stream: SUPERVISION_STREAM,
+        filter: ANY_TIMELINE_OPENED,
+    },
+];
+
+pub const INTAKE: ServiceBinding = ServiceBinding {
+    service: "intake",
+    publishes: Some(INTAKE_STREAM),
+    consumes: &[],
+};
+
+pub const ROUTING: ServiceBinding = ServiceBinding {
+    service: "routing",
+    publishes: Some(ROUTING_STREAM),
+    consumes: &[ROUTING_TAKES_REGISTERED],
+};
+
+pub const SUPERVISION: ServiceBinding = ServiceBinding {
+    service: "supervision",
+    publishes: Some(SUPERVISION_STREAM),
+    consumes: &[SUPERVISION_TAKES_ROUTED],
+};
+
+pub const STATISTICS: ServiceBinding = ServiceBinding {
+    service: "statistics",
+    publishes: None,
+    consumes: &STATISTICS_TAKES,
+};
+
+pub const SERVICES: [ServiceBinding; 4] = [INTAKE, ROUTING, SUPERVISION, STATISTICS];
+
 /// Where a consumer sets aside a message it cannot process: one subject per consumer,
 /// so an operator sees whose poison it was.
 pub fn dead_letter_subject(consumer: &str) -> String {

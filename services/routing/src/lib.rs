@@ -10,10 +10,8 @@ pub mod route;
 pub mod rules;
 pub mod store;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use anyhow::Context;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
 use xinfang_platform::service::{RunningService, Service, grpc_server};
@@ -28,13 +26,7 @@ use crate::route::{RouteRegistered, SERVICE};
 
 /// How routing takes registered petitions off intake's stream.
 pub fn registered_consumer() -> ConsumerSpec {
-    ConsumerSpec {
-        name: "routing".to_owned(),
-        stream: subjects::INTAKE_STREAM,
-        filter_subjects: vec![subjects::PETITION_REGISTERED.to_owned()],
-        max_deliver: 10,
-        retry_delay: Duration::from_millis(500),
-    }
+    ConsumerSpec::from_binding(subjects::ROUTING_TAKES_REGISTERED)
 }
 
 /// Loads the directory (refusing to start on a faulty one), connects, migrates, and starts

@@ -8,49 +8,24 @@ pub mod migrations;
 pub mod overview;
 pub mod store;
 
-use std::time::Duration;
-
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
 use xinfang_platform::service::{RunningService, Service, grpc_server};
 use xinfang_proto::statistics::v1::statistics_service_server::StatisticsServiceServer;
-use xinfang_proto::subjects::{self, StreamSpec};
+use xinfang_proto::subjects;
 
 pub use config::Config;
 
 use crate::api::StatisticsApi;
 use crate::count::{CountCases, SERVICE};
 
-fn consumer(name: &str, stream: StreamSpec, subject: &str) -> ConsumerSpec {
-    ConsumerSpec {
-        name: name.to_owned(),
-        stream,
-        filter_subjects: vec![subject.to_owned()],
-        max_deliver: 10,
-        retry_delay: Duration::from_millis(500),
-    }
-}
-
 /// One durable consumer per stream statistics reads.
-pub fn consumers() -> [ConsumerSpec; 3] {
-    [
-        consumer(
-            "statistics-intake",
-            subjects::INTAKE_STREAM,
-            subjects::PETITION_REGISTERED,
-        ),
-        consumer(
-            "statistics-routing",
-            subjects::ROUTING_STREAM,
-            subjects::ANY_PETITION_ROUTED,
-        ),
-        consumer(
-            "statistics-supervision",
-            subjects::SUPERVISION_STREAM,
-            subjects::ANY_TIMELINE_OPENED,
-        ),
-    ]
+pub fn consumers() -> Vec<ConsumerSpec> {
+    subjects::STATISTICS_TAKES
+        .into_iter()
+        .map(ConsumerSpec::from_binding)
+        .collect()
 }
 
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {

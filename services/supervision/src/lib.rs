@@ -12,8 +12,6 @@ pub mod store;
 pub mod supervise;
 pub mod timeline;
 
-use std::time::Duration;
-
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
@@ -29,13 +27,7 @@ use crate::supervise::{OpenTimelines, SERVICE};
 
 /// How supervision takes routing decisions off routing's stream, for every unit.
 pub fn routed_consumer() -> ConsumerSpec {
-    ConsumerSpec {
-        name: "supervision".to_owned(),
-        stream: subjects::ROUTING_STREAM,
-        filter_subjects: vec![subjects::ANY_PETITION_ROUTED.to_owned()],
-        max_deliver: 10,
-        retry_delay: Duration::from_millis(500),
-    }
+    ConsumerSpec::from_binding(subjects::SUPERVISION_TAKES_ROUTED)
 }
 
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {

@@ -13,6 +13,10 @@ pub struct NatsServer {
     port: u16,
     store: TempDir,
     sync_interval: String,
+    /// An `authorization { ... }` block, when the server checks users.
+    authorization: Option<String>,
+    /// The user the test itself connects as (allowed everything), with its password.
+    operator: Option<(String, String)>,
     child: Option<Child>,
 }
 
@@ -26,12 +30,24 @@ impl NatsServer {
     /// Starts a server with the given JetStream `sync_interval` (`always`, `1s`, ...): the
     /// benchmark measures the fsync trade with it.
     pub async fn start_with_sync_interval(sync_interval: &str) -> anyhow::Result<Self> {
+        Self::start_configured(sync_interval, None, None).await
+    }
+
+    /// Starts a server that admits only the users of `authorization` (a server
+    /// configuration block); the test connects as `operator` (user, password).
+    pub async fn start_configured(
+        sync_interval: &str,
+        authorization: Option<String>,
+        operator: Option<(String, String)>,
+    ) -> anyhow::Result<Self> {
         let store = tempfile::tempdir().context("create a JetStream store folder")?;
         let port = free_port()?;
         let mut server = Self {
             port,
             store,
             sync_interval: sync_interval.to_owned(),
+            authorization,
+            operator,
             child: None,
         };
         server.spawn().await?;
@@ -40,6 +56,20 @@ impl NatsServer {
 
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// A client connected as the test's operator user (or anonymously on an open server).
+    pub async fn client(&self) -> anyhow::Result<async_nats::Client> {
+        let options = match &self.operator {
+            Some((user, password)) => {
+                async_nats::ConnectOptions::with_user_and_password(user.clone(), password.clone())
+            }
+            None => async_nats::ConnectOptions::new(),
+        };
+        options
+            .connect(self.url())
+            .await
+            .with_context(|| format!("connect to {}", self.url()))
     }
 
     /// SIGKILL, as a crash or a power cut would stop it.
@@ -58,15 +88,15 @@ impl NatsServer {
 
     async fn spawn(&mut self) -> anyhow::Result<()> {
         let config = self.store.path().join("nats.conf");
-        std::fs::write(
-            &config,
-            configuration(
-                self.port,
-                &self.store.path().join("jetstream"),
-                &self.sync_interval,
-            ),
-        )
-        .context("write nats.conf")?;
+        let mut text = configuration(
+            self.port,
+            &self.store.path().join("jetstream"),
+            &self.sync_interval,
+        );
+        if let Some(authorization) = &self.authorization {
+            text.push_str(authorization);
+        }
+        std::fs::write(&config, text).context("write nats.conf")?;
         let binary = binary()?;
         let child = Command::new(&binary)
             .arg("--config")
@@ -83,7 +113,7 @@ impl NatsServer {
     async fn wait_until_ready(&self) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
-            if let Ok(client) = async_nats::connect(self.url()).await {
+            if let Ok(client) = self.client().await {
                 let jetstream = async_nats::jetstream::new(client);
                 if jetstream.query_account().await.is_ok() {
                     return Ok(());

@@ -12,6 +12,9 @@ use tokio::process::{Child, Command};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
+use xinfang_platform::nats_auth::{self, NatsUser};
+use xinfang_proto::subjects;
+
 use crate::nats::free_port;
 use crate::{NatsServer, TestDatabase};
 
@@ -55,6 +58,8 @@ pub enum Backend {
 
 struct Running {
     svc: Svc,
+    /// Its NATS user's password (the user is the service's name).
+    nats_password: String,
     port: u16,
     metrics_port: u16,
     database: TestDatabase,
@@ -69,12 +74,44 @@ pub struct Stack {
 
 impl Stack {
     /// A nats-server with `sync_interval: always` and the four services, each on its own
-    /// database; returns once every service reports SERVING.
+    /// database and with its own least-privilege NATS user; returns once every service
+    /// reports SERVING.
     pub async fn start(backend: Backend) -> anyhow::Result<Self> {
-        Self::start_with(backend, NatsServer::start().await?).await
+        Self::start_with_sync_interval(backend, "always").await
     }
 
-    pub async fn start_with(backend: Backend, nats: NatsServer) -> anyhow::Result<Self> {
+    pub async fn start_with_sync_interval(
+        backend: Backend,
+        sync_interval: &str,
+    ) -> anyhow::Result<Self> {
+        let password = || uuid::Uuid::now_v7().simple().to_string();
+        let mut users: Vec<NatsUser> = subjects::SERVICES
+            .iter()
+            .map(|binding| NatsUser {
+                name: binding.service.to_owned(),
+                password: password(),
+                permissions: Some(nats_auth::permissions(binding)),
+            })
+            .collect();
+        let operator = ("operator".to_owned(), password());
+        users.push(NatsUser {
+            name: operator.0.clone(),
+            password: operator.1.clone(),
+            permissions: None,
+        });
+        let nats = NatsServer::start_configured(
+            sync_interval,
+            Some(nats_auth::authorization_block(&users)),
+            Some(operator),
+        )
+        .await?;
+        let password_of = |svc: Svc| {
+            users
+                .iter()
+                .find(|user| user.name == svc.name())
+                .map(|user| user.password.clone())
+                .unwrap_or_default()
+        };
         let logs = tempfile::tempdir().context("create a log folder")?;
         let mut services = Vec::new();
         for svc in Svc::ALL {
@@ -84,6 +121,7 @@ impl Stack {
             };
             services.push(Running {
                 svc,
+                nats_password: password_of(svc),
                 port: free_port()?,
                 metrics_port: free_port()?,
                 database,
@@ -186,6 +224,8 @@ impl Stack {
                 format!("127.0.0.1:{}", running.metrics_port),
             )
             .env("XINFANG_NATS_URL", nats_url)
+            .env("XINFANG_NATS_USER", svc.name())
+            .env("XINFANG_NATS_PASSWORD", &running.nats_password)
             .env("XINFANG_OUTBOX_SWEEP_INTERVAL", "200ms")
             .env("XINFANG_ROUTING_DIRECTORY", demo_directory())
             .stdout(Stdio::null())

@@ -49,6 +49,8 @@ impl IntakeUnderTest {
                     url: nats.url(),
                     stream_replicas: 1,
                     duplicate_window: Duration::from_secs(120),
+                    user: None,
+                    password: None,
                 },
                 outbox: OutboxConfig {
                     sweep_interval: Duration::from_millis(200),
