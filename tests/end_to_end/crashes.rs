@@ -18,9 +18,7 @@ fn submitting(stack: &Stack) -> Vec<JoinHandle<()>> {
         .map(|client| {
             let url = stack.grpc_url(Svc::Intake);
             tokio::spawn(async move {
-                let channel = tonic::transport::Channel::from_shared(url)
-                    .expect("url")
-                    .connect_lazy();
+                let channel = xinfang_testkit::auth::authed(&url, &support::bureau_token());
                 let mut intake = IntakeServiceClient::new(channel);
                 for i in 0..PER_CLIENT {
                     support::submit(&mut intake, sample::create(client * PER_CLIENT + i)).await;

@@ -12,9 +12,7 @@ async fn a_thousand_petitions_from_eight_clients_are_each_counted_once_everywher
     let clients = (0..8).map(|client| {
         let url = stack.grpc_url(xinfang_testkit::Svc::Intake);
         tokio::spawn(async move {
-            let channel = tonic::transport::Channel::from_shared(url)
-                .expect("url")
-                .connect_lazy();
+            let channel = xinfang_testkit::auth::authed(&url, &support::bureau_token());
             let mut intake =
                 xinfang_proto::intake::v1::intake_service_client::IntakeServiceClient::new(channel);
             for i in 0..125 {

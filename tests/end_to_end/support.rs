@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, Statement};
-use tonic::transport::Channel;
+use xinfang_platform::auth::Role;
 use xinfang_proto::intake::v1::{
     CreatePetitionRequest, intake_service_client::IntakeServiceClient,
 };
@@ -14,37 +14,41 @@ use xinfang_proto::statistics::v1::{
 };
 use xinfang_proto::supervision::v1::supervision_service_client::SupervisionServiceClient;
 use xinfang_proto::v1 as proto;
+use xinfang_testkit::auth::{self, Authed};
 use xinfang_testkit::{Stack, Svc};
 
 /// How long a scenario waits for the system to settle.
 pub const SETTLE: Duration = Duration::from_secs(90);
 
-async fn channel(stack: &Stack, svc: Svc) -> Channel {
-    Channel::from_shared(stack.grpc_url(svc))
-        .expect("a valid URL")
-        .connect_lazy()
+/// The bureau's own staff: registers petitions and reads every case and the figures.
+pub fn bureau_token() -> String {
+    auth::token(&[Role::Registrar, Role::Supervisor], &[])
 }
 
-pub async fn intake(stack: &Stack) -> IntakeServiceClient<Channel> {
+async fn channel(stack: &Stack, svc: Svc) -> Authed {
+    auth::authed(&stack.grpc_url(svc), &bureau_token())
+}
+
+pub async fn intake(stack: &Stack) -> IntakeServiceClient<Authed> {
     IntakeServiceClient::new(channel(stack, Svc::Intake).await)
 }
 
-pub async fn routing(stack: &Stack) -> RoutingServiceClient<Channel> {
+pub async fn routing(stack: &Stack) -> RoutingServiceClient<Authed> {
     RoutingServiceClient::new(channel(stack, Svc::Routing).await)
 }
 
-pub async fn supervision(stack: &Stack) -> SupervisionServiceClient<Channel> {
+pub async fn supervision(stack: &Stack) -> SupervisionServiceClient<Authed> {
     SupervisionServiceClient::new(channel(stack, Svc::Supervision).await)
 }
 
-pub async fn statistics(stack: &Stack) -> StatisticsServiceClient<Channel> {
+pub async fn statistics(stack: &Stack) -> StatisticsServiceClient<Authed> {
     StatisticsServiceClient::new(channel(stack, Svc::Statistics).await)
 }
 
 /// Submits until intake answers, reusing the request id, as the API asks a client to do
 /// when a call fails without an answer (intake killed, connection lost).
 pub async fn submit(
-    client: &mut IntakeServiceClient<Channel>,
+    client: &mut IntakeServiceClient<Authed>,
     request: CreatePetitionRequest,
 ) -> proto::Petition {
     let deadline = tokio::time::Instant::now() + SETTLE;

@@ -5,12 +5,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sea_orm::{ConnectionTrait, Statement};
-use tonic::transport::Channel;
+use xinfang_platform::auth::Role;
 use xinfang_proto::intake::v1::intake_service_client::IntakeServiceClient;
 use xinfang_proto::statistics::v1::{
     GetOverviewRequest, statistics_service_client::StatisticsServiceClient,
 };
 use xinfang_proto::subjects::{INTAKE_STREAM, ROUTING_STREAM, SUPERVISION_STREAM};
+use xinfang_testkit::auth::{self, Authed};
 use xinfang_testkit::{Stack, Svc, sample};
 
 pub struct Run {
@@ -59,12 +60,9 @@ fn percentile(samples: &[Duration], p: f64) -> f64 {
 }
 
 pub async fn run(stack: &Stack, petitions: usize, concurrency: usize) -> anyhow::Result<Run> {
-    let channel = Channel::from_shared(stack.grpc_url(Svc::Intake))?
-        .connect()
-        .await?;
-    let statistics_channel = Channel::from_shared(stack.grpc_url(Svc::Statistics))?
-        .connect()
-        .await?;
+    let token = auth::token(&[Role::Registrar, Role::Supervisor], &[]);
+    let channel = auth::authed(&stack.grpc_url(Svc::Intake), &token);
+    let statistics_channel = auth::authed(&stack.grpc_url(Svc::Statistics), &token);
     let started = Instant::now();
 
     // Statistics is polled while the load runs: when the supervised count first reaches k,
@@ -118,7 +116,7 @@ pub async fn run(stack: &Stack, petitions: usize, concurrency: usize) -> anyhow:
 
 /// When the supervised count first reached 1, 2, ... `petitions`.
 async fn watch_counts(
-    mut statistics: StatisticsServiceClient<Channel>,
+    mut statistics: StatisticsServiceClient<Authed>,
     petitions: usize,
 ) -> anyhow::Result<Vec<Instant>> {
     let mut reached = Vec::with_capacity(petitions);

@@ -2,6 +2,7 @@
 //! queries, and maps every error to a status code in one place.
 
 use prost::Message;
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -9,6 +10,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
+use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
 use xinfang_platform::outbox::OutboxHandle;
 use xinfang_proto::intake::v1::{
@@ -19,7 +21,7 @@ use xinfang_proto::v1 as proto;
 use crate::case_number::CaseNumber;
 use crate::petition::NewPetition;
 use crate::register::{RegisterError, Registrar, Registration, register};
-use crate::store::{petition, petitioner};
+use crate::store::{petition, petition_scope, petitioner};
 use crate::view;
 
 /// Everything a call can fail with, mapped to a status code by the `From` below.
@@ -76,6 +78,7 @@ impl IntakeService for IntakeApi {
         &self,
         request: Request<api::CreatePetitionRequest>,
     ) -> Result<Response<proto::Petition>, Status> {
+        let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
         let now = OffsetDateTime::now_utc();
         let registration = parse_create(&request, now)?;
@@ -83,6 +86,9 @@ impl IntakeService for IntakeApi {
             .await
             .map_err(IntakeError::from)?;
         tracing::Span::current().record("case", registered.petition.case_number.as_str());
+        authorized
+            .audit(Some(registered.petition.case_id), true, "registered")
+            .await?;
         if !registered.events.is_empty() {
             tracing::info!("petition registered");
             self.outbox.committed(registered.events);
@@ -97,6 +103,7 @@ impl IntakeService for IntakeApi {
         &self,
         request: Request<api::GetPetitionRequest>,
     ) -> Result<Response<proto::Petition>, Status> {
+        let authorized = Authorized::of(&request)?;
         let (filter, shown_key) = match request.into_inner().key {
             Some(Key::CaseId(id)) => {
                 let id = parse_uuid("case_id", &id)?;
@@ -127,7 +134,25 @@ impl IntakeService for IntakeApi {
             .one(&self.db)
             .await
             .map_err(IntakeError::from)?;
-        let (row, identity) = found.ok_or(IntakeError::NotFound(shown_key))?;
+        // Scope first: a case outside the caller's units is denied whether it exists or not.
+        let Some((row, identity)) = found else {
+            if authorized.scope == Scope::All {
+                authorized.audit(None, true, "not found").await?;
+                return Err(IntakeError::NotFound(shown_key).into());
+            }
+            return Err(authorized.deny(None).await);
+        };
+        if authorized.scope == Scope::OwnUnits {
+            let scope = petition_scope::Entity::find_by_id(row.case_id)
+                .one(&self.db)
+                .await
+                .map_err(IntakeError::from)?;
+            let path = scope.map(|scope| unit_path_of(&scope.unit_path));
+            if !authorized.may_see(path.as_deref()) {
+                return Err(authorized.deny(Some(row.case_id)).await);
+            }
+        }
+        authorized.audit(Some(row.case_id), true, "read").await?;
         Ok(Response::new(view::petition(&row, identity.as_ref())))
     }
 
@@ -135,6 +160,7 @@ impl IntakeService for IntakeApi {
         &self,
         request: Request<api::ListPetitionsRequest>,
     ) -> Result<Response<api::ListPetitionsResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
         let page_size = grpc::page_size(request.page_size)
             .map_err(|violation| IntakeError::InvalidArgument(vec![violation]))?;
@@ -143,6 +169,17 @@ impl IntakeService for IntakeApi {
             query = query.filter(
                 petition::Column::CaseId.gt(parse_uuid("page_token", &request.page_token)?),
             );
+        }
+        if authorized.scope == Scope::OwnUnits {
+            let own = Query::select()
+                .column(petition_scope::Column::CaseId)
+                .from(petition_scope::Entity)
+                .cond_where(within_units(
+                    petition_scope::Column::UnitPath,
+                    &authorized.caller.units,
+                ))
+                .to_owned();
+            query = query.filter(petition::Column::CaseId.in_subquery(own));
         }
         // One extra row tells whether another page follows.
         let mut rows = query
@@ -159,6 +196,9 @@ impl IntakeService for IntakeApi {
         } else {
             String::new()
         };
+        authorized
+            .audit(None, true, &format!("listed {} case(s)", rows.len()))
+            .await?;
         let petitions = rows
             .iter()
             .map(|(row, identity)| view::petition(row, identity.as_ref()))

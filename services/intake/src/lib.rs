@@ -9,13 +9,15 @@ pub mod identity;
 pub mod migrations;
 pub mod petition;
 pub mod register;
+pub mod scope;
 pub mod store;
 pub mod view;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
+use xinfang_platform::consumer::ConsumerSpec;
 use xinfang_platform::grpc;
-use xinfang_platform::service::{RunningService, Service, grpc_server};
+use xinfang_platform::service::{RunningService, Service};
 use xinfang_proto::intake::v1::intake_service_server::IntakeServiceServer;
 use xinfang_proto::subjects;
 
@@ -27,7 +29,7 @@ use crate::register::{Registrar, SERVICE};
 /// Connects, migrates, declares the stream, binds, and starts serving in the background.
 /// Returns once intake is ready to take petitions.
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
-    let service = Service::connect::<migrations::Migrator>(
+    let mut service = Service::connect::<migrations::Migrator>(
         SERVICE,
         &config.database_url,
         &config.platform,
@@ -35,6 +37,10 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         shutdown,
     )
     .await?;
+    service.consume(
+        ConsumerSpec::from_binding(subjects::INTAKE_TAKES_ROUTED),
+        scope::RecordScope,
+    );
     let api = IntakeApi {
         db: service.db.clone(),
         registrar: Registrar {
@@ -43,7 +49,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         },
         outbox: service.outbox.clone(),
     };
-    let (router, health) = grpc_server()?;
+    let (router, health) = service.grpc_server()?;
     health.set_serving::<IntakeServiceServer<IntakeApi>>().await;
     let router = router.add_service(
         IntakeServiceServer::new(api).max_decoding_message_size(grpc::MAX_REQUEST_BYTES),

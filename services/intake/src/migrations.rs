@@ -1,8 +1,9 @@
-//! Intake's schema: the shared tables (outbox) first, then its own.
+//! Intake's schema: the shared tables (outbox, audit, inbox) and its own.
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000002_create_petitions;
+mod m20261125_000006_create_petition_scopes;
 
 pub struct Migrator;
 
@@ -10,6 +11,8 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = xinfang_platform::migrations::shared();
         migrations.push(Box::new(m20261125_000002_create_petitions::Migration));
+        migrations.extend(xinfang_platform::migrations::inbox());
+        migrations.push(Box::new(m20261125_000006_create_petition_scopes::Migration));
         migrations
     }
 }

@@ -3,4 +3,5 @@
 
 pub mod case_number_sequence;
 pub mod petition;
+pub mod petition_scope;
 pub mod petitioner;

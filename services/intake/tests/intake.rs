@@ -7,4 +7,5 @@ mod intake {
     mod broker_outage;
     mod invalid_petitions;
     mod registration;
+    mod tokens;
 }

@@ -13,6 +13,8 @@ pub struct PlatformConfig {
     pub nats: NatsConfig,
     #[command(flatten)]
     pub outbox: OutboxConfig,
+    #[command(flatten)]
+    pub auth: AuthConfig,
     /// Largest pool of database connections (PostgreSQL; SQLite always uses one writer).
     #[arg(long, env = "XINFANG_DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
     pub database_max_connections: u32,
@@ -61,6 +63,46 @@ pub struct NatsConfig {
     /// outbox relay's longest gap before it publishes a row again.
     #[arg(long = "nats-duplicate-window", env = "XINFANG_NATS_DUPLICATE_WINDOW", default_value = "10m", value_parser = parse_duration)]
     pub duplicate_window: Duration,
+}
+
+/// Where the keys that verify callers' tokens come from: exactly one of a HS256 secret
+/// file (local development), a PEM public key file, or a JWKS URL (a city's identity
+/// provider).
+#[derive(Debug, Clone, Default, Args)]
+pub struct AuthConfig {
+    /// A file holding the HS256 secret tokens are signed with (`make run` writes one).
+    #[arg(
+        long = "auth-hs256-secret-file",
+        env = "XINFANG_AUTH_HS256_SECRET_FILE"
+    )]
+    pub hs256_secret_file: Option<std::path::PathBuf>,
+    /// A PEM public key file (RS256, PS256, ES256 or EdDSA), e.g. from a Kubernetes secret.
+    #[arg(long = "auth-public-key-file", env = "XINFANG_AUTH_PUBLIC_KEY_FILE")]
+    pub public_key_file: Option<std::path::PathBuf>,
+    /// The public key's algorithm: RS256, PS256, ES256 or EdDSA.
+    #[arg(
+        long = "auth-public-key-algorithm",
+        env = "XINFANG_AUTH_PUBLIC_KEY_ALGORITHM",
+        default_value = "RS256"
+    )]
+    pub public_key_algorithm: String,
+    /// The identity provider's JWKS URL.
+    #[arg(long = "auth-jwks-url", env = "XINFANG_AUTH_JWKS_URL")]
+    pub jwks_url: Option<String>,
+    /// The `iss` tokens must carry.
+    #[arg(
+        long = "auth-issuer",
+        env = "XINFANG_AUTH_ISSUER",
+        default_value = "xinfang-dev"
+    )]
+    pub issuer: String,
+    /// The `aud` tokens must carry.
+    #[arg(
+        long = "auth-audience",
+        env = "XINFANG_AUTH_AUDIENCE",
+        default_value = "xinfang"
+    )]
+    pub audience: String,
 }
 
 #[derive(Debug, Clone, Args)]

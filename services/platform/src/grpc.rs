@@ -8,6 +8,9 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::server::{Router, TcpIncoming};
 use tonic::{Code, Status};
 use tonic_health::server::HealthReporter;
+use tower::layer::util::{Identity, Stack};
+
+use crate::auth::AuthLayer;
 use tonic_types::{ErrorDetails, StatusExt};
 
 /// The largest request a service decodes. Petitions are text; attachments travel
@@ -45,10 +48,14 @@ pub fn invalid_argument(violations: &[FieldViolation]) -> Status {
     )
 }
 
-/// A server with health and reflection already added; the service adds its own API and
-/// marks it serving on the returned reporter.
-pub fn server_with_health_and_reflection()
--> Result<(Router, HealthReporter), tonic_reflection::server::Error> {
+/// The router every service serves: the authorisation layer in front of every handler.
+pub type GrpcRouter = Router<Stack<AuthLayer, Identity>>;
+
+/// A server with health and reflection already added, every call passing `auth` first; the
+/// service adds its own API and marks it serving on the returned reporter.
+pub fn server_with_health_and_reflection(
+    auth: AuthLayer,
+) -> Result<(GrpcRouter, HealthReporter), tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(xinfang_proto::FILE_DESCRIPTOR_SET)
@@ -65,6 +72,7 @@ pub fn server_with_health_and_reflection()
             crate::telemetry::continue_trace(&span, traceparent);
             span
         })
+        .layer(auth)
         .add_service(health)
         .add_service(reflection);
     Ok((router, reporter))
@@ -79,7 +87,7 @@ pub async fn bind(address: SocketAddr) -> std::io::Result<(TcpListener, SocketAd
 
 /// Serves until `shutdown`, then stops taking calls and lets those in flight finish.
 pub async fn serve(
-    router: Router,
+    router: GrpcRouter,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {

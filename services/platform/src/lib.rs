@@ -5,6 +5,7 @@
 //! No domain types live here: a service brings its own and hands this crate bytes,
 //! subjects and case ids.
 
+pub mod auth;
 pub mod config;
 pub mod consumer;
 pub mod database;

@@ -111,8 +111,19 @@ mod tests {
                 .iter()
                 .any(|p| p.starts_with("xinfang.v1.routing"))
         );
-        assert!(!intake.publish.iter().any(|p| p.contains("CONSUMER")));
-        assert_eq!(intake.subscribe, vec!["_INBOX_intake.>".to_owned()]);
+        // It reads routing's decisions only through its own durable consumer.
+        let consumer_apis: Vec<&String> = intake
+            .publish
+            .iter()
+            .filter(|p| p.contains("CONSUMER"))
+            .collect();
+        assert!(!consumer_apis.is_empty());
+        assert!(
+            consumer_apis
+                .iter()
+                .all(|p| p.contains("XINFANG_ROUTING.intake"))
+        );
+        assert_eq!(intake.subscribe[0], "_INBOX_intake.>");
     }
 
     #[test]

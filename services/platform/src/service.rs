@@ -10,11 +10,14 @@ use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::server::Router;
+use tonic_health::server::HealthReporter;
 use xinfang_proto::subjects::StreamSpec;
 
+use crate::auth::token::KeyError;
+use crate::auth::{AuditLog, AuthLayer};
 use crate::config::PlatformConfig;
 use crate::consumer::{Consumer, ConsumerError, ConsumerSpec, Handler};
+use crate::grpc::GrpcRouter;
 use crate::jetstream::{JetStreamError, connect, ensure_stream};
 use crate::outbox::OutboxHandle;
 use crate::outbox::relay::{OutboxRelay, outbox_relay};
@@ -36,6 +39,8 @@ pub enum StartError {
     JetStream(#[from] JetStreamError),
     #[error("build the gRPC reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("load the keys that verify tokens: {0}")]
+    Keys(#[from] KeyError),
     #[error("bind the gRPC address {address}: {source}")]
     Bind {
         address: SocketAddr,
@@ -82,6 +87,7 @@ pub struct Service {
     /// Hands committed events to the relay for immediate publication.
     pub outbox: OutboxHandle,
     relay: OutboxRelay,
+    auth: AuthLayer,
     config: PlatformConfig,
     consumers: Vec<BoxFuture<'static, Result<(), ConsumerError>>>,
     shutdown: CancellationToken,
@@ -123,6 +129,8 @@ impl Service {
                     source,
                 })?;
         }
+        let verifier = config.auth.verifier().await?;
+        let auth = AuthLayer::new(verifier, AuditLog::new(db.clone()));
         let client = connect(&config.nats, name).await?;
         let jetstream = async_nats::jetstream::new(client);
         for stream in publishes_into {
@@ -136,10 +144,17 @@ impl Service {
             jetstream,
             outbox,
             relay,
+            auth,
             config: config.clone(),
             consumers: Vec::new(),
             shutdown,
         })
+    }
+
+    /// A gRPC server with health and reflection and the authorisation layer in front of
+    /// every call; the service adds its API and marks it serving on the reporter.
+    pub fn grpc_server(&self) -> Result<(GrpcRouter, HealthReporter), StartError> {
+        Ok(grpc::server_with_health_and_reflection(self.auth.clone())?)
     }
 
     /// Adds a durable consumer that applies events with `handler`; the events it causes go
@@ -163,7 +178,7 @@ impl Service {
     /// fails; then stops the rest and lets work in hand finish.
     pub async fn serve(
         self,
-        router: Router,
+        router: GrpcRouter,
         listen: SocketAddr,
     ) -> Result<RunningService, StartError> {
         let (listener, grpc_address) =
@@ -213,7 +228,3 @@ impl Service {
         Ok(RunningService { grpc_address, task })
     }
 }
-
-/// A gRPC server with health and reflection; the service adds its API and marks it
-/// serving on the reporter.
-pub use crate::grpc::server_with_health_and_reflection as grpc_server;

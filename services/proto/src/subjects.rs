@@ -85,6 +85,13 @@ pub const ROUTING_TAKES_REGISTERED: ConsumerBinding = ConsumerBinding {
     filter: PETITION_REGISTERED,
 };
 
+/// Intake learns where each case went, to know which units may read it.
+pub const INTAKE_TAKES_ROUTED: ConsumerBinding = ConsumerBinding {
+    name: "intake",
+    stream: ROUTING_STREAM,
+    filter: ANY_PETITION_ROUTED,
+};
+
 pub const SUPERVISION_TAKES_ROUTED: ConsumerBinding = ConsumerBinding {
     name: "supervision",
     stream: ROUTING_STREAM,
@@ -112,7 +119,7 @@ pub const STATISTICS_TAKES: [ConsumerBinding; 3] = [
 pub const INTAKE: ServiceBinding = ServiceBinding {
     service: "intake",
     publishes: Some(INTAKE_STREAM),
-    consumes: &[],
+    consumes: &[INTAKE_TAKES_ROUTED],
 };
 
 pub const ROUTING: ServiceBinding = ServiceBinding {

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
+use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
 use xinfang_platform::wire;
 use xinfang_proto::routing::v1::{self as api, routing_service_server::RoutingService};
@@ -57,19 +58,31 @@ impl RoutingService for RoutingApi {
         &self,
         request: Request<api::GetRoutingDecisionRequest>,
     ) -> Result<Response<proto::RoutingDecision>, Status> {
+        let authorized = Authorized::of(&request)?;
         let case_id = parse_case_id(&request.into_inner().case_id)?;
-        let row = decision::Entity::find_by_id(case_id)
+        let found = decision::Entity::find_by_id(case_id)
             .one(&self.db)
             .await
-            .map_err(RoutingError::from)?
-            .ok_or(RoutingError::NotFound(case_id))?;
-        Ok(Response::new(self.view(&row)))
+            .map_err(RoutingError::from)?;
+        // Scope first: a case outside the caller's units is denied whether it exists or not.
+        match found {
+            Some(row) if authorized.may_see(Some(&unit_path_of(&row.unit_path))) => {
+                authorized.audit(Some(case_id), true, "read").await?;
+                Ok(Response::new(self.view(&row)))
+            }
+            None if authorized.scope == Scope::All => {
+                authorized.audit(Some(case_id), true, "not found").await?;
+                Err(RoutingError::NotFound(case_id).into())
+            }
+            _ => Err(authorized.deny(Some(case_id)).await),
+        }
     }
 
     async fn list_routing_decisions(
         &self,
         request: Request<api::ListRoutingDecisionsRequest>,
     ) -> Result<Response<api::ListRoutingDecisionsResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
         let page_size = grpc::page_size(request.page_size).map_err(RoutingError::from)?;
         let after: Option<Uuid> =
@@ -81,12 +94,21 @@ impl RoutingService for RoutingApi {
         if let Some(after) = after {
             query = query.filter(decision::Column::CaseId.gt(after));
         }
+        if authorized.scope == Scope::OwnUnits {
+            query = query.filter(within_units(
+                decision::Column::UnitPath,
+                &authorized.caller.units,
+            ));
+        }
         let mut rows = query
             .limit(page_size + 1)
             .all(&self.db)
             .await
             .map_err(RoutingError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
+        authorized
+            .audit(None, true, &format!("listed {} case(s)", rows.len()))
+            .await?;
         Ok(Response::new(api::ListRoutingDecisionsResponse {
             decisions: rows.iter().map(|row| self.view(row)).collect(),
             next_page_token,
@@ -156,6 +178,7 @@ impl RoutingApi {
             directory_version: row.directory_version.clone(),
             received_at: Some(wire::timestamp(row.received_at)),
             routed_at: Some(wire::timestamp(row.routed_at)),
+            unit_path: unit_path_of(&row.unit_path),
         }
     }
 }

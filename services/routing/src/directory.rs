@@ -93,6 +93,16 @@ impl Directory {
         })
     }
 
+    /// The codes from the top of the tree down to `code` (empty for an unknown unit).
+    pub fn path(&self, code: &str) -> Vec<String> {
+        let mut path: Vec<String> = self
+            .lineage(code)
+            .map(|unit| unit.code.to_string())
+            .collect();
+        path.reverse();
+        path
+    }
+
     /// Whether `unit` is `ancestor` or lies under it.
     pub fn is_within(&self, unit: &str, ancestor: &str) -> bool {
         self.lineage(unit).any(|u| u.code.as_str() == ancestor)

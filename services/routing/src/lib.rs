@@ -14,7 +14,7 @@ use anyhow::Context;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
-use xinfang_platform::service::{RunningService, Service, grpc_server};
+use xinfang_platform::service::{RunningService, Service};
 use xinfang_proto::routing::v1::routing_service_server::RoutingServiceServer;
 use xinfang_proto::subjects;
 
@@ -55,7 +55,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         db: service.db.clone(),
         directory,
     };
-    let (router, health) = grpc_server()?;
+    let (router, health) = service.grpc_server()?;
     health
         .set_serving::<RoutingServiceServer<RoutingApi>>()
         .await;

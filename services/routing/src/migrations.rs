@@ -1,8 +1,9 @@
-//! Routing's schema: the shared tables (outbox, inbox) first, then its own.
+//! Routing's schema: the shared tables (outbox, audit, inbox) first, then its own.
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000010_create_routing_decisions;
+mod m20261125_000011_add_unit_paths;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(
             m20261125_000010_create_routing_decisions::Migration,
         ));
+        migrations.push(Box::new(m20261125_000011_add_unit_paths::Migration));
         migrations
     }
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use xinfang_platform::consumer::{Failure, Handler};
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::outbox::OutgoingEvent;
-use xinfang_platform::wire;
+use xinfang_platform::{auth, wire};
 use xinfang_proto::v1::{PetitionRegistered, PetitionRouted, UpstreamDisposition};
 use xinfang_proto::{Event, subjects};
 
@@ -81,6 +81,7 @@ impl Handler for RouteRegistered {
             upstream: UpstreamDisposition::try_from(source.disposition).ok(),
         };
         let decided = route(&case, &self.directory);
+        let unit_path = self.directory.path(&decided.unit_code);
         let routed_at = OffsetDateTime::now_utc()
             .replace_nanosecond(0)
             .unwrap_or_else(|_| OffsetDateTime::now_utc());
@@ -88,6 +89,7 @@ impl Handler for RouteRegistered {
             case_id: Set(registered.case_id),
             case_number: Set(event.case_number.clone()),
             unit_code: Set(decided.unit_code.clone()),
+            unit_path: Set(auth::stored_unit_path(&unit_path)),
             disposition: Set(decided.disposition.as_str_name().to_owned()),
             track: Set(decided.track.as_str_name().to_owned()),
             rule: Set(decided.rule.clone()),
@@ -115,6 +117,7 @@ impl Handler for RouteRegistered {
             received_at: event.received_at,
             routed_at: Some(wire::timestamp(routed_at)),
             upstream_deadline: source.upstream_deadline,
+            unit_path,
         };
         Ok(vec![OutgoingEvent::new(
             subjects::petition_routed(&decided.unit_code),

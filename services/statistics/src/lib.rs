@@ -11,7 +11,7 @@ pub mod store;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
-use xinfang_platform::service::{RunningService, Service, grpc_server};
+use xinfang_platform::service::{RunningService, Service};
 use xinfang_proto::statistics::v1::statistics_service_server::StatisticsServiceServer;
 use xinfang_proto::subjects;
 
@@ -43,7 +43,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let api = StatisticsApi {
         db: service.db.clone(),
     };
-    let (router, health) = grpc_server()?;
+    let (router, health) = service.grpc_server()?;
     health
         .set_serving::<StatisticsServiceServer<StatisticsApi>>()
         .await;

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
+use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
 use xinfang_platform::wire;
 use xinfang_proto::supervision::v1::{self as api, supervision_service_server::SupervisionService};
@@ -73,6 +74,7 @@ impl SupervisionService for SupervisionApi {
         &self,
         request: Request<api::ListCaseTimelinesRequest>,
     ) -> Result<Response<api::ListCaseTimelinesResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
         let page_size = grpc::page_size(request.page_size).map_err(SupervisionError::from)?;
         let after: Option<Uuid> =
@@ -83,6 +85,12 @@ impl SupervisionService for SupervisionApi {
         }
         if let Some(after) = after {
             query = query.filter(timeline::Column::CaseId.gt(after));
+        }
+        if authorized.scope == Scope::OwnUnits {
+            query = query.filter(within_units(
+                timeline::Column::UnitPath,
+                &authorized.caller.units,
+            ));
         }
         let mut rows = query
             .limit(page_size + 1)
@@ -118,6 +126,9 @@ impl SupervisionService for SupervisionApi {
                 )
             })
             .collect();
+        authorized
+            .audit(None, true, &format!("listed {} case(s)", rows.len()))
+            .await?;
         Ok(Response::new(api::ListCaseTimelinesResponse {
             timelines,
             next_page_token,
@@ -152,5 +163,6 @@ fn view(row: &timeline::Model, deadlines: &[deadline::Model]) -> proto::CaseTime
         routed_at: Some(wire::timestamp(row.routed_at)),
         opened_at: Some(wire::timestamp(row.opened_at)),
         deadlines,
+        unit_path: unit_path_of(&row.unit_path),
     }
 }

@@ -15,7 +15,7 @@ pub mod timeline;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
-use xinfang_platform::service::{RunningService, Service, grpc_server};
+use xinfang_platform::service::{RunningService, Service};
 use xinfang_proto::subjects;
 use xinfang_proto::supervision::v1::supervision_service_server::SupervisionServiceServer;
 
@@ -44,7 +44,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let api = SupervisionApi {
         db: service.db.clone(),
     };
-    let (router, health) = grpc_server()?;
+    let (router, health) = service.grpc_server()?;
     health
         .set_serving::<SupervisionServiceServer<SupervisionApi>>()
         .await;

@@ -3,6 +3,7 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000020_create_timelines;
+mod m20261125_000021_add_unit_paths;
 
 pub struct Migrator;
 
@@ -11,6 +12,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = xinfang_platform::migrations::shared();
         migrations.extend(xinfang_platform::migrations::inbox());
         migrations.push(Box::new(m20261125_000020_create_timelines::Migration));
+        migrations.push(Box::new(m20261125_000021_add_unit_paths::Migration));
         migrations
     }
 }

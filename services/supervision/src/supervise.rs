@@ -7,7 +7,7 @@ use uuid::Uuid;
 use xinfang_platform::consumer::{Failure, Handler};
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::outbox::OutgoingEvent;
-use xinfang_platform::wire;
+use xinfang_platform::{auth, wire};
 use xinfang_proto::codes::DirectoryCode;
 use xinfang_proto::v1::{
     self as proto, LegalTrack, PetitionRouted, RoutingDisposition, TimelineOpened,
@@ -54,6 +54,9 @@ impl Handler for OpenTimelines {
         // The unit's code becomes a subject token of the event this causes.
         DirectoryCode::parse(&event.unit_code)
             .map_err(|why| format!("unit_code {:?} {why}", event.unit_code))?;
+        for unit in &event.unit_path {
+            DirectoryCode::parse(unit).map_err(|why| format!("unit_path {unit:?} {why}"))?;
+        }
         let disposition = RoutingDisposition::try_from(event.disposition)
             .ok()
             .filter(|d| *d != RoutingDisposition::Unspecified)
@@ -102,6 +105,7 @@ impl Handler for OpenTimelines {
             case_id: Set(routed.case_id),
             case_number: Set(event.case_number.clone()),
             unit_code: Set(event.unit_code.clone()),
+            unit_path: Set(auth::stored_unit_path(&event.unit_path)),
             disposition: Set(routed.case.disposition.as_str_name().to_owned()),
             track: Set(routed.case.track.as_str_name().to_owned()),
             anonymous: Set(routed.case.anonymous),
@@ -127,6 +131,7 @@ impl Handler for OpenTimelines {
             unit_code: event.unit_code.clone(),
             deadlines: deadlines.iter().map(deadline_view).collect(),
             opened_at: Some(wire::timestamp(opened_at)),
+            unit_path: event.unit_path.clone(),
         };
         Ok(vec![OutgoingEvent::new(
             subjects::timeline_opened(&event.unit_code),

@@ -4,6 +4,7 @@
 //! The nats-server binary comes from `XINFANG_NATS_SERVER` (the Makefile sets it) or the
 //! project's tool folder; PostgreSQL from `XINFANG_TEST_DATABASE_URL` or 127.0.0.1:5432.
 
+pub mod auth;
 mod database;
 mod nats;
 pub mod sample;

@@ -70,6 +70,8 @@ pub struct Stack {
     pub nats: NatsServer,
     services: Vec<Running>,
     logs: TempDir,
+    /// The HS256 secret file every service verifies tokens with (see `crate::auth`).
+    secret: PathBuf,
 }
 
 impl Stack {
@@ -128,10 +130,12 @@ impl Stack {
                 child: None,
             });
         }
+        let secret = crate::auth::write_secret(logs.path()).context("write the token secret")?;
         let mut stack = Self {
             nats,
             services,
             logs,
+            secret,
         };
         for svc in Svc::ALL {
             stack.spawn(svc)?;
@@ -211,6 +215,7 @@ impl Stack {
             .open(self.log_path(svc))
             .context("open a service log")?;
         let nats_url = self.nats.url();
+        let secret = self.secret.clone();
         let running = self.running_mut(svc);
         let mut command = Command::new(&binary);
         command
@@ -228,6 +233,7 @@ impl Stack {
             .env("XINFANG_NATS_PASSWORD", &running.nats_password)
             .env("XINFANG_OUTBOX_SWEEP_INTERVAL", "200ms")
             .env("XINFANG_ROUTING_DIRECTORY", demo_directory())
+            .env("XINFANG_AUTH_HS256_SECRET_FILE", secret)
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .kill_on_drop(true);

@@ -6,22 +6,26 @@ use std::time::Duration;
 use async_nats::jetstream;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
 use xinfang_intake::Config;
 use xinfang_intake::store::petition;
-use xinfang_platform::config::{NatsConfig, OutboxConfig, PlatformConfig};
+use xinfang_platform::auth::{Role, audit};
+use xinfang_platform::config::{AuthConfig, NatsConfig, OutboxConfig, PlatformConfig};
 use xinfang_platform::outbox::entity as outbox;
 use xinfang_proto::intake::v1::{
     CreatePetitionRequest, intake_service_client::IntakeServiceClient,
 };
 use xinfang_proto::subjects;
 use xinfang_proto::v1 as proto;
+use xinfang_testkit::auth::{self, Authed};
 pub use xinfang_testkit::eventually;
 use xinfang_testkit::{NatsServer, TestDatabase, stored_messages};
 
 pub struct IntakeUnderTest {
     pub nats: NatsServer,
-    pub client: IntakeServiceClient<Channel>,
+    /// A registrar's client (who may also read every case, as a bureau supervisor).
+    pub client: IntakeServiceClient<Authed>,
+    pub grpc_url: String,
+    _secret: tempfile::TempDir,
     /// The test's own connection, for reading what intake stored.
     pub db: DatabaseConnection,
     _database: TestDatabase,
@@ -39,6 +43,8 @@ impl IntakeUnderTest {
 
     async fn start(database: TestDatabase) -> Self {
         let nats = NatsServer::start().await.expect("nats-server");
+        let secret = tempfile::tempdir().expect("a folder for the token secret");
+        let secret_file = auth::write_secret(secret.path()).expect("write the secret");
         let config = Config {
             database_url: database.url().to_owned(),
             grpc_listen: "127.0.0.1:0".parse().expect("address"),
@@ -57,6 +63,12 @@ impl IntakeUnderTest {
                     batch_size: 256,
                     retention: Duration::from_secs(86_400),
                 },
+                auth: AuthConfig {
+                    hs256_secret_file: Some(secret_file),
+                    issuer: auth::ISSUER.into(),
+                    audience: auth::AUDIENCE.into(),
+                    ..AuthConfig::default()
+                },
                 database_max_connections: 8,
                 migrate: true,
                 migrate_only: false,
@@ -68,15 +80,19 @@ impl IntakeUnderTest {
         let running = xinfang_intake::start(config, shutdown.clone())
             .await
             .expect("intake starts");
-        let client = IntakeServiceClient::connect(format!("http://{}", running.grpc_address))
-            .await
-            .expect("connect to intake");
+        let grpc_url = format!("http://{}", running.grpc_address);
+        let client = IntakeServiceClient::new(auth::authed(
+            &grpc_url,
+            &auth::token(&[Role::Registrar, Role::Supervisor], &[]),
+        ));
         let db = xinfang_platform::database::connect(database.url(), 2)
             .await
             .expect("test connection");
         Self {
             nats,
             client,
+            grpc_url,
+            _secret: secret,
             db,
             _database: database,
             shutdown,
@@ -88,6 +104,13 @@ impl IntakeUnderTest {
             .count(&self.db)
             .await
             .expect("count petitions")
+    }
+
+    pub async fn audit_entries(&self) -> Vec<audit::entry::Model> {
+        audit::entry::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("read the audit table")
     }
 
     pub async fn outbox_rows(&self) -> Vec<outbox::Model> {

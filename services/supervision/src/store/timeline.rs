@@ -9,6 +9,8 @@ pub struct Model {
     pub case_id: Uuid,
     pub case_number: String,
     pub unit_code: String,
+    /// `/top/.../unit/`: who may see the case (see `xinfang_platform::auth`).
+    pub unit_path: String,
     pub disposition: String,
     pub track: String,
     pub anonymous: bool,

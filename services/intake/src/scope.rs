@@ -1,0 +1,75 @@
+//! Intake's consumer of routing's decisions: it records which unit each petition went to,
+//! so that a unit handler reads its own units' petitions and no others.
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
+use uuid::Uuid;
+use xinfang_platform::auth::stored_unit_path;
+use xinfang_platform::consumer::{Failure, Handler};
+use xinfang_platform::envelope::Envelope;
+use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_proto::Event;
+use xinfang_proto::codes::DirectoryCode;
+use xinfang_proto::v1::PetitionRouted;
+
+use crate::store::{petition, petition_scope};
+
+pub struct RecordScope;
+
+pub struct Routed {
+    case_id: Uuid,
+    unit_code: String,
+    unit_path: Vec<String>,
+}
+
+impl Handler for RecordScope {
+    type Event = Routed;
+
+    fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Routed, String> {
+        if envelope.event_type != PetitionRouted::TYPE {
+            return Err(format!("unknown event type {}", envelope.event_type));
+        }
+        let event: PetitionRouted = prost::Message::decode(payload)
+            .map_err(|error| format!("undecodable {}: {error}", PetitionRouted::TYPE))?;
+        let case_id = Uuid::parse_str(&event.case_id)
+            .map_err(|_| format!("case_id {:?} is not a UUID", event.case_id))?;
+        for unit in event.unit_path.iter().chain([&event.unit_code]) {
+            DirectoryCode::parse(unit).map_err(|why| format!("unit {unit:?} {why}"))?;
+        }
+        Ok(Routed {
+            case_id,
+            unit_code: event.unit_code,
+            unit_path: event.unit_path,
+        })
+    }
+
+    async fn apply(
+        &self,
+        transaction: &DatabaseTransaction,
+        _envelope: &Envelope,
+        routed: Routed,
+    ) -> Result<Vec<OutgoingEvent>, Failure> {
+        // Routing decides on intake's own events, so the petition is here; if it is not,
+        // the event is about a case nobody registered.
+        if petition::Entity::find_by_id(routed.case_id)
+            .one(transaction)
+            .await?
+            .is_none()
+        {
+            return Err(Failure::UnknownCase);
+        }
+        petition_scope::Entity::insert(petition_scope::ActiveModel {
+            case_id: Set(routed.case_id),
+            unit_code: Set(routed.unit_code),
+            unit_path: Set(stored_unit_path(&routed.unit_path)),
+        })
+        .on_conflict(
+            OnConflict::column(petition_scope::Column::CaseId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(transaction)
+        .await?;
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,18 @@
+//! Which unit a petition was routed to, learnt from routing's events: who may read it.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "petition_scope")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub case_id: Uuid,
+    pub unit_code: String,
+    /// `/top/.../unit/` (see `xinfang_platform::auth`).
+    pub unit_path: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,156 @@
+//! Who is calling and what they may do, on every gRPC call of every service.
+//!
+//! - [`token`]: the bearer token (a JWT) is verified against configured keys — a static
+//!   HS256 secret (`make run`), a PEM public key, or a city identity provider's JWKS — with
+//!   issuer, audience and expiry checked; the claims become a [`Caller`].
+//! - [`policy`]: one table, declared once, of which role may call which RPC and over which
+//!   cases (all, or those of its own units).
+//! - [`layer`]: the tower layer in front of every handler: public health and reflection
+//!   pass; anything else without a valid token is UNAUTHENTICATED; a role the table does not
+//!   allow is PERMISSION_DENIED before the handler runs (and audited).
+//! - [`audit`]: the acting service's append-only audit table; handlers record every
+//!   decision that touches a case through [`Authorized::audit`].
+
+pub mod audit;
+pub mod layer;
+pub mod policy;
+pub mod token;
+
+use std::fmt;
+
+use tonic::Status;
+
+pub use audit::AuditLog;
+pub use layer::AuthLayer;
+pub use policy::{Role, Scope};
+pub use token::{Claims, TokenVerifier};
+
+/// The verified caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's `sub`: a person's account, or a service's name.
+    pub subject: String,
+    pub roles: Vec<Role>,
+    /// The units a unit handler acts for (`units` claim); empty for bureau-wide roles.
+    pub units: Vec<String>,
+}
+
+impl fmt::Display for Caller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.subject)
+    }
+}
+
+/// What the layer established for a request that may proceed: who, which RPC, and over
+/// which cases. Handlers read it from the request's extensions.
+#[derive(Debug, Clone)]
+pub struct Authorized {
+    pub caller: Caller,
+    /// The RPC's full name, e.g. `xinfang.intake.v1.IntakeService/GetPetition`.
+    pub rpc: String,
+    pub scope: Scope,
+    audit: AuditLog,
+}
+
+impl Authorized {
+    /// Takes the authorisation the layer attached; its absence means the layer was not in
+    /// front of this handler, so the call is refused rather than served unchecked.
+    pub fn of<T>(request: &tonic::Request<T>) -> Result<Self, Status> {
+        request
+            .extensions()
+            .get::<Authorized>()
+            .cloned()
+            .ok_or_else(|| Status::internal("the call was not authorised"))
+    }
+
+    /// Whether the caller may see a case whose responsible unit has this path (the unit
+    /// and the units above it in the organisation tree). A case not routed yet has no path:
+    /// only bureau-wide roles see it.
+    pub fn may_see(&self, unit_path: Option<&[String]>) -> bool {
+        match self.scope {
+            Scope::All => true,
+            Scope::OwnUnits => unit_path.is_some_and(|path| {
+                path.iter()
+                    .any(|unit| self.caller.units.iter().any(|own| own == unit))
+            }),
+        }
+    }
+
+    /// Records a decision on a case (or on a list, `case: None`) in the audit table.
+    /// An audit that cannot be written refuses the call: nothing is read unrecorded.
+    pub async fn audit(
+        &self,
+        case: Option<uuid::Uuid>,
+        allowed: bool,
+        note: &str,
+    ) -> Result<(), Status> {
+        self.audit
+            .record(&self.caller, &self.rpc, case, allowed, note)
+            .await
+            .map_err(|error| {
+                tracing::error!(error = %error, "audit entry not written");
+                Status::unavailable("the audit log is unavailable; retry")
+            })
+    }
+
+    /// Audits and refuses: the same answer whether the case exists or not, so a caller
+    /// learns nothing of cases outside its scope.
+    pub async fn deny(&self, case: Option<uuid::Uuid>) -> Status {
+        if let Err(status) = self.audit(case, false, "outside the caller's units").await {
+            return status;
+        }
+        Status::permission_denied(format!(
+            "{} may not see this case: it is not routed to one of the caller's units",
+            self.caller
+        ))
+    }
+}
+
+/// Joins a unit path for storage (`/xfj/zhaocun/`), so a unit can be found in it with one
+/// `LIKE '%/<unit>/%'`; unit codes never contain `/`.
+pub fn stored_unit_path(path: &[String]) -> String {
+    if path.is_empty() {
+        return String::new();
+    }
+    format!("/{}/", path.join("/"))
+}
+
+/// The inverse of [`stored_unit_path`].
+pub fn unit_path_of(stored: &str) -> Vec<String> {
+    stored
+        .split('/')
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The rows whose stored unit path (`column`) contains one of `units`: a list call's
+/// filter for a caller scoped to its own units. No units, no rows.
+pub fn within_units<C: sea_orm::ColumnTrait>(column: C, units: &[String]) -> sea_orm::Condition {
+    units
+        .iter()
+        .fold(sea_orm::Condition::any(), |any, unit| {
+            any.add(column.like(format!("%/{unit}/%")))
+        })
+        .add_option((units.is_empty()).then(|| sea_orm::sea_query::Expr::val(false)))
+}
+
+/// Attaches `authorization: Bearer <token>` to every call of a client: the CLI's, the
+/// tests', and a service calling another with its own identity.
+#[derive(Clone)]
+pub struct BearerToken(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl BearerToken {
+    pub fn new(token: &str) -> Result<Self, tonic::metadata::errors::InvalidMetadataValue> {
+        format!("Bearer {}", token.trim()).parse().map(Self)
+    }
+}
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}

@@ -1,0 +1,179 @@
+//! The authorisation table: which role may call which RPC, and over which cases. Declared
+//! once, as data; the layer and the handlers only look it up.
+
+use std::str::FromStr;
+
+use super::Caller;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// 登记员: a clerk registering petitions at the bureau.
+    Registrar,
+    /// A handler in a responsible unit: sees only the cases routed to its units (and the
+    /// units under them: a town sees its villages').
+    UnitHandler,
+    /// The bureau's supervisor: sees every case.
+    Supervisor,
+    /// A leader: reads every case and the figures.
+    Leader,
+    /// An analyst: the figures only, never a case, never an identity.
+    Analyst,
+    /// An administrator: the directory, rules and calendar — not case contents.
+    Administrator,
+    /// Another Xinfang service calling with its own identity.
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Registrar,
+        Role::UnitHandler,
+        Role::Supervisor,
+        Role::Leader,
+        Role::Analyst,
+        Role::Administrator,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Registrar => "registrar",
+            Role::UnitHandler => "unit_handler",
+            Role::Supervisor => "supervisor",
+            Role::Leader => "leader",
+            Role::Analyst => "analyst",
+            Role::Administrator => "administrator",
+            Role::Service => "service",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text)
+            .ok_or_else(|| format!("unknown role {text:?}"))
+    }
+}
+
+/// Over which cases a role may use an RPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Only cases routed to one of the caller's units or a unit under them.
+    OwnUnits,
+    /// Every case (or no case is involved).
+    All,
+}
+
+use Role::*;
+use Scope::*;
+
+/// Bureau-wide readers of cases, and the unit handler in its own units.
+const CASE_READERS: &[(Role, Scope)] = &[
+    (Registrar, All),
+    (Supervisor, All),
+    (Leader, All),
+    (UnitHandler, OwnUnits),
+];
+
+/// RPC full name → who may call it. An RPC not listed is refused to everyone.
+pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
+    (
+        "xinfang.intake.v1.IntakeService/CreatePetition",
+        &[(Registrar, All), (Supervisor, All)],
+    ),
+    ("xinfang.intake.v1.IntakeService/GetPetition", CASE_READERS),
+    (
+        "xinfang.intake.v1.IntakeService/ListPetitions",
+        CASE_READERS,
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/GetRoutingDecision",
+        CASE_READERS,
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/ListRoutingDecisions",
+        CASE_READERS,
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/ListUnits",
+        &[
+            (Registrar, All),
+            (UnitHandler, All),
+            (Supervisor, All),
+            (Leader, All),
+            (Analyst, All),
+            (Administrator, All),
+            (Service, All),
+        ],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/GetCaseTimeline",
+        CASE_READERS,
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/ListCaseTimelines",
+        CASE_READERS,
+    ),
+    (
+        "xinfang.statistics.v1.StatisticsService/GetOverview",
+        &[(Supervisor, All), (Leader, All), (Analyst, All)],
+    ),
+];
+
+/// The widest scope any of the caller's roles has on `rpc`; `None` when none may call it.
+pub fn decide(rpc: &str, caller: &Caller) -> Option<Scope> {
+    let (_, grants) = POLICY.iter().find(|(name, _)| *name == rpc)?;
+    grants
+        .iter()
+        .filter(|(role, _)| caller.roles.contains(role))
+        .map(|(_, scope)| *scope)
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(roles: &[Role]) -> Caller {
+        Caller {
+            subject: "someone".into(),
+            roles: roles.to_vec(),
+            units: vec!["zhaocun".into()],
+        }
+    }
+
+    #[test]
+    fn the_widest_of_several_roles_wins() {
+        let rpc = "xinfang.intake.v1.IntakeService/GetPetition";
+        assert_eq!(decide(rpc, &caller(&[UnitHandler])), Some(OwnUnits));
+        assert_eq!(decide(rpc, &caller(&[UnitHandler, Leader])), Some(All));
+    }
+
+    #[test]
+    fn an_rpc_not_in_the_table_is_refused_to_everyone() {
+        let everyone = caller(&Role::ALL);
+        assert_eq!(
+            decide("xinfang.intake.v1.IntakeService/DeletePetition", &everyone),
+            None
+        );
+    }
+
+    #[test]
+    fn the_analyst_reads_figures_and_no_case() {
+        let analyst = caller(&[Analyst]);
+        for (rpc, _) in POLICY {
+            let allowed = decide(rpc, &analyst).is_some();
+            let figures_or_directory = rpc.ends_with("/GetOverview") || rpc.ends_with("/ListUnits");
+            assert_eq!(allowed, figures_or_directory, "{rpc}");
+        }
+    }
+
+    #[test]
+    fn roles_are_read_by_their_claim_names() {
+        assert_eq!("unit_handler".parse::<Role>(), Ok(UnitHandler));
+        assert!("root".parse::<Role>().is_err());
+    }
+}
