@@ -28,6 +28,23 @@ statistics_grpc="127.0.0.1:${XINFANG_RUN_STATISTICS_PORT:-$(usual_or_free 50054)
 directory="${XINFANG_ROUTING_DIRECTORY:-$root/services/routing/directory/xingping.toml}"
 
 mkdir -p "$data/jetstream" "$data/logs"
+# Development tokens: a random HS256 secret the services verify with, and a token per role.
+mkdir -p "$data/auth" "$data/tokens"
+secret="$data/auth/hs256.secret"
+[ -s "$secret" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$secret")
+export XINFANG_AUTH_HS256_SECRET_FILE="$secret"
+token() { # file name, subject, then --role/--unit flags
+    local name="$1" subject="$2"; shift 2
+    "$bin/xinfang" dev token --subject "$subject" "$@" >"$data/tokens/$name.jwt"
+}
+token registrar clerk-li --role registrar
+token supervisor supervisor-zhao --role supervisor
+token leader leader-wang --role leader
+token analyst analyst-chen --role analyst
+token administrator admin-sun --role administrator
+token zhaocun-handler handler-zhaocun --role unit_handler --unit zhaocun
+token dongcheng-handler handler-dongcheng --role unit_handler --unit dongcheng
+
 # A least-privilege NATS user per service, and an operator for the CLI.
 "$bin/xinfang" dev nats-users --dir "$data/nats" >/dev/null
 cat >"$data/nats.conf" <<CONF
@@ -77,6 +94,10 @@ Xinfang is running (data in $data, logs in $data/logs):
   routing       $routing_grpc   (directory $directory)
   supervision   $supervision_grpc
   statistics    $statistics_grpc
+
+Tokens (valid 12 h) in $data/tokens/: registrar, supervisor, leader, analyst, administrator,
+zhaocun-handler (赵村镇), dongcheng-handler (东城街道). Act as one with, e.g.:
+  export XINFANG_TOKEN=\$(cat $data/tokens/registrar.jwt)
 
 Metrics: http://127.0.0.1:<9101..9104>/metrics (see the logs for the ports if taken).
 

@@ -2,6 +2,7 @@
 //! nats-server with `sync_interval: always`, and a real database per service. `make test`
 //! builds the binaries first.
 
+mod access;
 mod crashes;
 mod load;
 mod one_petition;

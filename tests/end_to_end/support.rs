@@ -183,3 +183,34 @@ pub async fn metrics(stack: &Stack, svc: Svc) -> String {
         .expect("read metrics");
     response
 }
+
+/// A service's audit entries about one case: (subject, roles, action, allowed).
+pub async fn audited(
+    stack: &Stack,
+    svc: Svc,
+    case_id: &str,
+) -> Vec<(String, String, String, bool)> {
+    let db = sea_orm::Database::connect(stack.database_url(svc))
+        .await
+        .expect("connect to the service's database");
+    let statement = Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "SELECT subject, roles, action, allowed FROM audit_entry WHERE case_id = $1 ORDER BY id",
+        [uuid::Uuid::parse_str(case_id).expect("a case id").into()],
+    );
+    let rows = db
+        .query_all_raw(statement)
+        .await
+        .expect("read the audit table");
+    db.close().await.ok();
+    rows.iter()
+        .map(|row| {
+            (
+                row.try_get("", "subject").expect("subject"),
+                row.try_get("", "roles").expect("roles"),
+                row.try_get("", "action").expect("action"),
+                row.try_get("", "allowed").expect("allowed"),
+            )
+        })
+        .collect()
+}

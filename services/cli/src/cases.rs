@@ -1,9 +1,7 @@
 //! A case as every service sees it, the directory, and the figures: the read side of the
 //! routing, supervision and statistics APIs.
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
-use tonic::transport::Channel;
 use xinfang_proto::intake::v1::{
     GetPetitionRequest, get_petition_request::Key, intake_service_client::IntakeServiceClient,
 };
@@ -18,6 +16,7 @@ use xinfang_proto::supervision::v1::{
 };
 use xinfang_proto::v1::CalendarDate;
 
+use crate::connect::channel;
 use crate::petitions::explain;
 
 #[derive(Args)]
@@ -46,6 +45,8 @@ pub struct Urls {
         default_value = "http://127.0.0.1:50054"
     )]
     statistics_url: String,
+    #[command(flatten)]
+    token: crate::connect::Token,
 }
 
 #[derive(Subcommand)]
@@ -69,14 +70,6 @@ pub enum CaseCommand {
     },
 }
 
-async fn channel(url: &str, service: &str) -> anyhow::Result<Channel> {
-    Channel::from_shared(url.to_owned())
-        .with_context(|| format!("{service} URL {url:?}"))?
-        .connect()
-        .await
-        .with_context(|| format!("connect to {service} at {url}"))
-}
-
 fn day(date: Option<&CalendarDate>) -> String {
     date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
         .unwrap_or_default()
@@ -97,16 +90,18 @@ pub async fn run(command: CaseCommand) -> anyhow::Result<()> {
             } else {
                 Key::CaseNumber(key)
             };
-            let petition = IntakeServiceClient::new(channel(&urls.intake_url, "intake").await?)
-                .get_petition(GetPetitionRequest { key: Some(key) })
-                .await
-                .map_err(explain)?
-                .into_inner();
+            let petition =
+                IntakeServiceClient::new(channel(&urls.intake_url, "intake", &urls.token).await?)
+                    .get_petition(GetPetitionRequest { key: Some(key) })
+                    .await
+                    .map_err(explain)?
+                    .into_inner();
             println!("case {}  (id {})", petition.case_number, petition.case_id);
             println!("  intake       registered: {}", petition.title);
             let case_id = petition.case_id.clone();
-            let mut routing =
-                RoutingServiceClient::new(channel(&urls.routing_url, "routing").await?);
+            let mut routing = RoutingServiceClient::new(
+                channel(&urls.routing_url, "routing", &urls.token).await?,
+            );
             match routing
                 .get_routing_decision(GetRoutingDecisionRequest {
                     case_id: case_id.clone(),
@@ -130,8 +125,9 @@ pub async fn run(command: CaseCommand) -> anyhow::Result<()> {
                 }
                 Err(status) => return Err(explain(status)),
             }
-            let mut supervision =
-                SupervisionServiceClient::new(channel(&urls.supervision_url, "supervision").await?);
+            let mut supervision = SupervisionServiceClient::new(
+                channel(&urls.supervision_url, "supervision", &urls.token).await?,
+            );
             match supervision
                 .get_case_timeline(GetCaseTimelineRequest { case_id })
                 .await
@@ -158,12 +154,13 @@ pub async fn run(command: CaseCommand) -> anyhow::Result<()> {
             }
         }
         CaseCommand::Overview { urls } => {
-            let overview =
-                StatisticsServiceClient::new(channel(&urls.statistics_url, "statistics").await?)
-                    .get_overview(GetOverviewRequest {})
-                    .await
-                    .map_err(explain)?
-                    .into_inner();
+            let overview = StatisticsServiceClient::new(
+                channel(&urls.statistics_url, "statistics", &urls.token).await?,
+            )
+            .get_overview(GetOverviewRequest {})
+            .await
+            .map_err(explain)?
+            .into_inner();
             println!("cases: {}", overview.cases);
             print_counts("by status", &overview.by_status);
             print_counts("by source", &overview.by_source);
@@ -171,8 +168,9 @@ pub async fn run(command: CaseCommand) -> anyhow::Result<()> {
             print_counts("by unit", &overview.by_unit);
         }
         CaseCommand::Units { urls } => {
-            let mut routing =
-                RoutingServiceClient::new(channel(&urls.routing_url, "routing").await?);
+            let mut routing = RoutingServiceClient::new(
+                channel(&urls.routing_url, "routing", &urls.token).await?,
+            );
             let mut page_token = String::new();
             loop {
                 let page = routing

@@ -1,6 +1,7 @@
 //! `xinfang`: the operator CLI. Reads its arguments and runs one command.
 
 mod cases;
+mod connect;
 mod dev;
 mod events;
 mod petitions;

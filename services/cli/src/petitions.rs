@@ -39,6 +39,8 @@ pub struct Intake {
         default_value = "http://127.0.0.1:50051"
     )]
     intake_url: String,
+    #[command(flatten)]
+    token: crate::connect::Token,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -201,12 +203,9 @@ impl Submit {
     }
 }
 
-async fn connect(
-    intake: &Intake,
-) -> anyhow::Result<IntakeServiceClient<tonic::transport::Channel>> {
-    IntakeServiceClient::connect(intake.intake_url.clone())
-        .await
-        .with_context(|| format!("connect to intake at {}", intake.intake_url))
+async fn connect(intake: &Intake) -> anyhow::Result<IntakeServiceClient<crate::connect::Authed>> {
+    let channel = crate::connect::channel(&intake.intake_url, "intake", &intake.token).await?;
+    Ok(IntakeServiceClient::new(channel))
 }
 
 /// Turns a status into a message a clerk can act on, one line per wrong field.

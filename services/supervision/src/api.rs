@@ -56,18 +56,29 @@ impl SupervisionService for SupervisionApi {
         &self,
         request: Request<api::GetCaseTimelineRequest>,
     ) -> Result<Response<proto::CaseTimeline>, Status> {
+        let authorized = Authorized::of(&request)?;
         let case_id = Uuid::parse_str(&request.into_inner().case_id).map_err(|_| {
             SupervisionError::from(FieldViolation::new("case_id", "must be a UUID"))
         })?;
-        let (row, deadlines) = timeline::Entity::find_by_id(case_id)
+        let found = timeline::Entity::find_by_id(case_id)
             .find_with_related(deadline::Entity)
             .all(&self.db)
             .await
             .map_err(SupervisionError::from)?
             .into_iter()
-            .next()
-            .ok_or(SupervisionError::NotFound(case_id))?;
-        Ok(Response::new(view(&row, &deadlines)))
+            .next();
+        // Scope first: a case outside the caller's units is denied whether it exists or not.
+        match found {
+            Some((row, deadlines)) if authorized.may_see(Some(&unit_path_of(&row.unit_path))) => {
+                authorized.audit(Some(case_id), true, "read").await?;
+                Ok(Response::new(view(&row, &deadlines)))
+            }
+            None if authorized.scope == Scope::All => {
+                authorized.audit(Some(case_id), true, "not found").await?;
+                Err(SupervisionError::NotFound(case_id).into())
+            }
+            _ => Err(authorized.deny(Some(case_id)).await),
+        }
     }
 
     async fn list_case_timelines(
