@@ -6,6 +6,7 @@ mod intake {
 
     mod broker_outage;
     mod invalid_petitions;
+    mod mutual_tls;
     mod registration;
     mod tokens;
 }

@@ -15,6 +15,8 @@ pub struct PlatformConfig {
     pub outbox: OutboxConfig,
     #[command(flatten)]
     pub auth: AuthConfig,
+    #[command(flatten)]
+    pub tls: TlsConfig,
     /// Largest pool of database connections (PostgreSQL; SQLite always uses one writer).
     #[arg(long, env = "XINFANG_DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
     pub database_max_connections: u32,
@@ -103,6 +105,33 @@ pub struct AuthConfig {
         default_value = "xinfang"
     )]
     pub audience: String,
+}
+
+/// TLS for the gRPC server, and mutual TLS when a client CA is given: certificates from
+/// files (in Kubernetes, a mounted secret). Off when no certificate is set.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsConfig {
+    /// The server's certificate chain (PEM).
+    #[arg(
+        long = "tls-cert-file",
+        env = "XINFANG_TLS_CERT_FILE",
+        requires = "key_file"
+    )]
+    pub cert_file: Option<std::path::PathBuf>,
+    /// The server's private key (PEM).
+    #[arg(
+        long = "tls-key-file",
+        env = "XINFANG_TLS_KEY_FILE",
+        requires = "cert_file"
+    )]
+    pub key_file: Option<std::path::PathBuf>,
+    /// Require callers to present a certificate signed by this CA (PEM): mutual TLS.
+    #[arg(
+        long = "tls-client-ca-file",
+        env = "XINFANG_TLS_CLIENT_CA_FILE",
+        requires = "cert_file"
+    )]
+    pub client_ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::{Router, TcpIncoming};
+use tonic::transport::{Certificate, ServerTlsConfig};
 use tonic::{Code, Status};
 use tonic_health::server::HealthReporter;
 use tower::layer::util::{Identity, Stack};
@@ -48,6 +49,42 @@ pub fn invalid_argument(violations: &[FieldViolation]) -> Status {
     )
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("build the gRPC reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("configure TLS: {0}")]
+    Tls(#[from] tonic::transport::Error),
+    #[error("read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The server's TLS settings from files, or `None` when TLS is off.
+pub fn tls_config(
+    config: &crate::config::TlsConfig,
+) -> Result<Option<ServerTlsConfig>, ServerError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| ServerError::Read {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    let (Some(cert), Some(key)) = (&config.cert_file, &config.key_file) else {
+        return Ok(None);
+    };
+    let mut tls = ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(
+        read(cert)?,
+        read(key)?,
+    ));
+    if let Some(ca) = &config.client_ca_file {
+        tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    Ok(Some(tls))
+}
+
 /// The router every service serves: the authorisation layer in front of every handler.
 pub type GrpcRouter = Router<Stack<AuthLayer, Identity>>;
 
@@ -55,13 +92,18 @@ pub type GrpcRouter = Router<Stack<AuthLayer, Identity>>;
 /// service adds its own API and marks it serving on the returned reporter.
 pub fn server_with_health_and_reflection(
     auth: AuthLayer,
-) -> Result<(GrpcRouter, HealthReporter), tonic_reflection::server::Error> {
+    tls: Option<ServerTlsConfig>,
+) -> Result<(GrpcRouter, HealthReporter), ServerError> {
     let (reporter, health) = tonic_health::server::health_reporter();
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(xinfang_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let router = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let router = builder
         .trace_fn(|request| {
             // A call joins the caller's trace when it sends a traceparent.
             let span = tracing::info_span!("grpc", path = %request.uri().path());

@@ -37,8 +37,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     JetStream(#[from] JetStreamError),
-    #[error("build the gRPC reflection service: {0}")]
-    Reflection(#[from] tonic_reflection::server::Error),
+    #[error(transparent)]
+    Server(#[from] grpc::ServerError),
     #[error("load the keys that verify tokens: {0}")]
     Keys(#[from] KeyError),
     #[error("bind the gRPC address {address}: {source}")]
@@ -154,7 +154,11 @@ impl Service {
     /// A gRPC server with health and reflection and the authorisation layer in front of
     /// every call; the service adds its API and marks it serving on the reporter.
     pub fn grpc_server(&self) -> Result<(GrpcRouter, HealthReporter), StartError> {
-        Ok(grpc::server_with_health_and_reflection(self.auth.clone())?)
+        let tls = grpc::tls_config(&self.config.tls)?;
+        Ok(grpc::server_with_health_and_reflection(
+            self.auth.clone(),
+            tls,
+        )?)
     }
 
     /// Adds a durable consumer that applies events with `handler`; the events it causes go

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use xinfang_intake::Config;
 use xinfang_intake::store::petition;
 use xinfang_platform::auth::{Role, audit};
-use xinfang_platform::config::{AuthConfig, NatsConfig, OutboxConfig, PlatformConfig};
+use xinfang_platform::config::{AuthConfig, NatsConfig, OutboxConfig, PlatformConfig, TlsConfig};
 use xinfang_platform::outbox::entity as outbox;
 use xinfang_proto::intake::v1::{
     CreatePetitionRequest, intake_service_client::IntakeServiceClient,
@@ -34,14 +34,28 @@ pub struct IntakeUnderTest {
 
 impl IntakeUnderTest {
     pub async fn on_postgres() -> Self {
-        Self::start(TestDatabase::postgres().await.expect("test database")).await
+        Self::start(
+            TestDatabase::postgres().await.expect("test database"),
+            TlsConfig::default(),
+        )
+        .await
     }
 
     pub async fn on_sqlite() -> Self {
-        Self::start(TestDatabase::sqlite().expect("test database")).await
+        Self::start(
+            TestDatabase::sqlite().expect("test database"),
+            TlsConfig::default(),
+        )
+        .await
     }
 
-    async fn start(database: TestDatabase) -> Self {
+    /// Serving gRPC over TLS (mutual TLS when `tls` names a client CA); `grpc_url` is then
+    /// `https://`, and `client` (plain) is of no use.
+    pub async fn with_tls(tls: TlsConfig) -> Self {
+        Self::start(TestDatabase::sqlite().expect("test database"), tls).await
+    }
+
+    async fn start(database: TestDatabase, tls: TlsConfig) -> Self {
         let nats = NatsServer::start().await.expect("nats-server");
         let secret = tempfile::tempdir().expect("a folder for the token secret");
         let secret_file = auth::write_secret(secret.path()).expect("write the secret");
@@ -69,6 +83,7 @@ impl IntakeUnderTest {
                     audience: auth::AUDIENCE.into(),
                     ..AuthConfig::default()
                 },
+                tls: tls.clone(),
                 database_max_connections: 8,
                 migrate: true,
                 migrate_only: false,
@@ -80,7 +95,12 @@ impl IntakeUnderTest {
         let running = xinfang_intake::start(config, shutdown.clone())
             .await
             .expect("intake starts");
-        let grpc_url = format!("http://{}", running.grpc_address);
+        let scheme = if tls.cert_file.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let grpc_url = format!("{scheme}://{}", running.grpc_address);
         let client = IntakeServiceClient::new(auth::authed(
             &grpc_url,
             &auth::token(&[Role::Registrar, Role::Supervisor], &[]),
