@@ -86,7 +86,7 @@ impl Stack {
         backend: Backend,
         sync_interval: &str,
     ) -> anyhow::Result<Self> {
-        let password = || uuid::Uuid::now_v7().simple().to_string();
+        let password = || uuid::Uuid::new_v4().simple().to_string();
         let mut users: Vec<NatsUser> = subjects::SERVICES
             .iter()
             .map(|binding| NatsUser {
