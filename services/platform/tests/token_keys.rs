@@ -141,3 +141,19 @@ async fn exactly_one_key_source_must_be_configured() {
     };
     assert!(matches!(two.verifier().await, Err(KeyError::Ambiguous)));
 }
+
+#[tokio::test]
+async fn a_unit_claim_that_is_not_a_unit_code_is_refused() {
+    // A wildcard would otherwise widen a handler's lists to every unit.
+    let verifier = TokenVerifier::hs256(b"secret", "https://idp.example.gov.cn", "xinfang");
+    let mut wide = claims();
+    wide.roles = vec!["unit_handler".into()];
+    wide.units = vec!["%".into()];
+    let token = mint_hs256(b"secret", &wide).expect("a token");
+    assert_eq!(
+        verifier.verify(&token).await,
+        Err(TokenError::Malformed(
+            "unit \"%\" is not a unit code".into()
+        ))
+    );
+}

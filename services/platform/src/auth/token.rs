@@ -15,6 +15,8 @@ use jsonwebtoken::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
+use xinfang_proto::codes::DirectoryCode;
+
 use super::Caller;
 use super::policy::Role;
 
@@ -220,6 +222,16 @@ impl TokenVerifier {
                     .map_err(|_| TokenError::UnknownRole(role.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // Unit codes end up in queries (`LIKE '%/<unit>/%'`): only well-formed codes pass.
+        if let Some(bad) = claims
+            .units
+            .iter()
+            .find(|unit| DirectoryCode::parse(unit).is_err())
+        {
+            return Err(TokenError::Malformed(format!(
+                "unit {bad:?} is not a unit code"
+            )));
+        }
         Ok(Caller {
             subject: claims.sub,
             roles,
