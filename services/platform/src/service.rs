@@ -55,6 +55,8 @@ pub enum ServiceError {
     Grpc(#[from] tonic::transport::Error),
     #[error(transparent)]
     Consumer(#[from] ConsumerError),
+    #[error("a consumer died: {0}")]
+    ConsumerDied(String),
 }
 
 /// Applies a service's migrations and returns: what `--migrate-only` runs.
@@ -208,7 +210,9 @@ impl Service {
                 futures::future::try_join_all(consumers.into_iter().map(|consumer| async move {
                     match consumer.await {
                         Ok(result) => result.map_err(ServiceError::from),
-                        Err(_) => Ok(()),
+                        // A consumer that died must take the service down with it, so that
+                        // it is restarted rather than serve without consuming.
+                        Err(error) => Err(ServiceError::ConsumerDied(error.to_string())),
                     }
                 }))
                 .await
