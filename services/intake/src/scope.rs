@@ -5,10 +5,9 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
 use uuid::Uuid;
 use xinfang_platform::auth::stored_unit_path;
-use xinfang_platform::consumer::{Failure, Handler};
+use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::outbox::OutgoingEvent;
-use xinfang_proto::Event;
 use xinfang_proto::codes::DirectoryCode;
 use xinfang_proto::v1::PetitionRouted;
 
@@ -26,13 +25,8 @@ impl Handler for RecordScope {
     type Event = Routed;
 
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Routed, String> {
-        if envelope.event_type != PetitionRouted::TYPE {
-            return Err(format!("unknown event type {}", envelope.event_type));
-        }
-        let event: PetitionRouted = prost::Message::decode(payload)
-            .map_err(|error| format!("undecodable {}: {error}", PetitionRouted::TYPE))?;
-        let case_id = Uuid::parse_str(&event.case_id)
-            .map_err(|_| format!("case_id {:?} is not a UUID", event.case_id))?;
+        let event: PetitionRouted = decode_event(envelope, payload)?;
+        let case_id = event_case_id(&event.case_id, envelope)?;
         for unit in event.unit_path.iter().chain([&event.unit_code]) {
             DirectoryCode::parse(unit).map_err(|why| format!("unit {unit:?} {why}"))?;
         }

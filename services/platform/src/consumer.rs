@@ -83,6 +83,32 @@ impl From<DbErr> for Failure {
     }
 }
 
+/// Decodes a payload as `E` if the envelope says it is one; the error is the dead-letter
+/// reason (`unknown event type …`, `undecodable …`).
+pub fn decode_event<E: xinfang_proto::Event>(
+    envelope: &Envelope,
+    payload: &[u8],
+) -> Result<E, String> {
+    if envelope.event_type != E::TYPE {
+        return Err(format!("unknown event type {}", envelope.event_type));
+    }
+    E::decode(payload).map_err(|error| format!("undecodable {}: {error}", E::TYPE))
+}
+
+/// The case id an event names, which must be the envelope's `ce-subject`.
+pub fn event_case_id(case_id: &str, envelope: &Envelope) -> Result<uuid::Uuid, String> {
+    let parsed =
+        uuid::Uuid::parse_str(case_id).map_err(|_| format!("case_id {case_id:?} is not a UUID"))?;
+    if parsed == envelope.case_id {
+        Ok(parsed)
+    } else {
+        Err(format!(
+            "case_id {parsed} differs from ce-subject {}",
+            envelope.case_id
+        ))
+    }
+}
+
 pub trait Handler: Send + Sync + 'static {
     /// The service's closed enum of the events it consumes.
     type Event: Send;

@@ -181,3 +181,45 @@ mod tests {
         );
     }
 }
+
+/// What a read-only query can fail with, mapped to status codes once for every service.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("invalid request")]
+    InvalidArgument(Vec<FieldViolation>),
+    /// The message names what was asked for.
+    #[error("{0}")]
+    NotFound(String),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl From<FieldViolation> for QueryError {
+    fn from(violation: FieldViolation) -> Self {
+        QueryError::InvalidArgument(vec![violation])
+    }
+}
+
+impl From<QueryError> for Status {
+    fn from(error: QueryError) -> Self {
+        match error {
+            QueryError::InvalidArgument(violations) => invalid_argument(&violations),
+            QueryError::NotFound(what) => Status::not_found(what),
+            QueryError::Database(error) => {
+                tracing::error!(error = %error, "database error");
+                Status::unavailable("the service's database is unavailable; retry")
+            }
+        }
+    }
+}
+
+/// Cuts a page fetched with one row too many and returns the next page's token (the last
+/// row's key), or an empty token on the last page.
+pub fn next_page<T>(rows: &mut Vec<T>, page_size: u64, key: impl Fn(&T) -> String) -> String {
+    if rows.len() as u64 > page_size {
+        rows.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
+        rows.last().map(key).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}

@@ -2,13 +2,11 @@
 
 use std::sync::Arc;
 
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
-use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
+use xinfang_platform::grpc::{self, FieldViolation, QueryError, next_page};
 use xinfang_platform::wire;
 use xinfang_proto::routing::v1::{self as api, routing_service_server::RoutingService};
 use xinfang_proto::v1::{self as proto, LegalTrack, RoutingDisposition};
@@ -16,35 +14,10 @@ use xinfang_proto::v1::{self as proto, LegalTrack, RoutingDisposition};
 use crate::directory::Directory;
 use crate::store::decision;
 
-#[derive(Debug, thiserror::Error)]
-pub enum RoutingError {
-    #[error("invalid request")]
-    InvalidArgument(Vec<FieldViolation>),
-    #[error("no routing decision for case {0}")]
-    NotFound(Uuid),
-    #[error("database: {0}")]
-    Database(#[from] DbErr),
-}
-
-impl From<FieldViolation> for RoutingError {
-    fn from(violation: FieldViolation) -> Self {
-        RoutingError::InvalidArgument(vec![violation])
-    }
-}
-
-impl From<RoutingError> for Status {
-    fn from(error: RoutingError) -> Self {
-        match error {
-            RoutingError::InvalidArgument(violations) => invalid_argument(&violations),
-            RoutingError::NotFound(case) => Status::not_found(format!(
-                "no routing decision for case {case} (not registered, or not routed yet)"
-            )),
-            RoutingError::Database(error) => {
-                tracing::error!(error = %error, "database error");
-                Status::unavailable("routing's database is unavailable; retry")
-            }
-        }
-    }
+fn no_decision(case: Uuid) -> QueryError {
+    QueryError::NotFound(format!(
+        "no routing decision for case {case} (not registered, or not routed yet)"
+    ))
 }
 
 pub struct RoutingApi {
@@ -63,7 +36,7 @@ impl RoutingService for RoutingApi {
         let found = decision::Entity::find_by_id(case_id)
             .one(&self.db)
             .await
-            .map_err(RoutingError::from)?;
+            .map_err(QueryError::from)?;
         // Scope first: a case outside the caller's units is denied whether it exists or not.
         match found {
             Some(row) if authorized.may_see(Some(&unit_path_of(&row.unit_path))) => {
@@ -72,7 +45,7 @@ impl RoutingService for RoutingApi {
             }
             None if authorized.scope == Scope::All => {
                 authorized.audit(Some(case_id), true, "not found").await?;
-                Err(RoutingError::NotFound(case_id).into())
+                Err(no_decision(case_id).into())
             }
             _ => Err(authorized.deny(Some(case_id)).await),
         }
@@ -84,9 +57,9 @@ impl RoutingService for RoutingApi {
     ) -> Result<Response<api::ListRoutingDecisionsResponse>, Status> {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
-        let page_size = grpc::page_size(request.page_size).map_err(RoutingError::from)?;
+        let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
         let after: Option<Uuid> =
-            grpc::parse_page_token(&request.page_token).map_err(RoutingError::from)?;
+            grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
         let mut query = decision::Entity::find().order_by_asc(decision::Column::CaseId);
         if !request.unit_code.is_empty() {
             query = query.filter(decision::Column::UnitCode.eq(request.unit_code));
@@ -104,7 +77,7 @@ impl RoutingService for RoutingApi {
             .limit(page_size + 1)
             .all(&self.db)
             .await
-            .map_err(RoutingError::from)?;
+            .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
         authorized
             .audit(None, true, &format!("listed {} case(s)", rows.len()))
@@ -120,9 +93,9 @@ impl RoutingService for RoutingApi {
         request: Request<api::ListUnitsRequest>,
     ) -> Result<Response<api::ListUnitsResponse>, Status> {
         let request = request.into_inner();
-        let page_size = grpc::page_size(request.page_size).map_err(RoutingError::from)?;
+        let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
         let after: Option<String> =
-            grpc::parse_page_token(&request.page_token).map_err(RoutingError::from)?;
+            grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
         let mut units: Vec<proto::Unit> = self
             .directory
             .units()
@@ -183,16 +156,6 @@ impl RoutingApi {
     }
 }
 
-fn parse_case_id(text: &str) -> Result<Uuid, RoutingError> {
+fn parse_case_id(text: &str) -> Result<Uuid, QueryError> {
     Uuid::parse_str(text).map_err(|_| FieldViolation::new("case_id", "must be a UUID").into())
-}
-
-/// Cuts a page fetched with one row too many and returns the token for the next page.
-fn next_page<T>(rows: &mut Vec<T>, page_size: u64, key: impl Fn(&T) -> String) -> String {
-    if rows.len() as u64 > page_size {
-        rows.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
-        rows.last().map(key).unwrap_or_default()
-    } else {
-        String::new()
-    }
 }

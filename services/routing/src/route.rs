@@ -4,12 +4,12 @@
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
 use time::OffsetDateTime;
 use uuid::Uuid;
-use xinfang_platform::consumer::{Failure, Handler};
+use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::{auth, wire};
+use xinfang_proto::subjects;
 use xinfang_proto::v1::{PetitionRegistered, PetitionRouted, UpstreamDisposition};
-use xinfang_proto::{Event, subjects};
 
 use crate::directory::Directory;
 use crate::rules::{CaseToRoute, route};
@@ -33,19 +33,8 @@ impl Handler for RouteRegistered {
     type Event = Registered;
 
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Registered, String> {
-        if envelope.event_type != PetitionRegistered::TYPE {
-            return Err(format!("unknown event type {}", envelope.event_type));
-        }
-        let event: PetitionRegistered = prost::Message::decode(payload)
-            .map_err(|error| format!("undecodable {}: {error}", PetitionRegistered::TYPE))?;
-        let case_id = Uuid::parse_str(&event.case_id)
-            .map_err(|_| format!("case_id {:?} is not a UUID", event.case_id))?;
-        if case_id != envelope.case_id {
-            return Err(format!(
-                "case_id {case_id} differs from ce-subject {}",
-                envelope.case_id
-            ));
-        }
+        let event: PetitionRegistered = decode_event(envelope, payload)?;
+        let case_id = event_case_id(&event.case_id, envelope)?;
         let received_at = wire::from_timestamp(event.received_at.as_ref())
             .map_err(|why| format!("received_at {why}"))?;
         if event.case_number.is_empty() {

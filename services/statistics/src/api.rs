@@ -2,6 +2,7 @@
 
 use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
+use xinfang_platform::grpc::QueryError;
 use xinfang_proto::statistics::v1::{self as api, statistics_service_server::StatisticsService};
 
 use crate::overview::overview;
@@ -19,9 +20,6 @@ impl StatisticsService for StatisticsApi {
         overview(&self.db)
             .await
             .map(Response::new)
-            .map_err(|error| {
-                tracing::error!(error = %error, "database error");
-                Status::unavailable("statistics' database is unavailable; retry")
-            })
+            .map_err(|error| QueryError::from(error).into())
     }
 }

@@ -4,8 +4,7 @@
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, NotSet};
 use time::OffsetDateTime;
-use uuid::Uuid;
-use xinfang_platform::consumer::{Failure, Handler};
+use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::wire;
@@ -38,25 +37,8 @@ pub enum CaseEvent {
     },
 }
 
-fn decode_as<E: Event>(payload: &[u8]) -> Result<E, String> {
-    E::decode(payload).map_err(|error| format!("undecodable {}: {error}", E::TYPE))
-}
-
 fn time_of(at: Option<&prost_types::Timestamp>, field: &str) -> Result<OffsetDateTime, String> {
     wire::from_timestamp(at).map_err(|why| format!("{field} {why}"))
-}
-
-fn check_case(case_id: &str, envelope: &Envelope) -> Result<(), String> {
-    let parsed =
-        Uuid::parse_str(case_id).map_err(|_| format!("case_id {case_id:?} is not a UUID"))?;
-    if parsed == envelope.case_id {
-        Ok(())
-    } else {
-        Err(format!(
-            "case_id {parsed} differs from ce-subject {}",
-            envelope.case_id
-        ))
-    }
 }
 
 impl Handler for CountCases {
@@ -65,8 +47,8 @@ impl Handler for CountCases {
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<CaseEvent, String> {
         match envelope.event_type.as_str() {
             PetitionRegistered::TYPE => {
-                let event: PetitionRegistered = decode_as(payload)?;
-                check_case(&event.case_id, envelope)?;
+                let event: PetitionRegistered = decode_event(envelope, payload)?;
+                event_case_id(&event.case_id, envelope)?;
                 Ok(CaseEvent::Registered {
                     channel: Channel::try_from(event.channel).unwrap_or_default(),
                     source_level: event
@@ -78,8 +60,8 @@ impl Handler for CountCases {
                 })
             }
             PetitionRouted::TYPE => {
-                let event: PetitionRouted = decode_as(payload)?;
-                check_case(&event.case_id, envelope)?;
+                let event: PetitionRouted = decode_event(envelope, payload)?;
+                event_case_id(&event.case_id, envelope)?;
                 Ok(CaseEvent::Routed {
                     routed_at: time_of(event.routed_at.as_ref(), "routed_at")?,
                     case_number: event.case_number,
@@ -87,8 +69,8 @@ impl Handler for CountCases {
                 })
             }
             TimelineOpened::TYPE => {
-                let event: TimelineOpened = decode_as(payload)?;
-                check_case(&event.case_id, envelope)?;
+                let event: TimelineOpened = decode_event(envelope, payload)?;
+                event_case_id(&event.case_id, envelope)?;
                 Ok(CaseEvent::Supervised {
                     opened_at: time_of(event.opened_at.as_ref(), "opened_at")?,
                     case_number: event.case_number,

@@ -2,48 +2,21 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
-use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
+use xinfang_platform::grpc::{self, FieldViolation, QueryError, next_page};
 use xinfang_platform::wire;
 use xinfang_proto::supervision::v1::{self as api, supervision_service_server::SupervisionService};
 use xinfang_proto::v1::{self as proto, DeadlineKind, LegalTrack, RoutingDisposition};
 
 use crate::store::{deadline, timeline};
 
-#[derive(Debug, thiserror::Error)]
-pub enum SupervisionError {
-    #[error("invalid request")]
-    InvalidArgument(Vec<FieldViolation>),
-    #[error("no timeline for case {0}")]
-    NotFound(Uuid),
-    #[error("database: {0}")]
-    Database(#[from] DbErr),
-}
-
-impl From<FieldViolation> for SupervisionError {
-    fn from(violation: FieldViolation) -> Self {
-        SupervisionError::InvalidArgument(vec![violation])
-    }
-}
-
-impl From<SupervisionError> for Status {
-    fn from(error: SupervisionError) -> Self {
-        match error {
-            SupervisionError::InvalidArgument(violations) => invalid_argument(&violations),
-            SupervisionError::NotFound(case) => Status::not_found(format!(
-                "no timeline for case {case} (not registered, or not routed yet)"
-            )),
-            SupervisionError::Database(error) => {
-                tracing::error!(error = %error, "database error");
-                Status::unavailable("supervision's database is unavailable; retry")
-            }
-        }
-    }
+fn no_timeline(case: Uuid) -> QueryError {
+    QueryError::NotFound(format!(
+        "no timeline for case {case} (not registered, or not routed yet)"
+    ))
 }
 
 pub struct SupervisionApi {
@@ -57,14 +30,13 @@ impl SupervisionService for SupervisionApi {
         request: Request<api::GetCaseTimelineRequest>,
     ) -> Result<Response<proto::CaseTimeline>, Status> {
         let authorized = Authorized::of(&request)?;
-        let case_id = Uuid::parse_str(&request.into_inner().case_id).map_err(|_| {
-            SupervisionError::from(FieldViolation::new("case_id", "must be a UUID"))
-        })?;
+        let case_id = Uuid::parse_str(&request.into_inner().case_id)
+            .map_err(|_| QueryError::from(FieldViolation::new("case_id", "must be a UUID")))?;
         let found = timeline::Entity::find_by_id(case_id)
             .find_with_related(deadline::Entity)
             .all(&self.db)
             .await
-            .map_err(SupervisionError::from)?
+            .map_err(QueryError::from)?
             .into_iter()
             .next();
         // Scope first: a case outside the caller's units is denied whether it exists or not.
@@ -75,7 +47,7 @@ impl SupervisionService for SupervisionApi {
             }
             None if authorized.scope == Scope::All => {
                 authorized.audit(Some(case_id), true, "not found").await?;
-                Err(SupervisionError::NotFound(case_id).into())
+                Err(no_timeline(case_id).into())
             }
             _ => Err(authorized.deny(Some(case_id)).await),
         }
@@ -87,9 +59,9 @@ impl SupervisionService for SupervisionApi {
     ) -> Result<Response<api::ListCaseTimelinesResponse>, Status> {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
-        let page_size = grpc::page_size(request.page_size).map_err(SupervisionError::from)?;
+        let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
         let after: Option<Uuid> =
-            grpc::parse_page_token(&request.page_token).map_err(SupervisionError::from)?;
+            grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
         let mut query = timeline::Entity::find().order_by_asc(timeline::Column::CaseId);
         if !request.unit_code.is_empty() {
             query = query.filter(timeline::Column::UnitCode.eq(request.unit_code));
@@ -107,21 +79,14 @@ impl SupervisionService for SupervisionApi {
             .limit(page_size + 1)
             .all(&self.db)
             .await
-            .map_err(SupervisionError::from)?;
-        let next_page_token = if rows.len() as u64 > page_size {
-            rows.truncate(usize::try_from(page_size).unwrap_or(usize::MAX));
-            rows.last()
-                .map(|row| row.case_id.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+            .map_err(QueryError::from)?;
+        let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
         let mut deadlines: HashMap<Uuid, Vec<deadline::Model>> = HashMap::new();
         for row in deadline::Entity::find()
             .filter(deadline::Column::CaseId.is_in(rows.iter().map(|row| row.case_id)))
             .all(&self.db)
             .await
-            .map_err(SupervisionError::from)?
+            .map_err(QueryError::from)?
         {
             deadlines.entry(row.case_id).or_default().push(row);
         }

@@ -4,15 +4,15 @@
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
 use time::OffsetDateTime;
 use uuid::Uuid;
-use xinfang_platform::consumer::{Failure, Handler};
+use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::{auth, wire};
 use xinfang_proto::codes::DirectoryCode;
+use xinfang_proto::subjects;
 use xinfang_proto::v1::{
     self as proto, LegalTrack, PetitionRouted, RoutingDisposition, TimelineOpened,
 };
-use xinfang_proto::{Event, subjects};
 
 use crate::calendar::HolidayCalendar;
 use crate::store::{deadline, timeline};
@@ -35,19 +35,8 @@ impl Handler for OpenTimelines {
     type Event = Routed;
 
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Routed, String> {
-        if envelope.event_type != PetitionRouted::TYPE {
-            return Err(format!("unknown event type {}", envelope.event_type));
-        }
-        let event: PetitionRouted = prost::Message::decode(payload)
-            .map_err(|error| format!("undecodable {}: {error}", PetitionRouted::TYPE))?;
-        let case_id = Uuid::parse_str(&event.case_id)
-            .map_err(|_| format!("case_id {:?} is not a UUID", event.case_id))?;
-        if case_id != envelope.case_id {
-            return Err(format!(
-                "case_id {case_id} differs from ce-subject {}",
-                envelope.case_id
-            ));
-        }
+        let event: PetitionRouted = decode_event(envelope, payload)?;
+        let case_id = event_case_id(&event.case_id, envelope)?;
         if event.case_number.is_empty() {
             return Err("case_number is required".to_owned());
         }
