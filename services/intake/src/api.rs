@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
-use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
+use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
 use xinfang_platform::outbox::OutboxHandle;
 use xinfang_proto::intake::v1::{
@@ -104,9 +104,11 @@ impl IntakeService for IntakeApi {
         request: Request<api::GetPetitionRequest>,
     ) -> Result<Response<proto::Petition>, Status> {
         let authorized = Authorized::of(&request)?;
+        let mut asked = None;
         let (filter, shown_key) = match request.into_inner().key {
             Some(Key::CaseId(id)) => {
                 let id = parse_uuid("case_id", &id)?;
+                asked = Some(id);
                 (
                     petition::Column::CaseId.eq(id),
                     format!("with case id {id}"),
@@ -134,25 +136,23 @@ impl IntakeService for IntakeApi {
             .one(&self.db)
             .await
             .map_err(IntakeError::from)?;
-        // Scope first: a case outside the caller's units is denied whether it exists or not.
-        let Some((row, identity)) = found else {
-            if authorized.scope == Scope::All {
-                authorized.audit(None, true, "not found").await?;
-                return Err(IntakeError::NotFound(shown_key).into());
+        let found = match found {
+            Some((row, identity)) => {
+                let scope = petition_scope::Entity::find_by_id(row.case_id)
+                    .one(&self.db)
+                    .await
+                    .map_err(IntakeError::from)?;
+                Some(Found {
+                    case_id: row.case_id,
+                    unit_path: scope.map(|scope| unit_path_of(&scope.unit_path)),
+                    value: (row, identity),
+                })
             }
-            return Err(authorized.deny(None).await);
+            None => None,
         };
-        if authorized.scope == Scope::OwnUnits {
-            let scope = petition_scope::Entity::find_by_id(row.case_id)
-                .one(&self.db)
-                .await
-                .map_err(IntakeError::from)?;
-            let path = scope.map(|scope| unit_path_of(&scope.unit_path));
-            if !authorized.may_see(path.as_deref()) {
-                return Err(authorized.deny(Some(row.case_id)).await);
-            }
-        }
-        authorized.audit(Some(row.case_id), true, "read").await?;
+        let (row, identity) = authorized
+            .reveal(found, asked, || IntakeError::NotFound(shown_key).into())
+            .await?;
         Ok(Response::new(view::petition(&row, identity.as_ref())))
     }
 

@@ -93,6 +93,30 @@ impl Authorized {
             })
     }
 
+    /// Decides on the one case a handler looked up, with the rule every service follows:
+    /// scope before existence. The caller gets the case if it may see it (audited as read);
+    /// a bureau-wide caller asking for a case that is not there gets `not_found`; anyone
+    /// else gets PERMISSION_DENIED, the same whether the case exists or not.
+    pub async fn reveal<T>(
+        &self,
+        found: Option<Found<T>>,
+        asked: Option<uuid::Uuid>,
+        not_found: impl FnOnce() -> Status,
+    ) -> Result<T, Status> {
+        match found {
+            Some(found) if self.may_see(found.unit_path.as_deref()) => {
+                self.audit(Some(found.case_id), true, "read").await?;
+                Ok(found.value)
+            }
+            Some(found) => Err(self.deny(Some(found.case_id)).await),
+            None if self.scope == Scope::All => {
+                self.audit(asked, true, "not found").await?;
+                Err(not_found())
+            }
+            None => Err(self.deny(asked).await),
+        }
+    }
+
     /// Audits and refuses: the same answer whether the case exists or not, so a caller
     /// learns nothing of cases outside its scope.
     pub async fn deny(&self, case: Option<uuid::Uuid>) -> Status {
@@ -104,6 +128,13 @@ impl Authorized {
             self.caller
         ))
     }
+}
+
+/// A case a handler found: its id, where it was routed (none before routing), the value.
+pub struct Found<T> {
+    pub case_id: uuid::Uuid,
+    pub unit_path: Option<Vec<String>>,
+    pub value: T,
 }
 
 /// Joins a unit path for storage (`/xfj/zhaocun/`), so a unit can be found in it with one

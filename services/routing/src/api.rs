@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
-use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
+use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, next_page};
 use xinfang_platform::wire;
 use xinfang_proto::routing::v1::{self as api, routing_service_server::RoutingService};
@@ -37,18 +37,15 @@ impl RoutingService for RoutingApi {
             .one(&self.db)
             .await
             .map_err(QueryError::from)?;
-        // Scope first: a case outside the caller's units is denied whether it exists or not.
-        match found {
-            Some(row) if authorized.may_see(Some(&unit_path_of(&row.unit_path))) => {
-                authorized.audit(Some(case_id), true, "read").await?;
-                Ok(Response::new(self.view(&row)))
-            }
-            None if authorized.scope == Scope::All => {
-                authorized.audit(Some(case_id), true, "not found").await?;
-                Err(no_decision(case_id).into())
-            }
-            _ => Err(authorized.deny(Some(case_id)).await),
-        }
+        let found = found.map(|row| Found {
+            case_id: row.case_id,
+            unit_path: Some(unit_path_of(&row.unit_path)),
+            value: row,
+        });
+        let row = authorized
+            .reveal(found, Some(case_id), || no_decision(case_id).into())
+            .await?;
+        Ok(Response::new(self.view(&row)))
     }
 
     async fn list_routing_decisions(

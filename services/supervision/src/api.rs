@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
-use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
+use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, next_page};
 use xinfang_platform::wire;
 use xinfang_proto::supervision::v1::{self as api, supervision_service_server::SupervisionService};
@@ -39,18 +39,15 @@ impl SupervisionService for SupervisionApi {
             .map_err(QueryError::from)?
             .into_iter()
             .next();
-        // Scope first: a case outside the caller's units is denied whether it exists or not.
-        match found {
-            Some((row, deadlines)) if authorized.may_see(Some(&unit_path_of(&row.unit_path))) => {
-                authorized.audit(Some(case_id), true, "read").await?;
-                Ok(Response::new(view(&row, &deadlines)))
-            }
-            None if authorized.scope == Scope::All => {
-                authorized.audit(Some(case_id), true, "not found").await?;
-                Err(no_timeline(case_id).into())
-            }
-            _ => Err(authorized.deny(Some(case_id)).await),
-        }
+        let found = found.map(|(row, deadlines)| Found {
+            case_id: row.case_id,
+            unit_path: Some(unit_path_of(&row.unit_path)),
+            value: (row, deadlines),
+        });
+        let (row, deadlines) = authorized
+            .reveal(found, Some(case_id), || no_timeline(case_id).into())
+            .await?;
+        Ok(Response::new(view(&row, &deadlines)))
     }
 
     async fn list_case_timelines(
