@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 use xinfang_platform::grpc::QueryError;
 use xinfang_proto::statistics::v1::{self as api, statistics_service_server::StatisticsService};
 
-use crate::overview::overview;
+use crate::overview::consistent_overview;
 
 pub struct StatisticsApi {
     pub db: DatabaseConnection,
@@ -17,7 +17,7 @@ impl StatisticsService for StatisticsApi {
         &self,
         _request: Request<api::GetOverviewRequest>,
     ) -> Result<Response<api::Overview>, Status> {
-        overview(&self.db)
+        consistent_overview(&self.db)
             .await
             .map(Response::new)
             .map_err(|error| QueryError::from(error).into())

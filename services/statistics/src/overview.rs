@@ -1,7 +1,10 @@
 //! The overview leaders read first: cases by source, channel, unit and status.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    AccessMode, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, IsolationLevel, QueryFilter, QuerySelect, TransactionTrait,
+};
 use time::OffsetDateTime;
 use xinfang_platform::wire;
 use xinfang_proto::statistics::v1::{Count, Overview};
@@ -49,7 +52,26 @@ async fn count<C: ConnectionTrait>(db: &C, filter: sea_orm::Condition) -> Result
         .unwrap_or_default())
 }
 
-pub async fn overview<C: ConnectionTrait>(db: &C) -> Result<Overview, DbErr> {
+/// The overview as of one moment: every count is read from the same snapshot, so the
+/// totals and the breakdowns agree even while events keep arriving.
+pub async fn consistent_overview(db: &DatabaseConnection) -> Result<Overview, DbErr> {
+    let snapshot = match db.get_database_backend() {
+        // SQLite's read transaction is a snapshot from its first read; it takes no options.
+        DatabaseBackend::Sqlite => db.begin().await?,
+        _ => {
+            db.begin_with_config(
+                Some(IsolationLevel::RepeatableRead),
+                Some(AccessMode::ReadOnly),
+            )
+            .await?
+        }
+    };
+    let overview = overview(&snapshot).await?;
+    snapshot.commit().await?;
+    Ok(overview)
+}
+
+async fn overview<C: ConnectionTrait>(db: &C) -> Result<Overview, DbErr> {
     use sea_orm::Condition;
     let registered = Condition::all().add(Column::RegisteredAt.is_not_null());
     let cases = count(db, registered.clone()).await?;
