@@ -260,6 +260,15 @@ async fn a_town_handler_lists_only_its_own_cases() {
             "{rpc:?} shows town B's case: {listed}"
         );
     }
+    // A handler whose token names no unit sees nothing, not everything.
+    let unitless = auth::token(&[Role::UnitHandler], &[]);
+    for rpc in [Rpc::ListPetitions, Rpc::ListDecisions, Rpc::ListTimelines] {
+        let listed = call(&stack, &unitless, rpc, &cases).await.expect("listed");
+        assert!(
+            !listed.contains(&cases.own) && !listed.contains(&cases.other),
+            "{rpc:?} shows a case to a handler of no unit: {listed}"
+        );
+    }
     let denied = call(&stack, &token, Rpc::GetPetitionOther, &cases)
         .await
         .expect_err("denied");
