@@ -31,8 +31,10 @@ pub enum CaseEvent {
         unit_code: String,
         routed_at: OffsetDateTime,
     },
+    /// Carries the unit too: the timeline may arrive before the routing decision.
     Supervised {
         case_number: String,
+        unit_code: String,
         opened_at: OffsetDateTime,
     },
 }
@@ -74,6 +76,7 @@ impl Handler for CountCases {
                 Ok(CaseEvent::Supervised {
                     opened_at: time_of(event.opened_at.as_ref(), "opened_at")?,
                     case_number: event.case_number,
+                    unit_code: event.unit_code,
                 })
             }
             other => Err(format!("unknown event type {other}")),
@@ -122,11 +125,13 @@ impl Handler for CountCases {
             }
             CaseEvent::Supervised {
                 case_number,
+                unit_code,
                 opened_at,
             } => {
                 row.case_number = Set(case_number);
+                row.unit_code = Set(Some(unit_code));
                 row.supervised_at = Set(Some(opened_at));
-                vec![Column::SupervisedAt]
+                vec![Column::UnitCode, Column::SupervisedAt]
             }
         };
         case_fact::Entity::insert(row)

@@ -75,7 +75,16 @@ async fn overview<C: ConnectionTrait>(db: &C) -> Result<Overview, DbErr> {
     use sea_orm::Condition;
     let registered = Condition::all().add(Column::RegisteredAt.is_not_null());
     let cases = count(db, registered.clone()).await?;
-    let awaiting_routing = count(db, registered.clone().add(Column::RoutedAt.is_null())).await?;
+    // A case is only as far as the furthest event about it that arrived: streams are read
+    // independently, so the timeline can come before the routing decision.
+    let awaiting_routing = count(
+        db,
+        registered
+            .clone()
+            .add(Column::RoutedAt.is_null())
+            .add(Column::SupervisedAt.is_null()),
+    )
+    .await?;
     let routed = count(
         db,
         registered
