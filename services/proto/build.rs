@@ -13,9 +13,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "xinfang/v1/petition.proto",
         "xinfang/v1/routing.proto",
         "xinfang/v1/timeline.proto",
-        "xinfang/v1/events.proto",
+        "xinfang/intake/v1/events.proto",
         "xinfang/intake/v1/intake.proto",
+        "xinfang/routing/v1/events.proto",
         "xinfang/routing/v1/routing.proto",
+        "xinfang/supervision/v1/events.proto",
         "xinfang/supervision/v1/supervision.proto",
         "xinfang/statistics/v1/statistics.proto",
     ];
@@ -27,9 +29,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         descriptors.encode_to_vec(),
     )?;
 
+    // Every message knows its full protobuf name (`prost::Name`): an event's `ce-type` is
+    // derived from it, never spelled by hand.
+    let mut config = prost_build::Config::new();
+    config.enable_type_names();
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
-        .compile_fds(descriptors)?;
+        .compile_fds_with_config(descriptors, config)?;
     Ok(())
 }

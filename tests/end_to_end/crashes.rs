@@ -9,11 +9,11 @@ use xinfang_testkit::{Backend, Stack, Svc, sample};
 
 use crate::support;
 
-const CLIENTS: usize = 4;
-const PER_CLIENT: usize = 60;
+pub(crate) const CLIENTS: usize = 4;
+pub(crate) const PER_CLIENT: usize = 60;
 
 /// Clients submitting in the background, each retrying with the same request id.
-fn submitting(stack: &Stack) -> Vec<JoinHandle<()>> {
+pub(crate) fn submitting(stack: &Stack) -> Vec<JoinHandle<()>> {
     (0..CLIENTS)
         .map(|client| {
             let url = stack.grpc_url(Svc::Intake);
@@ -29,7 +29,7 @@ fn submitting(stack: &Stack) -> Vec<JoinHandle<()>> {
         .collect()
 }
 
-async fn finish(clients: Vec<JoinHandle<()>>) {
+pub(crate) async fn finish(clients: Vec<JoinHandle<()>>) {
     for client in futures::future::join_all(clients).await {
         client.expect("client finished");
     }

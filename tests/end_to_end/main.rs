@@ -4,6 +4,7 @@
 
 mod access;
 mod crashes;
+mod drain;
 mod load;
 mod one_petition;
 mod poison;

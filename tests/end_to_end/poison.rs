@@ -35,7 +35,7 @@ async fn poison_is_dead_lettered_by_every_consumer_with_its_reason_and_traffic_f
         ),
         (headers("xinfang.v1.SomethingElse"), Bytes::from_static(b"")),
         (
-            headers("xinfang.v1.PetitionRegistered"),
+            headers("xinfang.intake.v1.PetitionRegistered"),
             Bytes::from_static(b"\xff\xff\xff"),
         ),
     ];
@@ -73,7 +73,7 @@ async fn poison_is_dead_lettered_by_every_consumer_with_its_reason_and_traffic_f
         vec![
             (
                 subject.clone(),
-                "undecodable xinfang.v1.PetitionRegistered".to_owned(),
+                "undecodable xinfang.intake.v1.PetitionRegistered".to_owned(),
             ),
             (
                 subject.clone(),

@@ -3,72 +3,62 @@
 
 use prost::Message;
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_units};
-use xinfang_platform::grpc::{self, FieldViolation, invalid_argument};
-use xinfang_platform::outbox::OutboxHandle;
+use xinfang_platform::grpc::{self, FieldViolation, QueryError, invalid_argument};
+use xinfang_platform::wire;
+use xinfang_platform::write::WritePath;
 use xinfang_proto::intake::v1::{
     self as api, get_petition_request::Key, intake_service_server::IntakeService,
 };
 use xinfang_proto::v1 as proto;
 
-use crate::case_number::CaseNumber;
+use crate::case_number::{CaseNumber, registration_year};
+use crate::numbering;
 use crate::petition::NewPetition;
 use crate::register::{RegisterError, Registrar, Registration, register};
 use crate::store::{petition, petition_scope, petitioner};
 use crate::view;
 
-/// Everything a call can fail with, mapped to a status code by the `From` below.
+/// What registering can fail with beyond a query's errors, mapped to a status code by the
+/// `From` below.
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
     #[error("invalid request")]
     InvalidArgument(Vec<FieldViolation>),
-    #[error("petition {0} not found")]
-    NotFound(String),
     #[error(transparent)]
     Register(#[from] RegisterError),
-    #[error("database: {0}")]
-    Database(#[from] DbErr),
 }
 
 impl From<IntakeError> for Status {
     fn from(error: IntakeError) -> Self {
         match error {
             IntakeError::InvalidArgument(violations) => invalid_argument(&violations),
-            IntakeError::NotFound(key) => Status::not_found(format!("petition {key} not found")),
             IntakeError::Register(RegisterError::RequestIdReused(id)) => {
                 Status::already_exists(format!(
                     "request_id {id} was already used for a different petition; use a new request_id"
                 ))
             }
-            IntakeError::Register(RegisterError::Database(error))
-            | IntakeError::Database(error) => database_status(&error),
+            IntakeError::Register(RegisterError::Database(error)) => database_status(&error),
         }
     }
 }
 
-/// A lost connection is worth retrying (CreatePetition is idempotent); anything else is a
-/// fault of ours.
+/// Whatever the database said, the outcome is not certain (a commit whose connection died
+/// may have stored the petition): the caller retries with the same request id, which
+/// returns the petition if it was stored and registers it once if not.
 fn database_status(error: &DbErr) -> Status {
     tracing::error!(error = %error, "database error");
-    match error {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => {
-            Status::unavailable("the database is unavailable; retry with the same request_id")
-        }
-        _ => Status::internal("the petition could not be stored"),
-    }
+    Status::unavailable("the petition could not be registered now; retry with the same request_id")
 }
 
 pub struct IntakeApi {
-    pub db: DatabaseConnection,
+    pub write: WritePath,
     pub registrar: Registrar,
-    pub outbox: OutboxHandle,
 }
 
 #[tonic::async_trait]
@@ -80,18 +70,16 @@ impl IntakeService for IntakeApi {
     ) -> Result<Response<proto::Petition>, Status> {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
-        let now = OffsetDateTime::now_utc();
-        let registration = parse_create(&request, now)?;
-        let registered = register(&self.db, &self.registrar, registration, now)
+        let registration = parse_create(&request, self.write.clock.now())?;
+        let registered = register(&self.write, &self.registrar, registration)
             .await
             .map_err(IntakeError::from)?;
         tracing::Span::current().record("case", registered.petition.case_number.as_str());
         authorized
             .audit(Some(registered.petition.case_id), true, "registered")
             .await?;
-        if !registered.events.is_empty() {
+        if registered.new {
             tracing::info!("petition registered");
-            self.outbox.committed(registered.events);
         }
         Ok(Response::new(view::petition(
             &registered.petition,
@@ -115,9 +103,8 @@ impl IntakeService for IntakeApi {
                 )
             }
             Some(Key::CaseNumber(number)) => {
-                let number = CaseNumber::parse(&number).map_err(|why| {
-                    IntakeError::InvalidArgument(vec![FieldViolation::new("case_number", why)])
-                })?;
+                let number = CaseNumber::parse(&number)
+                    .map_err(|why| QueryError::from(FieldViolation::new("case_number", why)))?;
                 (
                     petition::Column::CaseNumber.eq(number.to_string()),
                     number.to_string(),
@@ -133,15 +120,15 @@ impl IntakeService for IntakeApi {
         let found = petition::Entity::find()
             .filter(filter)
             .find_also_related(petitioner::Entity)
-            .one(&self.db)
+            .one(&self.write.db)
             .await
-            .map_err(IntakeError::from)?;
+            .map_err(QueryError::from)?;
         let found = match found {
             Some((row, identity)) => {
                 let scope = petition_scope::Entity::find_by_id(row.case_id)
-                    .one(&self.db)
+                    .one(&self.write.db)
                     .await
-                    .map_err(IntakeError::from)?;
+                    .map_err(QueryError::from)?;
                 Some(Found {
                     case_id: row.case_id,
                     unit_path: scope.map(|scope| unit_path_of(&scope.unit_path)),
@@ -151,7 +138,9 @@ impl IntakeService for IntakeApi {
             None => None,
         };
         let (row, identity) = authorized
-            .reveal(found, asked, || IntakeError::NotFound(shown_key).into())
+            .reveal(found, asked, || {
+                QueryError::NotFound(format!("petition {shown_key} not found")).into()
+            })
             .await?;
         Ok(Response::new(view::petition(&row, identity.as_ref())))
     }
@@ -162,13 +151,12 @@ impl IntakeService for IntakeApi {
     ) -> Result<Response<api::ListPetitionsResponse>, Status> {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
-        let page_size = grpc::page_size(request.page_size)
-            .map_err(|violation| IntakeError::InvalidArgument(vec![violation]))?;
+        let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
         let mut query = petition::Entity::find().order_by_asc(petition::Column::CaseId);
-        if !request.page_token.is_empty() {
-            query = query.filter(
-                petition::Column::CaseId.gt(parse_uuid("page_token", &request.page_token)?),
-            );
+        if let Some(after) =
+            grpc::parse_page_token::<Uuid>(&request.page_token).map_err(QueryError::from)?
+        {
+            query = query.filter(petition::Column::CaseId.gt(after));
         }
         if authorized.scope == Scope::OwnUnits {
             let own = Query::select()
@@ -185,17 +173,11 @@ impl IntakeService for IntakeApi {
         let mut rows = query
             .find_also_related(petitioner::Entity)
             .limit(page_size + 1)
-            .all(&self.db)
+            .all(&self.write.db)
             .await
-            .map_err(IntakeError::from)?;
-        let next_page_token = if rows.len() as u64 > page_size {
-            rows.truncate(page_size as usize);
-            rows.last()
-                .map(|(row, _)| row.case_id.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+            .map_err(QueryError::from)?;
+        let next_page_token =
+            grpc::next_page(&mut rows, page_size, |(row, _)| row.case_id.to_string());
         authorized
             .audit(None, true, &format!("listed {} case(s)", rows.len()))
             .await?;
@@ -206,6 +188,54 @@ impl IntakeService for IntakeApi {
         Ok(Response::new(api::ListPetitionsResponse {
             petitions,
             next_page_token,
+        }))
+    }
+
+    async fn reconcile_case_numbers(
+        &self,
+        request: Request<api::ReconcileCaseNumbersRequest>,
+    ) -> Result<Response<api::CaseNumberLedger>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let now = self.write.clock.now();
+        let year = match request.into_inner().year {
+            0 => registration_year(now),
+            year @ 2000..=9999 => year,
+            _ => {
+                return Err(QueryError::from(FieldViolation::new(
+                    "year",
+                    "must be a year from 2000, or 0 for this year",
+                ))
+                .into());
+            }
+        };
+        let ledger = numbering::reconcile(
+            &self.write.db,
+            self.registrar.numbers,
+            &self.registrar.region,
+            year,
+            now,
+        )
+        .await
+        .map_err(QueryError::from)?;
+        authorized
+            .audit(None, true, &format!("reconciled case numbers of {year}"))
+            .await?;
+        Ok(Response::new(api::CaseNumberLedger {
+            region_code: ledger.region.as_str().to_owned(),
+            year,
+            highest_drawn: ledger.highest_drawn,
+            registered: ledger.registered,
+            balanced: ledger.balances(),
+            voided: ledger
+                .voided
+                .into_iter()
+                .map(|void| api::VoidCaseNumber {
+                    case_number: void.case_number,
+                    reason: void.reason,
+                    voided_at: Some(wire::timestamp(void.voided_at)),
+                })
+                .collect(),
+            pending: ledger.pending,
         }))
     }
 }
@@ -236,8 +266,6 @@ fn fingerprint(petition: Option<&proto::Petition>) -> Vec<u8> {
     Sha256::digest(encoded).to_vec()
 }
 
-fn parse_uuid(field: &str, text: &str) -> Result<Uuid, IntakeError> {
-    Uuid::parse_str(text).map_err(|_| {
-        IntakeError::InvalidArgument(vec![FieldViolation::new(field, "must be a UUID")])
-    })
+fn parse_uuid(field: &str, text: &str) -> Result<Uuid, QueryError> {
+    Uuid::parse_str(text).map_err(|_| FieldViolation::new(field, "must be a UUID").into())
 }

@@ -7,13 +7,13 @@ pub mod codes;
 pub mod config;
 pub mod identity;
 pub mod migrations;
+pub mod numbering;
 pub mod petition;
 pub mod register;
 pub mod scope;
 pub mod store;
 pub mod view;
 
-use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
 use xinfang_platform::grpc;
@@ -24,6 +24,7 @@ use xinfang_proto::subjects;
 pub use config::Config;
 
 use crate::api::IntakeApi;
+use crate::numbering::NumberSource;
 use crate::register::{Registrar, SERVICE};
 
 /// Connects, migrates, declares the stream, binds, and starts serving in the background.
@@ -42,12 +43,12 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         scope::RecordScope,
     );
     let api = IntakeApi {
-        db: service.db.clone(),
+        write: service.write_path(),
         registrar: Registrar {
             region: config.region_code.clone(),
             collective_threshold: config.collective_threshold,
+            numbers: NumberSource::for_backend(service.db.get_database_backend()),
         },
-        outbox: service.outbox.clone(),
     };
     let (router, health) = service.grpc_server()?;
     health.set_serving::<IntakeServiceServer<IntakeApi>>().await;
@@ -59,16 +60,13 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 
 /// Runs intake until `shutdown` is cancelled and everything in flight has finished.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
-    if config.platform.migrate_only {
-        return Ok(
-            xinfang_platform::service::migrate_only::<migrations::Migrator>(
-                SERVICE,
-                &config.database_url,
-                &config.platform,
-            )
-            .await?,
-        );
-    }
-    let running = start(config, shutdown).await?;
-    Ok(running.task.await.context("intake task")??)
+    let (database_url, platform) = (config.database_url.clone(), config.platform.clone());
+    xinfang_platform::service::run::<migrations::Migrator, anyhow::Error, _, _>(
+        SERVICE,
+        &database_url,
+        &platform,
+        shutdown,
+        |shutdown| start(config, shutdown),
+    )
+    .await
 }

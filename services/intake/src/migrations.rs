@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000002_create_petitions;
 mod m20261125_000006_create_petition_scopes;
+mod m20261125_000007_create_case_number_voids;
 
 pub struct Migrator;
 
@@ -13,6 +14,9 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261125_000002_create_petitions::Migration));
         migrations.extend(xinfang_platform::migrations::inbox());
         migrations.push(Box::new(m20261125_000006_create_petition_scopes::Migration));
+        migrations.push(Box::new(
+            m20261125_000007_create_case_number_voids::Migration,
+        ));
         migrations
     }
 }

@@ -1,22 +1,24 @@
-//! Registering a petition: one transaction draws the case number, stores the petition and
-//! its petitioner, and stages the `PetitionRegistered` event in the outbox. The caller is
-//! answered only after it committed.
+//! Registering a petition through the write path: one transaction stores the petition and
+//! its petitioner under its case number and stages the `PetitionRegistered` event. The
+//! caller is answered only after it committed.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IdenStatic, QueryFilter,
-    SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, SqlErr,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
-use xinfang_platform::outbox::{self, OutgoingEvent};
+use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_platform::wire;
+use xinfang_platform::write::{Change, Decided, WritePath};
+use xinfang_proto::intake::v1::PetitionRegistered;
 use xinfang_proto::{subjects, v1 as proto};
 
 use crate::case_number::{CaseNumber, registration_year};
 use crate::codes::RegionCode;
+use crate::numbering::{self, NumberSource};
 use crate::petition::NewPetition;
-use crate::store::{case_number_sequence, petition, petitioner};
-use crate::view;
+use crate::store::{petition, petitioner};
 
 pub const SERVICE: &str = "intake";
 
@@ -26,6 +28,7 @@ pub struct Registrar {
     pub region: RegionCode,
     /// From this many people up, a petition is collective (集体访); DOMAIN.md's default is 5.
     pub collective_threshold: u32,
+    pub numbers: NumberSource,
 }
 
 /// One CreatePetition call, parsed.
@@ -36,11 +39,11 @@ pub struct Registration {
     pub petition: NewPetition,
 }
 
-/// The stored petition, and the events to hand to the relay (none for a retry).
+/// The stored petition; `new` is false when this answers a retry.
 pub struct Registered {
     pub petition: petition::Model,
     pub petitioner: Option<petitioner::Model>,
-    pub events: Vec<OutgoingEvent>,
+    pub new: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,196 +55,282 @@ pub enum RegisterError {
 }
 
 pub async fn register(
-    db: &DatabaseConnection,
+    write: &WritePath,
     registrar: &Registrar,
     registration: Registration,
-    now: OffsetDateTime,
 ) -> Result<Registered, RegisterError> {
-    let now = to_microseconds(now);
-    if let Some(existing) = find_retry(db, &registration).await? {
-        return Ok(existing);
+    if let Some(found) = find_request(&write.db, registration.request_id).await? {
+        return answer_retry(found, &registration);
     }
-    match register_new(db, registrar, &registration, now).await {
-        Ok(registered) => Ok(registered),
+    let now = write.clock.now();
+    let year = registration_year(now);
+    let drawn = match registrar.numbers {
+        NumberSource::Sequence => {
+            Some(numbering::draw_from_sequence(&write.db, &registrar.region, year).await?)
+        }
+        NumberSource::InTransaction => None,
+    };
+    let change = RegisterPetition {
+        registrar: registrar.clone(),
+        registration,
+        drawn: drawn.clone(),
+        year,
+    };
+    let request_id = change.registration.request_id;
+    let fingerprint = change.registration.fingerprint.clone();
+    let registered = match write.execute_at(change, now).await {
         // Two concurrent calls with one request id: the other committed first.
         Err(RegisterError::Database(error))
             if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
         {
-            match find_retry(db, &registration).await? {
-                Some(existing) => Ok(existing),
+            match find_request(&write.db, request_id).await? {
+                Some(found) if found.0.request_fingerprint == fingerprint => Ok(Registered {
+                    petition: found.0,
+                    petitioner: found.1,
+                    new: false,
+                }),
+                Some(_) => Err(RegisterError::RequestIdReused(request_id)),
                 None => Err(RegisterError::Database(error)),
             }
         }
-        Err(error) => Err(error),
+        other => other,
+    };
+    let Some(number) = drawn else {
+        return registered;
+    };
+    match registered {
+        Ok(registered) if registered.new => Ok(registered),
+        Ok(retry) => {
+            void(
+                &write.db,
+                &number,
+                "the request was a retry of one registered meanwhile",
+                now,
+            )
+            .await;
+            Ok(retry)
+        }
+        Err(error) => {
+            void(
+                &write.db,
+                &number,
+                &format!("the registration failed: {error}"),
+                now,
+            )
+            .await;
+            Err(error)
+        }
     }
 }
 
-/// The petition an earlier call with this request id registered, if any.
-async fn find_retry(
-    db: &DatabaseConnection,
-    registration: &Registration,
-) -> Result<Option<Registered>, RegisterError> {
-    let found = petition::Entity::find()
-        .filter(petition::Column::RequestId.eq(registration.request_id))
+/// Best effort: if the database cannot take the void row now, reconciliation records the
+/// number later.
+async fn void(db: &DatabaseConnection, number: &CaseNumber, reason: &str, now: OffsetDateTime) {
+    if let Err(error) = numbering::void(db, number, reason, now).await {
+        tracing::warn!(case = %number, error = %error, "void case number not recorded; reconciliation will");
+    }
+}
+
+type Stored = (petition::Model, Option<petitioner::Model>);
+
+async fn find_request<C: ConnectionTrait>(
+    db: &C,
+    request_id: Uuid,
+) -> Result<Option<Stored>, DbErr> {
+    petition::Entity::find()
+        .filter(petition::Column::RequestId.eq(request_id))
         .find_also_related(petitioner::Entity)
         .one(db)
-        .await?;
-    match found {
-        None => Ok(None),
-        Some((petition, _)) if petition.request_fingerprint != registration.fingerprint => {
-            Err(RegisterError::RequestIdReused(registration.request_id))
-        }
-        Some((petition, petitioner)) => Ok(Some(Registered {
-            petition,
-            petitioner,
-            events: Vec::new(),
-        })),
-    }
+        .await
 }
 
-async fn register_new(
-    db: &DatabaseConnection,
-    registrar: &Registrar,
+fn answer_retry(
+    (petition, petitioner): Stored,
     registration: &Registration,
-    now: OffsetDateTime,
 ) -> Result<Registered, RegisterError> {
-    let new = &registration.petition;
-    let transaction = db.begin().await?;
-    let year = registration_year(now);
-    let sequence = draw_sequence(&transaction, &registrar.region, year).await?;
-    let case_number = CaseNumber {
-        region: registrar.region.clone(),
-        year,
-        sequence,
-    };
-    let case_id = Uuid::now_v7();
-
-    let petition = petition::Model {
-        case_id,
-        case_number: case_number.to_string(),
-        request_id: registration.request_id,
-        request_fingerprint: registration.fingerprint.clone(),
-        channel: new.channel.code().to_owned(),
-        source_level: new.source_level.code().to_owned(),
-        upstream_reference: new.upstream.as_ref().map(|u| u.reference.clone()),
-        upstream_disposition: new
-            .upstream
-            .as_ref()
-            .map(|u| u.disposition.code().to_owned()),
-        upstream_deadline: new.upstream.as_ref().and_then(|u| u.deadline),
-        received_at: to_microseconds(new.received_at),
-        registered_at: now,
-        anonymous: new.is_anonymous(),
-        // Parsing bounds the count far below i32::MAX.
-        people_count: i32::try_from(new.people_count).unwrap_or(i32::MAX),
-        collective: new.people_count >= registrar.collective_threshold,
-        territory_code: new.territory.as_str().to_owned(),
-        matter_category: new.matter_category.as_str().to_owned(),
-        title: new.title.clone(),
-        content: new.content.clone(),
-        accused_unit_code: new
-            .accused_unit
-            .as_ref()
-            .map(|code| code.as_str().to_owned()),
-    };
-    petition::Entity::insert(petition::ActiveModel::from(petition.clone()))
-        .exec_without_returning(&transaction)
-        .await?;
-
-    let petitioner = new.petitioner.as_ref().map(|identity| petitioner::Model {
-        case_id,
-        kind: identity.kind.code().to_owned(),
-        name: identity.name.clone(),
-        id_card_number: identity.id_card.as_ref().map(|id| id.as_str().to_owned()),
-        phone: identity
-            .phone
-            .as_ref()
-            .map(|phone| phone.as_str().to_owned()),
-        address: identity.address.clone(),
-    });
-    if let Some(petitioner) = &petitioner {
-        petitioner::Entity::insert(petitioner::ActiveModel::from(petitioner.clone()))
-            .exec_without_returning(&transaction)
-            .await?;
+    if petition.request_fingerprint != registration.fingerprint {
+        return Err(RegisterError::RequestIdReused(registration.request_id));
     }
-
-    let event = OutgoingEvent::new(
-        subjects::PETITION_REGISTERED,
-        SERVICE,
-        case_id,
-        now,
-        &registered_event(&petition, petitioner.as_ref()),
-    );
-    outbox::stage(&transaction, std::slice::from_ref(&event)).await?;
-    transaction.commit().await?;
     Ok(Registered {
         petition,
         petitioner,
-        events: vec![event],
+        new: false,
     })
 }
 
-/// PostgreSQL keeps microseconds; storing no finer lets a retry read back exactly what the
-/// first call answered, on either database.
-fn to_microseconds(at: OffsetDateTime) -> OffsetDateTime {
-    at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(at)
-}
-
-/// Draws the next sequence of the region's year inside the caller's transaction. The row
-/// lock it takes serialises registrations, so numbers are gap-free and unique.
-async fn draw_sequence<C: ConnectionTrait>(
-    db: &C,
-    region: &RegionCode,
+struct RegisterPetition {
+    registrar: Registrar,
+    registration: Registration,
+    /// Drawn before the transaction (PostgreSQL), or `None` to draw inside it (SQLite).
+    drawn: Option<CaseNumber>,
     year: i32,
-) -> Result<u64, DbErr> {
-    use case_number_sequence::Column;
-    let upsert = Query::insert()
-        .into_table(case_number_sequence::Entity)
-        .columns([Column::RegionCode, Column::Year, Column::LastValue])
-        .values_panic([region.as_str().into(), year.into(), 1i64.into()])
-        .on_conflict(
-            OnConflict::columns([Column::RegionCode, Column::Year])
-                .value(
-                    Column::LastValue,
-                    Expr::col((case_number_sequence::Entity, Column::LastValue)).add(1),
-                )
-                .to_owned(),
-        )
-        .returning_col(Column::LastValue)
-        .to_owned();
-    let statement = db.get_database_backend().build(&upsert);
-    let row = db
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("case number sequence".into()))?;
-    let last_value: i64 = row.try_get("", Column::LastValue.as_str())?;
-    u64::try_from(last_value)
-        .map_err(|_| DbErr::Custom(format!("case number sequence is negative: {last_value}")))
 }
 
-/// The event for a registered petition: everything routing, supervision and statistics
-/// need, and nothing that identifies the petitioner.
+enum RegisterState {
+    /// Another call with this request id committed first.
+    Requested(Box<Stored>),
+    New(CaseNumber),
+}
+
+impl Change for RegisterPetition {
+    type State = RegisterState;
+    type Outcome = Registered;
+    type Error = RegisterError;
+
+    async fn load(
+        &self,
+        transaction: &DatabaseTransaction,
+    ) -> Result<RegisterState, RegisterError> {
+        if let Some(found) = find_request(transaction, self.registration.request_id).await? {
+            return Ok(RegisterState::Requested(Box::new(found)));
+        }
+        let number = match &self.drawn {
+            Some(number) => number.clone(),
+            None => {
+                numbering::draw_in_transaction(transaction, &self.registrar.region, self.year)
+                    .await?
+            }
+        };
+        Ok(RegisterState::New(number))
+    }
+
+    fn decide(
+        &self,
+        state: RegisterState,
+        now: OffsetDateTime,
+    ) -> Result<Decided<Registered>, RegisterError> {
+        let number = match state {
+            RegisterState::Requested(found) => {
+                return answer_retry(*found, &self.registration).map(Decided::quietly);
+            }
+            RegisterState::New(number) => number,
+        };
+        let new = &self.registration.petition;
+        let case_id = Uuid::now_v7();
+        let collective = new.people_count >= self.registrar.collective_threshold;
+        let petition = petition::Model {
+            case_id,
+            case_number: number.to_string(),
+            request_id: self.registration.request_id,
+            request_fingerprint: self.registration.fingerprint.clone(),
+            channel: new.channel.code().to_owned(),
+            source_level: new.source_level.code().to_owned(),
+            upstream_reference: new.upstream.as_ref().map(|u| u.reference.clone()),
+            upstream_disposition: new
+                .upstream
+                .as_ref()
+                .map(|u| u.disposition.code().to_owned()),
+            upstream_deadline: new.upstream.as_ref().and_then(|u| u.deadline),
+            received_at: wire::to_microseconds(new.received_at),
+            registered_at: now,
+            anonymous: new.is_anonymous(),
+            // Parsing bounds the count far below i32::MAX.
+            people_count: i32::try_from(new.people_count).unwrap_or(i32::MAX),
+            collective,
+            territory_code: new.territory.as_str().to_owned(),
+            matter_category: new.matter_category.as_str().to_owned(),
+            title: new.title.clone(),
+            content: new.content.clone(),
+            accused_unit_code: new
+                .accused_unit
+                .as_ref()
+                .map(|code| code.as_str().to_owned()),
+        };
+        let petitioner = new.petitioner.as_ref().map(|identity| petitioner::Model {
+            case_id,
+            kind: identity.kind.code().to_owned(),
+            name: identity.name.clone(),
+            id_card_number: identity.id_card.as_ref().map(|id| id.as_str().to_owned()),
+            phone: identity
+                .phone
+                .as_ref()
+                .map(|phone| phone.as_str().to_owned()),
+            address: identity.address.clone(),
+        });
+        let event = OutgoingEvent::new(
+            subjects::PETITION_REGISTERED,
+            SERVICE,
+            case_id,
+            now,
+            &registered_event(case_id, &number, new, collective, now),
+        );
+        Ok(Decided {
+            outcome: Registered {
+                petition,
+                petitioner,
+                new: true,
+            },
+            events: vec![event],
+        })
+    }
+
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        registered: &Registered,
+    ) -> Result<(), RegisterError> {
+        if !registered.new {
+            return Ok(());
+        }
+        petition::Entity::insert(petition::ActiveModel::from(registered.petition.clone()))
+            .exec_without_returning(transaction)
+            .await?;
+        if let Some(petitioner) = &registered.petitioner {
+            petitioner::Entity::insert(petitioner::ActiveModel::from(petitioner.clone()))
+                .exec_without_returning(transaction)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The event for a registered petition, built from the parsed petition: everything
+/// routing, supervision and statistics need, and nothing that identifies the petitioner.
 pub fn registered_event(
-    petition: &petition::Model,
-    petitioner: Option<&petitioner::Model>,
-) -> proto::PetitionRegistered {
-    let shown = view::petition(petition, None);
-    proto::PetitionRegistered {
-        case_id: shown.case_id,
-        case_number: shown.case_number,
-        channel: shown.channel,
-        source: shown.source,
-        received_at: shown.received_at,
-        registered_at: shown.registered_at,
-        anonymous: shown.anonymous,
-        petitioner_kind: petitioner
-            .map(|p| view::petitioner_kind(&p.kind))
+    case_id: Uuid,
+    number: &CaseNumber,
+    petition: &NewPetition,
+    collective: bool,
+    registered_at: OffsetDateTime,
+) -> PetitionRegistered {
+    PetitionRegistered {
+        case_id: case_id.to_string(),
+        case_number: number.to_string(),
+        channel: petition.channel.to_proto().into(),
+        source: Some(proto::PetitionSource {
+            level: petition.source_level.to_proto().into(),
+            upstream_reference: petition
+                .upstream
+                .as_ref()
+                .map(|u| u.reference.clone())
+                .unwrap_or_default(),
+            disposition: petition
+                .upstream
+                .as_ref()
+                .map(|u| u.disposition.to_proto().into())
+                .unwrap_or_default(),
+            upstream_deadline: petition
+                .upstream
+                .as_ref()
+                .and_then(|u| u.deadline)
+                .map(wire::calendar_date),
+        }),
+        received_at: Some(wire::timestamp(wire::to_microseconds(petition.received_at))),
+        registered_at: Some(wire::timestamp(registered_at)),
+        anonymous: petition.is_anonymous(),
+        petitioner_kind: petition
+            .petitioner
+            .as_ref()
+            .map(|p| p.kind.to_proto().into())
             .unwrap_or_default(),
-        people_count: shown.people_count,
-        collective: shown.collective,
-        territory_code: shown.territory_code,
-        matter_category: shown.matter_category,
-        accused_unit_code: shown.accused_unit_code,
+        people_count: petition.people_count,
+        collective,
+        territory_code: petition.territory.as_str().to_owned(),
+        matter_category: petition.matter_category.as_str().to_owned(),
+        accused_unit_code: petition
+            .accused_unit
+            .as_ref()
+            .map(|code| code.as_str().to_owned())
+            .unwrap_or_default(),
     }
 }

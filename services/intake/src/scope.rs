@@ -3,18 +3,20 @@
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
+use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_platform::auth::stored_unit_path;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
-use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_platform::write::{Change, Decided};
 use xinfang_proto::codes::DirectoryCode;
-use xinfang_proto::v1::PetitionRouted;
+use xinfang_proto::routing::v1::PetitionRouted;
 
 use crate::store::{petition, petition_scope};
 
 pub struct RecordScope;
 
+#[derive(Debug, Clone)]
 pub struct Routed {
     case_id: Uuid,
     unit_code: String,
@@ -23,6 +25,7 @@ pub struct Routed {
 
 impl Handler for RecordScope {
     type Event = Routed;
+    type Change = RecordUnit;
 
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Routed, String> {
         let event: PetitionRouted = decode_event(envelope, payload)?;
@@ -37,24 +40,42 @@ impl Handler for RecordScope {
         })
     }
 
-    async fn apply(
-        &self,
-        transaction: &DatabaseTransaction,
-        _envelope: &Envelope,
-        routed: Routed,
-    ) -> Result<Vec<OutgoingEvent>, Failure> {
-        // Routing decides on intake's own events, so the petition is here; if it is not,
-        // the event is about a case nobody registered.
-        if petition::Entity::find_by_id(routed.case_id)
+    fn change(&self, _envelope: &Envelope, routed: &Routed) -> RecordUnit {
+        RecordUnit(routed.clone())
+    }
+}
+
+/// Recording where one case went.
+pub struct RecordUnit(Routed);
+
+impl Change for RecordUnit {
+    /// Whether intake registered the case.
+    type State = bool;
+    type Outcome = ();
+    type Error = Failure;
+
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<bool, Failure> {
+        Ok(petition::Entity::find_by_id(self.0.case_id)
             .one(transaction)
             .await?
-            .is_none()
-        {
-            return Err(Failure::UnknownCase);
+            .is_some())
+    }
+
+    fn decide(&self, registered: bool, _now: OffsetDateTime) -> Result<Decided<()>, Failure> {
+        // Routing decides on intake's own events, so the petition is here; if it is not,
+        // the event is about a case nobody registered.
+        if registered {
+            Ok(Decided::quietly(()))
+        } else {
+            Err(Failure::UnknownCase)
         }
+    }
+
+    async fn save(&self, transaction: &DatabaseTransaction, (): &()) -> Result<(), Failure> {
+        let routed = &self.0;
         petition_scope::Entity::insert(petition_scope::ActiveModel {
             case_id: Set(routed.case_id),
-            unit_code: Set(routed.unit_code),
+            unit_code: Set(routed.unit_code.clone()),
             unit_path: Set(stored_unit_path(&routed.unit_path)),
         })
         .on_conflict(
@@ -64,6 +85,6 @@ impl Handler for RecordScope {
         )
         .exec_without_returning(transaction)
         .await?;
-        Ok(Vec::new())
+        Ok(())
     }
 }

@@ -14,6 +14,8 @@ pub struct PlatformConfig {
     #[command(flatten)]
     pub outbox: OutboxConfig,
     #[command(flatten)]
+    pub consumer: ConsumerConfig,
+    #[command(flatten)]
     pub auth: AuthConfig,
     #[command(flatten)]
     pub tls: TlsConfig,
@@ -30,6 +32,11 @@ pub struct PlatformConfig {
     /// Where to serve Prometheus metrics (`/metrics`); off when not set.
     #[arg(long, env = "XINFANG_METRICS_LISTEN")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// How long a stopping service (SIGTERM) may take to finish the work in hand: the batch
+    /// being applied, calls in flight, the outbox flushed. Keep it below the pod's
+    /// termination grace period (30 s by default in Kubernetes).
+    #[arg(long, env = "XINFANG_SHUTDOWN_GRACE", default_value = "20s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
     /// Log as JSON lines (for a log collector) instead of human-readable text.
     #[arg(long, env = "XINFANG_LOG_JSON", default_value_t = false, action = ArgAction::Set)]
     pub log_json: bool,
@@ -144,13 +151,45 @@ pub struct OutboxConfig {
     #[arg(
         long = "outbox-batch-size",
         env = "XINFANG_OUTBOX_BATCH_SIZE",
-        default_value_t = 256
+        default_value_t = 256,
+        value_parser = clap::value_parser!(u64).range(1..=1000)
     )]
     pub batch_size: u64,
     /// How long published events are kept in the outbox, so that `redrive` can publish a
     /// time range again.
     #[arg(long = "outbox-retention", env = "XINFANG_OUTBOX_RETENTION", default_value = "30d", value_parser = parse_duration)]
     pub retention: Duration,
+}
+
+/// How consumers batch: each transaction applies up to `batch_size` events, or what
+/// arrived within `linger` of the first.
+#[derive(Debug, Clone, Args)]
+pub struct ConsumerConfig {
+    /// Most events one consumer applies in one transaction.
+    #[arg(id = "consumer_batch_size", long = "consumer-batch-size", env = "XINFANG_CONSUMER_BATCH_SIZE", default_value_t = 100, value_parser = parse_batch_size)]
+    pub batch_size: usize,
+    /// How long a consumer waits for more events to fill a batch once one has arrived.
+    #[arg(id = "consumer_linger", long = "consumer-linger", env = "XINFANG_CONSUMER_LINGER", default_value = "5ms", value_parser = parse_duration)]
+    pub linger: Duration,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 100,
+            linger: Duration::from_millis(5),
+        }
+    }
+}
+
+/// A consumer batch holds 1 to 1,000 events.
+fn parse_batch_size(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(size @ 1..=1000) => Ok(size),
+        _ => Err(format!(
+            "batch size {text:?} is not a whole number from 1 to 1000"
+        )),
+    }
 }
 
 /// Parses a duration written as a whole number and a unit: `500ms`, `2s`, `10m`, `12h`, `30d`.
@@ -184,6 +223,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Every {
+        #[command(flatten)]
+        platform: PlatformConfig,
+    }
+
+    #[test]
+    fn every_setting_has_its_own_name() {
+        use clap::CommandFactory;
+        Every::command().debug_assert();
+    }
 
     #[test]
     fn durations_are_read_with_their_unit() {

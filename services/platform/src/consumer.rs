@@ -1,40 +1,38 @@
 //! The JetStream consume loop every consuming service runs: a durable pull consumer with
-//! explicit acknowledgement, each event applied once (the inbox), poison set aside on a
+//! explicit acknowledgement, events applied in batches through the write path (one
+//! transaction per batch, each event once thanks to the inbox), poison set aside on a
 //! dead-letter subject with the reason.
 //!
 //! A service supplies a [`Handler`]: `decode` turns the payload into its own closed enum at
-//! the edge, `apply` does the effect inside the transaction this loop opens, and may return
-//! events of its own, which are staged in the outbox in that same transaction.
+//! the edge, `change` says which [`Change`] the event asks for; [`batch`] runs the changes.
 
+pub mod batch;
+pub mod exhausted;
 pub mod inbox;
 
-use std::future::Future;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use bytes::Bytes;
-use futures::StreamExt;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, TransactionTrait,
-};
-use time::OffsetDateTime;
+use futures::{FutureExt, StreamExt};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 use xinfang_proto::subjects::{self, StreamSpec};
 
-use crate::config::NatsConfig;
+use crate::config::{ConsumerConfig, NatsConfig};
 use crate::envelope::{DEAD_LETTER_REASON, Envelope};
 use crate::jetstream::{JetStreamError, ensure_stream};
-use crate::outbox::{self, OutboxHandle, OutgoingEvent};
+use crate::outbox::OutboxHandle;
+use crate::write::{Change, Clock};
+
+pub use exhausted::set_aside_exhausted;
+
+use batch::{Item, Verdict};
 
 /// How long the broker waits for an acknowledgement before delivering again: after a
-/// crash, what the dead process held comes back this much later. Events are applied in
-/// milliseconds, so it only has to cover the prefetched batch.
+/// crash, what the dead process held comes back this much later. It covers the batch in
+/// hand and the one prefetched behind it.
 const ACK_WAIT: Duration = Duration::from_secs(10);
-/// How many messages are fetched ahead of the one in hand; all of them must be applied
-/// within [`ACK_WAIT`].
-const PREFETCH: usize = 64;
 /// The longest wait before a failed event is delivered again.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
@@ -66,20 +64,27 @@ impl ConsumerSpec {
 }
 
 /// Why an event was not applied.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Failure {
     /// It can never be applied (it contradicts what the service knows): dead-letter it now.
     Poison(String),
     /// Its case is not known here yet: events of one case can arrive out of order across
     /// streams, so retry, and dead-letter with the reason `unknown case` on the last delivery.
     UnknownCase,
-    /// Something passing (the database away): retry later.
+    /// Something about this event failed that may pass (a statement the database refused):
+    /// retry it later, without holding up the rest of its batch.
     Transient(String),
+    /// The database cannot be reached: nothing in the batch can be applied now.
+    Unavailable(String),
 }
 
 impl From<DbErr> for Failure {
     fn from(error: DbErr) -> Self {
-        Failure::Transient(format!("database: {error}"))
+        if crate::database::is_unavailable(&error) {
+            Failure::Unavailable(format!("database: {error}"))
+        } else {
+            Failure::Transient(format!("database: {error}"))
+        }
     }
 }
 
@@ -89,10 +94,10 @@ pub fn decode_event<E: xinfang_proto::Event>(
     envelope: &Envelope,
     payload: &[u8],
 ) -> Result<E, String> {
-    if envelope.event_type != E::TYPE {
+    if envelope.event_type != E::full_name() {
         return Err(format!("unknown event type {}", envelope.event_type));
     }
-    E::decode(payload).map_err(|error| format!("undecodable {}: {error}", E::TYPE))
+    E::decode(payload).map_err(|error| format!("undecodable {}: {error}", E::full_name()))
 }
 
 /// The case id an event names, which must be the envelope's `ce-subject`.
@@ -111,18 +116,15 @@ pub fn event_case_id(case_id: &str, envelope: &Envelope) -> Result<uuid::Uuid, S
 
 pub trait Handler: Send + Sync + 'static {
     /// The service's closed enum of the events it consumes.
-    type Event: Send;
+    type Event: Send + Sync;
+    /// The state change an event asks for.
+    type Change: Change<Error = Failure>;
 
     /// Decodes a payload by its type; an error is the dead-letter reason.
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Self::Event, String>;
 
-    /// Applies the event inside `transaction`; returns the events it causes.
-    fn apply(
-        &self,
-        transaction: &DatabaseTransaction,
-        envelope: &Envelope,
-        event: Self::Event,
-    ) -> impl Future<Output = Result<Vec<OutgoingEvent>, Failure>> + Send;
+    /// The change `event` asks for; the write path loads, decides and saves it.
+    fn change(&self, envelope: &Envelope, event: &Self::Event) -> Self::Change;
 }
 
 pub struct Consumer<H> {
@@ -132,6 +134,8 @@ pub struct Consumer<H> {
     pub handler: H,
     /// Where to hint events the handler caused; `None` for a service that publishes nothing.
     pub outbox: Option<OutboxHandle>,
+    pub batching: ConsumerConfig,
+    pub clock: Clock,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,14 +146,10 @@ pub enum ConsumerError {
     Consumer { name: String, reason: String },
 }
 
-enum Applied {
-    Now(Vec<OutgoingEvent>),
-    Before,
-}
-
 impl<H: Handler> Consumer<H> {
-    /// Declares the dead-letter stream and the durable consumer, then handles messages one
-    /// at a time until `shutdown`; the message in hand is finished first.
+    /// Declares the dead-letter stream and the durable consumer, then applies batches until
+    /// `shutdown`. The batch in hand is finished first; what was prefetched behind it is
+    /// handed back to the broker at once, for another replica (or the next start).
     pub async fn run(
         self,
         nats: &NatsConfig,
@@ -183,29 +183,58 @@ impl<H: Handler> Consumer<H> {
             )
             .await
             .map_err(|error| failed(format!("create consumer: {error}")))?;
+        // Two batches' worth in flight: one being applied, the next arriving.
         let mut messages = consumer
             .stream()
-            .max_messages_per_batch(PREFETCH)
+            .max_messages_per_batch(self.batching.batch_size.saturating_mul(2))
             .messages()
             .await
             .map_err(|error| failed(format!("pull: {error}")))?;
-        loop {
-            tokio::select! {
+        let ended = loop {
+            let first = tokio::select! {
                 biased;
-                () = shutdown.cancelled() => break,
-                next = messages.next() => match next {
-                    Some(Ok(message)) => self.handle(message).await,
-                    Some(Err(error)) => tracing::warn!(consumer = %self.spec.name, error = %error, "pull failed; retrying"),
-                    None => {
-                        exhausted.abort();
-                        return Err(failed("the message stream ended".into()));
-                    }
+                () = shutdown.cancelled() => break None,
+                next = messages.next() => next,
+            };
+            let first = match first {
+                Some(Ok(message)) => message,
+                Some(Err(error)) => {
+                    tracing::warn!(consumer = %self.spec.name, error = %error, "pull failed; retrying");
+                    continue;
+                }
+                None => break Some(failed("the message stream ended".into())),
+            };
+            let mut batch = vec![first];
+            let linger = tokio::time::sleep(self.batching.linger);
+            tokio::pin!(linger);
+            while batch.len() < self.batching.batch_size {
+                tokio::select! {
+                    biased;
+                    next = messages.next() => match next {
+                        Some(Ok(message)) => batch.push(message),
+                        Some(Err(error)) => tracing::warn!(consumer = %self.spec.name, error = %error, "pull failed; retrying"),
+                        None => break,
+                    },
+                    () = &mut linger => break,
                 }
             }
-        }
+            self.handle(batch).await;
+        };
         exhausted.abort();
-        tracing::info!(consumer = %self.spec.name, "consumer stopped");
-        Ok(())
+        // Prefetched but not started: hand it back now rather than after the ack wait.
+        let mut released = 0;
+        while let Some(Some(Ok(message))) = messages.next().now_or_never() {
+            let _ = message.ack_with(AckKind::Nak(None)).await;
+            released += 1;
+        }
+        let _ = self.jetstream.client().flush().await;
+        match ended {
+            Some(error) => Err(error),
+            None => {
+                tracing::info!(consumer = %self.spec.name, released, "consumer stopped");
+                Ok(())
+            }
+        }
     }
 
     /// The stream belongs to the service that publishes into it, which may not have
@@ -232,92 +261,110 @@ impl<H: Handler> Consumer<H> {
         }
     }
 
-    async fn handle(&self, message: jetstream::Message) {
-        let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
-        let last_attempt = delivered >= self.spec.max_deliver;
-        let envelope = match Envelope::from_headers(message.headers.as_ref()) {
-            Ok(envelope) => envelope,
-            Err(error) => {
-                return self
-                    .dead_letter(&message, &format!("unreadable envelope: {error}"))
-                    .await;
-            }
-        };
-        let event = match self.handler.decode(&envelope, &message.payload) {
-            Ok(event) => event,
-            Err(reason) => return self.dead_letter(&message, &reason).await,
-        };
-        let span = tracing::info_span!(
-            "consume",
-            consumer = %self.spec.name,
-            event = %envelope.event_type,
-            case = %envelope.case_id
-        );
-        crate::telemetry::continue_trace(&span, envelope.traceparent.as_deref());
-        let applied = self.apply(&envelope, event).instrument(span).await;
-        let consumer = self.spec.name.clone();
-        match applied {
-            Ok(applied) => {
-                let outcome = match applied {
-                    Applied::Now(_) => "applied",
-                    Applied::Before => "duplicate",
-                };
-                metrics::counter!("xinfang_events_consumed_total", "consumer" => consumer, "outcome" => outcome).increment(1);
-                if let Err(error) = message.double_ack().await {
-                    // Applied and committed: a redelivery is absorbed by the inbox.
-                    tracing::warn!(event = %envelope.event_id, error = %error, "acknowledgement lost");
+    /// Decodes a batch, sets poison aside, applies the rest in one transaction, then
+    /// acknowledges what was applied (or was applied before) with one round trip, and
+    /// sends each failure down its own retry or dead-letter path.
+    async fn handle(&self, batch: Vec<jetstream::Message>) {
+        let mut messages = Vec::with_capacity(batch.len());
+        let mut items = Vec::with_capacity(batch.len());
+        for message in batch {
+            let envelope = match Envelope::from_headers(message.headers.as_ref()) {
+                Ok(envelope) => envelope,
+                Err(error) => {
+                    self.dead_letter(&message, &format!("unreadable envelope: {error}"))
+                        .await;
+                    continue;
                 }
-                if let (Applied::Now(events), Some(outbox)) = (applied, &self.outbox)
-                    && !events.is_empty()
-                {
-                    outbox.committed(events);
+            };
+            match self.handler.decode(&envelope, &message.payload) {
+                Ok(event) => {
+                    items.push(Item::new(&self.spec.name, envelope, event));
+                    messages.push(message);
                 }
+                Err(reason) => self.dead_letter(&message, &reason).await,
             }
-            Err(Failure::Poison(reason)) => self.dead_letter(&message, &reason).await,
-            Err(Failure::UnknownCase) if last_attempt => {
-                self.dead_letter(&message, "unknown case").await
-            }
-            Err(Failure::Transient(reason)) if last_attempt => {
-                self.dead_letter(
-                    &message,
-                    &format!("gave up after {delivered} deliveries: {reason}"),
-                )
-                .await
-            }
+        }
+        if items.is_empty() {
+            return;
+        }
+        let verdicts = batch::apply(
+            &self.db,
+            &self.spec.name,
+            &self.handler,
+            &items,
+            self.clock.now(),
+        )
+        .await;
+        let verdicts = match verdicts {
+            Ok(verdicts) => verdicts,
             Err(failure) => {
-                metrics::counter!("xinfang_events_consumed_total", "consumer" => consumer, "outcome" => "retried").increment(1);
-                tracing::debug!(event = %envelope.event_id, delivered, ?failure, "event will be retried");
-                let _ = message
-                    .ack_with(AckKind::Nak(Some(self.retry_delay(delivered))))
-                    .await;
+                tracing::warn!(consumer = %self.spec.name, ?failure, size = items.len(), "batch not applied; it will be retried");
+                vec![Verdict::Failed(failure); items.len()]
+            }
+        };
+        let mut caused = Vec::new();
+        let mut acknowledged = 0u64;
+        let mut duplicates = 0u64;
+        for (message, verdict) in messages.iter().zip(verdicts.iter()) {
+            match verdict {
+                Verdict::Applied(events) => {
+                    caused.extend(events.iter().cloned());
+                    acknowledged += 1;
+                }
+                Verdict::Duplicate => duplicates += 1,
+                Verdict::Failed(_) | Verdict::Deferred(_) => continue,
+            }
+            // Committed: the acknowledgement goes out without waiting for its reply; one
+            // flush below confirms the whole batch reached the server.
+            if let Err(error) = message.ack().await {
+                tracing::warn!(consumer = %self.spec.name, error = %error, "acknowledgement not sent; the inbox absorbs the redelivery");
+            }
+        }
+        if acknowledged + duplicates > 0
+            && let Err(error) = self.jetstream.client().flush().await
+        {
+            tracing::warn!(consumer = %self.spec.name, error = %error, "acknowledgements not confirmed; the inbox absorbs any redelivery");
+        }
+        let consumer = self.spec.name.clone();
+        metrics::counter!("xinfang_events_consumed_total", "consumer" => consumer.clone(), "outcome" => "applied").increment(acknowledged);
+        metrics::counter!("xinfang_events_consumed_total", "consumer" => consumer, "outcome" => "duplicate").increment(duplicates);
+        if let Some(outbox) = &self.outbox {
+            outbox.committed(caused);
+        }
+        for (message, verdict) in messages.iter().zip(verdicts) {
+            match verdict {
+                Verdict::Failed(failure) => self.failed(message, failure).await,
+                Verdict::Deferred(failure) => self.retry(message, &failure).await,
+                Verdict::Applied(_) | Verdict::Duplicate => {}
             }
         }
     }
 
-    /// Records the event in the inbox and applies it, in one transaction. An event id
-    /// already in the inbox was applied before: nothing more happens.
-    async fn apply(&self, envelope: &Envelope, event: H::Event) -> Result<Applied, Failure> {
-        let transaction = self.db.begin().await?;
-        let recorded = inbox::Entity::insert(inbox::ActiveModel {
-            consumer: Set(self.spec.name.clone()),
-            event_id: Set(envelope.event_id),
-            applied_at: Set(OffsetDateTime::now_utc()),
-        })
-        .on_conflict(
-            OnConflict::columns([inbox::Column::Consumer, inbox::Column::EventId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&transaction)
-        .await?;
-        if recorded == 0 {
-            transaction.rollback().await?;
-            return Ok(Applied::Before);
+    async fn failed(&self, message: &jetstream::Message, failure: Failure) {
+        let delivered = delivered(message);
+        let last_attempt = delivered >= self.spec.max_deliver;
+        match failure {
+            Failure::Poison(reason) => self.dead_letter(message, &reason).await,
+            Failure::UnknownCase if last_attempt => self.dead_letter(message, "unknown case").await,
+            Failure::Transient(reason) | Failure::Unavailable(reason) if last_attempt => {
+                self.dead_letter(
+                    message,
+                    &format!("gave up after {delivered} deliveries: {reason}"),
+                )
+                .await
+            }
+            failure => self.retry(message, &failure).await,
         }
-        let events = self.handler.apply(&transaction, envelope, event).await?;
-        outbox::stage(&transaction, &events).await?;
-        transaction.commit().await?;
-        Ok(Applied::Now(events))
+    }
+
+    async fn retry(&self, message: &jetstream::Message, failure: &Failure) {
+        let consumer = self.spec.name.clone();
+        metrics::counter!("xinfang_events_consumed_total", "consumer" => consumer, "outcome" => "retried").increment(1);
+        let delivered = delivered(message);
+        tracing::debug!(consumer = %self.spec.name, delivered, ?failure, "event will be retried");
+        let _ = message
+            .ack_with(AckKind::Nak(Some(self.retry_delay(delivered))))
+            .await;
     }
 
     /// Publishes the message, with the reason, to this consumer's dead-letter subject and
@@ -334,9 +381,7 @@ impl<H: Handler> Consumer<H> {
             .info()
             .map(|info| info.stream_sequence)
             .unwrap_or_default();
-        // One id per consumer and stream position: the dead-letter stream drops a repeat of
-        // the same set-aside, never another consumer's.
-        let id = dead_letter_id(&self.spec.name, self.spec.stream.name, sequence);
+        let id = exhausted::dead_letter_id(&self.spec.name, self.spec.stream.name, sequence);
         headers.insert(async_nats::header::NATS_MESSAGE_ID, id.as_str());
         let published = self
             .jetstream
@@ -372,91 +417,6 @@ impl<H: Handler> Consumer<H> {
     }
 }
 
-/// One id per consumer and stream position: the dead-letter stream drops a repeat of the
-/// same set-aside (by the consumer itself and by [`set_aside_exhausted`]), never another
-/// consumer's.
-fn dead_letter_id(consumer: &str, stream: &str, sequence: u64) -> String {
-    format!("{consumer}:{stream}:{sequence}")
-}
-
-#[derive(serde::Deserialize)]
-struct MaxDeliveriesAdvisory {
-    stream_seq: u64,
-    deliveries: u64,
-}
-
-/// Catches what ran out of deliveries without the consumer setting it aside itself (its
-/// process died while handling it, every time): the server's MAX_DELIVERIES advisory names
-/// the stream position; the message is read back and published to the consumer's
-/// dead-letter subject with the reason. Runs until `shutdown`.
-pub async fn set_aside_exhausted(
-    jetstream: jetstream::Context,
-    stream: &'static str,
-    consumer: String,
-    shutdown: CancellationToken,
-) {
-    let advisories = format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{consumer}");
-    let client = jetstream.client();
-    let mut subscription = match client.subscribe(advisories.clone()).await {
-        Ok(subscription) => subscription,
-        Err(error) => {
-            tracing::error!(%consumer, error = %error, "cannot watch max-deliveries advisories");
-            return;
-        }
-    };
-    loop {
-        let advisory = tokio::select! {
-            () = shutdown.cancelled() => return,
-            next = subscription.next() => match next {
-                Some(message) => message,
-                None => return,
-            },
-        };
-        let Ok(advisory) = serde_json::from_slice::<MaxDeliveriesAdvisory>(&advisory.payload)
-        else {
-            tracing::warn!(%consumer, "unreadable max-deliveries advisory");
-            continue;
-        };
-        let sequence = advisory.stream_seq;
-        let stored = match jetstream.get_stream(stream).await {
-            Ok(handle) => handle
-                .get_raw_message(sequence)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
-        let stored = match stored {
-            Ok(stored) => stored,
-            Err(error) => {
-                tracing::error!(%consumer, sequence, error = %error, "an exhausted message could not be read back");
-                continue;
-            }
-        };
-        let reason = format!(
-            "delivered {} times without being applied (max deliveries)",
-            advisory.deliveries
-        );
-        tracing::warn!(%consumer, sequence, subject = %stored.subject, "dead-lettering an exhausted message");
-        let mut headers = stored.headers.clone();
-        headers.insert(DEAD_LETTER_REASON, reason.as_str());
-        headers.insert("xinfang-dead-letter-subject", stored.subject.as_str());
-        headers.insert(
-            async_nats::header::NATS_MESSAGE_ID,
-            dead_letter_id(&consumer, stream, sequence).as_str(),
-        );
-        let published = jetstream
-            .publish_with_headers(
-                subjects::dead_letter_subject(&consumer),
-                headers,
-                stored.payload.clone(),
-            )
-            .await;
-        let acknowledged = match published {
-            Ok(ack) => ack.await.map(|_| ()).map_err(|error| error.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
-        if let Err(error) = acknowledged {
-            tracing::error!(%consumer, sequence, error = %error, "an exhausted message could not be dead-lettered");
-        }
-    }
+fn delivered(message: &jetstream::Message) -> i64 {
+    message.info().map(|info| info.delivered).unwrap_or(1)
 }

@@ -38,6 +38,28 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Database::connect(options).await
 }
 
+/// Whether an error says the database could not be reached (rather than that it refused a
+/// statement): then nothing can be written now, and retrying one message at a time is
+/// pointless.
+pub fn is_unavailable(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    match error {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error)) => {
+            matches!(
+                error.as_ref(),
+                SqlxError::Io(_)
+                    | SqlxError::Tls(_)
+                    | SqlxError::PoolTimedOut
+                    | SqlxError::PoolClosed
+                    | SqlxError::WorkerCrashed
+            )
+        }
+        _ => false,
+    }
+}
+
 pub fn is_sqlite(url: &str) -> bool {
     url.starts_with("sqlite:")
 }

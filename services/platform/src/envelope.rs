@@ -100,7 +100,7 @@ mod tests {
     fn envelope() -> Envelope {
         Envelope {
             event_id: Uuid::now_v7(),
-            event_type: "xinfang.v1.PetitionRegistered".into(),
+            event_type: "xinfang.intake.v1.PetitionRegistered".into(),
             source: "/xinfang/intake".into(),
             case_id: Uuid::now_v7(),
             occurred_at: time::macros::datetime!(2026-03-02 09:30:00 +08:00),

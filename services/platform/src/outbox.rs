@@ -42,7 +42,7 @@ impl OutgoingEvent {
             subject: subject.into(),
             envelope: Envelope {
                 event_id: Uuid::now_v7(),
-                event_type: E::TYPE.to_owned(),
+                event_type: E::full_name(),
                 source: format!("/xinfang/{service}"),
                 case_id,
                 occurred_at,
@@ -87,6 +87,9 @@ impl OutboxHandle {
     /// Asks the relay to publish events whose transaction has committed. Never waits: when
     /// the relay is behind, the hint is dropped and the sweep publishes the rows instead.
     pub fn committed(&self, events: Vec<OutgoingEvent>) {
+        if events.is_empty() {
+            return;
+        }
         if self.committed.try_send(events).is_err() {
             tracing::debug!("outbox relay busy; the sweep will publish these events");
         }

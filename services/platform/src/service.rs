@@ -3,7 +3,9 @@
 //! consumers, and serve its gRPC API beside health and reflection. A service's `start`
 //! names what is its own and leaves the order of things to this module.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DbErr};
@@ -21,6 +23,7 @@ use crate::grpc::GrpcRouter;
 use crate::jetstream::{JetStreamError, connect, ensure_stream};
 use crate::outbox::OutboxHandle;
 use crate::outbox::relay::{OutboxRelay, outbox_relay};
+use crate::write::{Clock, WritePath};
 use crate::{database, grpc};
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +60,34 @@ pub enum ServiceError {
     Consumer(#[from] ConsumerError),
     #[error("a consumer died: {0}")]
     ConsumerDied(String),
+    #[error("task {name} failed: {reason}")]
+    Task { name: &'static str, reason: String },
 }
+
+/// Runs a service until `shutdown` and everything in flight has finished, or only applies
+/// its migrations when configured so (the Kubernetes Job): what every service's `run` is.
+pub async fn run<M, E, F, Fut>(
+    name: &'static str,
+    database_url: &str,
+    config: &PlatformConfig,
+    shutdown: CancellationToken,
+    start: F,
+) -> Result<(), E>
+where
+    M: MigratorTrait,
+    E: From<StartError> + From<ServiceError> + From<tokio::task::JoinError>,
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: Future<Output = Result<RunningService, E>>,
+{
+    if config.migrate_only {
+        return Ok(migrate_only::<M>(name, database_url, config).await?);
+    }
+    let running = start(shutdown).await?;
+    Ok(running.task.await??)
+}
+
+/// What a background task fails with.
+pub type TaskError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Applies a service's migrations and returns: what `--migrate-only` runs.
 pub async fn migrate_only<M: MigratorTrait>(
@@ -92,7 +122,13 @@ pub struct Service {
     auth: AuthLayer,
     config: PlatformConfig,
     consumers: Vec<BoxFuture<'static, Result<(), ConsumerError>>>,
+    tasks: Vec<(&'static str, BoxFuture<'static, Result<(), TaskError>>)>,
+    /// Cancelled by the signal: stop taking work.
     shutdown: CancellationToken,
+    /// Cancelled once the service has stopped taking work: what the consumers, the gRPC
+    /// server and the tasks watch.
+    work: CancellationToken,
+    pub clock: Clock,
 }
 
 /// A started service: where it listens, and the task that ends when it has shut down.
@@ -149,8 +185,31 @@ impl Service {
             auth,
             config: config.clone(),
             consumers: Vec::new(),
+            tasks: Vec::new(),
+            work: CancellationToken::new(),
             shutdown,
+            clock: Clock::system(),
         })
+    }
+
+    /// The write path for the service's commands: its database, its outbox, its clock.
+    pub fn write_path(&self) -> WritePath {
+        WritePath {
+            db: self.db.clone(),
+            outbox: self.outbox.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Runs a background task beside the consumers (a timer, a reconciliation). It gets a
+    /// token cancelled when the service stops taking work, and must return soon after; an
+    /// error from it takes the service down, so that it is restarted.
+    pub fn spawn_task<F, Fut>(&mut self, name: &'static str, task: F)
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = Result<(), TaskError>> + Send + 'static,
+    {
+        self.tasks.push((name, Box::pin(task(self.work.clone()))));
     }
 
     /// A gRPC server with health and reflection and the authorisation layer in front of
@@ -172,16 +231,20 @@ impl Service {
             spec,
             handler,
             outbox: Some(self.outbox.clone()),
+            batching: self.config.consumer.clone(),
+            clock: self.clock.clone(),
         };
         let nats = self.config.nats.clone();
-        let shutdown = self.shutdown.clone();
+        let shutdown = self.work.clone();
         self.consumers
             .push(Box::pin(async move { consumer.run(&nats, shutdown).await }));
     }
 
     /// Binds `listen` and serves `router` (which already carries health and reflection)
-    /// with the relay and the consumers beside it, until shutdown or until one of them
-    /// fails; then stops the rest and lets work in hand finish.
+    /// with the relay, the consumers and the tasks beside it, until shutdown or until one
+    /// of them fails. Then it drains, within the configured grace: stop taking calls and
+    /// messages, finish the calls and the batch in hand, stop the tasks, and publish every
+    /// committed event before the relay stops.
     pub async fn serve(
         self,
         router: GrpcRouter,
@@ -195,44 +258,107 @@ impl Service {
                     source,
                 })?;
         tracing::info!(service = self.name, grpc = %grpc_address, "listening");
-        let shutdown = self.shutdown;
-        let relay = tokio::spawn(self.relay.run(shutdown.clone()));
+        let name = self.name;
+        let grace = self.config.shutdown_grace;
+        let (shutdown, work) = (self.shutdown, self.work);
+        let relay_stop = CancellationToken::new();
+        let relay = tokio::spawn(self.relay.run(relay_stop.clone()));
+        let mut grpc = tokio::spawn(grpc::serve(router, listener, work.clone()));
         let consumers: Vec<_> = self.consumers.into_iter().map(tokio::spawn).collect();
+        let tasks: Vec<_> = self
+            .tasks
+            .into_iter()
+            .map(|(name, task)| (name, tokio::spawn(task)))
+            .collect();
         let task = tokio::spawn(async move {
-            let stop_all = shutdown.clone();
-            let mut grpc = tokio::spawn(grpc::serve(router, listener, shutdown.clone()));
+            let mut consumers_done = Box::pin(all_consumers(consumers, work.clone()));
+            let mut tasks_done = Box::pin(all_tasks(tasks, work.clone()));
             let mut outcome: Result<(), ServiceError> = Ok(());
-            let consumers_done = async move {
-                if consumers.is_empty() {
-                    // A service that consumes nothing runs until shutdown.
-                    return futures::future::pending().await;
-                }
-                futures::future::try_join_all(consumers.into_iter().map(|consumer| async move {
-                    match consumer.await {
-                        Ok(result) => result.map_err(ServiceError::from),
-                        // A consumer that died must take the service down with it, so that
-                        // it is restarted rather than serve without consuming.
-                        Err(error) => Err(ServiceError::ConsumerDied(error.to_string())),
-                    }
-                }))
-                .await
-                .map(|_| ())
-            };
-            tokio::pin!(consumers_done);
+            let (mut grpc_done, mut consumers_finished, mut tasks_finished) = (false, false, false);
             tokio::select! {
                 served = &mut grpc => {
+                    grpc_done = true;
                     if let Ok(Err(error)) = served { outcome = Err(error.into()); }
                 }
                 consumed = &mut consumers_done => {
+                    consumers_finished = true;
                     if let Err(error) = consumed { outcome = Err(error); }
+                }
+                ran = &mut tasks_done => {
+                    tasks_finished = true;
+                    if let Err(error) = ran { outcome = Err(error); }
                 }
                 () = shutdown.cancelled() => {}
             }
-            stop_all.cancel();
-            let _ = grpc.await;
-            let _ = relay.await;
+            let draining = Instant::now();
+            tracing::info!(service = name, grace = ?grace, "draining");
+            work.cancel();
+            let drain = async {
+                if !grpc_done {
+                    let _ = (&mut grpc).await;
+                }
+                if !consumers_finished && let Err(error) = consumers_done.await {
+                    tracing::warn!(service = name, error = %error, "a consumer failed while draining");
+                }
+                if !tasks_finished && let Err(error) = tasks_done.await {
+                    tracing::warn!(service = name, error = %error, "a task failed while draining");
+                }
+                // Nothing stages events any more: publish what is committed, then stop.
+                relay_stop.cancel();
+                let _ = relay.await;
+            };
+            match tokio::time::timeout(grace, drain).await {
+                Ok(()) => tracing::info!(service = name, took = ?draining.elapsed(), "drained"),
+                Err(_) => tracing::warn!(
+                    service = name,
+                    grace = ?grace,
+                    "not drained within the grace period; what is unfinished is delivered again or swept after restart"
+                ),
+            }
             outcome
         });
         Ok(RunningService { grpc_address, task })
     }
+}
+
+/// Ends when a consumer fails, or when all have stopped after `work` was cancelled.
+async fn all_consumers(
+    consumers: Vec<JoinHandle<Result<(), ConsumerError>>>,
+    work: CancellationToken,
+) -> Result<(), ServiceError> {
+    futures::future::try_join_all(consumers.into_iter().map(|consumer| async move {
+        match consumer.await {
+            Ok(result) => result.map_err(ServiceError::from),
+            // A consumer that died must take the service down with it, so that it is
+            // restarted rather than serve without consuming.
+            Err(error) => Err(ServiceError::ConsumerDied(error.to_string())),
+        }
+    }))
+    .await?;
+    work.cancelled().await;
+    Ok(())
+}
+
+/// Ends when a task fails, or when all have ended and `work` was cancelled: a task that
+/// finished its job early does not stop the service.
+async fn all_tasks(
+    tasks: Vec<(&'static str, JoinHandle<Result<(), TaskError>>)>,
+    work: CancellationToken,
+) -> Result<(), ServiceError> {
+    futures::future::try_join_all(tasks.into_iter().map(|(name, task)| async move {
+        match task.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(ServiceError::Task {
+                name,
+                reason: error.to_string(),
+            }),
+            Err(error) => Err(ServiceError::Task {
+                name,
+                reason: error.to_string(),
+            }),
+        }
+    }))
+    .await?;
+    work.cancelled().await;
+    Ok(())
 }

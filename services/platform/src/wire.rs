@@ -4,6 +4,13 @@
 use time::{Date, Month, OffsetDateTime};
 use xinfang_proto::v1::CalendarDate;
 
+/// The same instant to the microsecond: PostgreSQL keeps no finer, so a value answered from
+/// memory equals the one read back later, on either database.
+pub fn to_microseconds(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(at)
+}
+
 pub fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.unix_timestamp(),

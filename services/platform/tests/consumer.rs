@@ -7,15 +7,20 @@ use std::time::Duration;
 use async_nats::jetstream;
 use bytes::Bytes;
 use prost::Message;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use xinfang_platform::config::NatsConfig;
+use xinfang_platform::config::{ConsumerConfig, NatsConfig};
 use xinfang_platform::consumer::{Consumer, ConsumerSpec, Failure, Handler};
 use xinfang_platform::envelope::{DEAD_LETTER_REASON, Envelope};
 use xinfang_platform::outbox::OutgoingEvent;
-use xinfang_proto::{Event, subjects, v1 as proto};
+use xinfang_platform::write::{Change, Clock, Decided};
+use xinfang_proto::intake::v1::PetitionRegistered;
+use xinfang_proto::{Name, subjects};
 use xinfang_testkit::{NatsServer, PATIENCE, TestDatabase, eventually, stored_messages};
 
 struct Migrator;
@@ -26,36 +31,80 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// Records each applied event id in a table whose primary key would refuse a second one.
-struct Recorder;
+/// Records each applied event id, in the order applied, in a table whose primary key
+/// would refuse a second one. The territory steers it: `nowhere` is an unknown case,
+/// `flaky` fails on its first try, `hang` never finishes while `hang` is armed.
+#[derive(Clone, Default)]
+struct Recorder {
+    tried: Arc<Mutex<HashSet<Uuid>>>,
+    hang: bool,
+}
 
 impl Handler for Recorder {
-    type Event = proto::PetitionRegistered;
+    type Event = PetitionRegistered;
+    type Change = Record;
 
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Self::Event, String> {
-        match envelope.event_type.as_str() {
-            proto::PetitionRegistered::TYPE => proto::PetitionRegistered::decode(payload)
-                .map_err(|error| format!("undecodable {}: {error}", envelope.event_type)),
-            other => Err(format!("unknown event type {other}")),
+        if envelope.event_type == PetitionRegistered::full_name() {
+            PetitionRegistered::decode(payload)
+                .map_err(|error| format!("undecodable {}: {error}", envelope.event_type))
+        } else {
+            Err(format!("unknown event type {}", envelope.event_type))
         }
     }
 
-    async fn apply(
-        &self,
-        transaction: &DatabaseTransaction,
-        envelope: &Envelope,
-        event: Self::Event,
-    ) -> Result<Vec<OutgoingEvent>, Failure> {
-        if event.territory_code == "nowhere" {
-            return Err(Failure::UnknownCase);
+    fn change(&self, envelope: &Envelope, event: &Self::Event) -> Record {
+        let first_try = self
+            .tried
+            .lock()
+            .expect("the tried set")
+            .insert(envelope.event_id);
+        Record {
+            event_id: envelope.event_id,
+            case_id: envelope.case_id,
+            territory: event.territory_code.clone(),
+            first_try,
+            hang: self.hang,
         }
+    }
+}
+
+struct Record {
+    event_id: Uuid,
+    case_id: Uuid,
+    territory: String,
+    first_try: bool,
+    hang: bool,
+}
+
+impl Change for Record {
+    type State = ();
+    type Outcome = ();
+    type Error = Failure;
+
+    async fn load(&self, _transaction: &DatabaseTransaction) -> Result<(), Failure> {
+        if self.territory == "hang" && self.hang {
+            futures::future::pending::<()>().await;
+        }
+        Ok(())
+    }
+
+    fn decide(&self, (): (), _now: time::OffsetDateTime) -> Result<Decided<()>, Failure> {
+        match self.territory.as_str() {
+            "nowhere" => Err(Failure::UnknownCase),
+            "flaky" if self.first_try => Err(Failure::Transient("first try fails".into())),
+            _ => Ok(Decided::quietly(())),
+        }
+    }
+
+    async fn save(&self, transaction: &DatabaseTransaction, (): &()) -> Result<(), Failure> {
         transaction
             .execute_unprepared(&format!(
-                "INSERT INTO applied (event_id) VALUES ('{}')",
-                envelope.event_id
+                "INSERT INTO applied (event_id, case_id) VALUES ('{}', '{}')",
+                self.event_id, self.case_id
             ))
             .await?;
-        Ok(Vec::new())
+        Ok(())
     }
 }
 
@@ -69,13 +118,20 @@ struct Harness {
 
 impl Harness {
     async fn start() -> Self {
+        Self::start_with(Recorder::default()).await.0
+    }
+
+    /// The harness, and the consumer's task, running `handler`.
+    async fn start_with(handler: Recorder) -> (Self, tokio::task::JoinHandle<()>) {
         let nats = NatsServer::start().await.expect("nats-server");
         let database = TestDatabase::postgres().await.expect("database");
         let db = xinfang_platform::database::connect(database.url(), 4)
             .await
             .expect("connect");
         Migrator::up(&db, None).await.expect("migrate");
-        db.execute_unprepared("CREATE TABLE applied (event_id TEXT PRIMARY KEY)")
+        db.execute_unprepared(
+            "CREATE TABLE applied (position SERIAL, event_id TEXT PRIMARY KEY, case_id TEXT NOT NULL)",
+        )
             .await
             .expect("table");
         let config = nats_config(&nats);
@@ -87,9 +143,22 @@ impl Harness {
             .await
             .expect("stream");
         let shutdown = CancellationToken::new();
+        let harness = Self {
+            _nats: nats,
+            _database: database,
+            db,
+            jetstream,
+            shutdown,
+        };
+        let consuming = harness.consume(handler);
+        (harness, consuming)
+    }
+
+    /// Starts the durable consumer `recorder` with `handler`; it stops with the harness.
+    fn consume(&self, handler: Recorder) -> tokio::task::JoinHandle<()> {
         let consumer = Consumer {
-            db: db.clone(),
-            jetstream: jetstream.clone(),
+            db: self.db.clone(),
+            jetstream: self.jetstream.clone(),
             spec: ConsumerSpec {
                 name: "recorder".into(),
                 stream: subjects::INTAKE_STREAM,
@@ -97,18 +166,18 @@ impl Harness {
                 max_deliver: 3,
                 retry_delay: Duration::from_millis(50),
             },
-            handler: Recorder,
+            handler,
             outbox: None,
+            batching: ConsumerConfig {
+                batch_size: 100,
+                // Long enough that everything published at once lands in one batch.
+                linger: Duration::from_millis(300),
+            },
+            clock: Clock::system(),
         };
-        let stop = shutdown.clone();
-        tokio::spawn(async move { consumer.run(&config, stop).await.expect("consumer runs") });
-        Self {
-            _nats: nats,
-            _database: database,
-            db,
-            jetstream,
-            shutdown,
-        }
+        let config = nats_config(&self._nats);
+        let stop = self.shutdown.clone();
+        tokio::spawn(async move { consumer.run(&config, stop).await.expect("consumer runs") })
     }
 
     async fn publish(&self, headers: Option<async_nats::HeaderMap>, payload: Vec<u8>) {
@@ -180,14 +249,18 @@ fn nats_config(nats: &NatsServer) -> NatsConfig {
 }
 
 fn registered(territory: &str) -> (Envelope, Vec<u8>) {
-    let event = proto::PetitionRegistered {
+    registered_for(Uuid::now_v7(), territory)
+}
+
+fn registered_for(case_id: Uuid, territory: &str) -> (Envelope, Vec<u8>) {
+    let event = PetitionRegistered {
         territory_code: territory.into(),
         ..Default::default()
     };
     let outgoing = OutgoingEvent::new(
         subjects::PETITION_REGISTERED,
         "intake",
-        Uuid::now_v7(),
+        case_id,
         time::OffsetDateTime::now_utc(),
         &event,
     );
@@ -236,7 +309,7 @@ async fn poison_is_dead_lettered_with_its_reason_and_valid_traffic_flows() {
     assert_eq!(reasons[0], "unreadable envelope: message has no headers");
     assert_eq!(reasons[1], "unknown event type xinfang.v1.NoSuchEvent");
     assert!(
-        reasons[2].starts_with("undecodable xinfang.v1.PetitionRegistered"),
+        reasons[2].starts_with("undecodable xinfang.intake.v1.PetitionRegistered"),
         "{}",
         reasons[2]
     );
@@ -255,4 +328,128 @@ async fn an_event_for_an_unknown_case_is_retried_then_dead_lettered() {
     assert_eq!(harness.dead_letter_reasons(1).await, ["unknown case"]);
     harness.wait_until_applied(1).await;
     assert_eq!(harness.applied().await, 1);
+}
+
+impl Harness {
+    /// The event ids applied, in the order they were applied.
+    async fn applied_order(&self) -> Vec<Uuid> {
+        let rows = self
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                "SELECT event_id FROM applied ORDER BY position",
+            ))
+            .await
+            .expect("applied rows");
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("", "event_id").expect("event_id");
+                Uuid::parse_str(&id).expect("a uuid")
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_batch_with_one_poison_message_applies_every_other_message_once() {
+    let harness = Harness::start().await;
+    let mut valid = Vec::new();
+    for i in 0..20 {
+        if i == 7 {
+            let (envelope, _) = registered("dongcheng");
+            harness
+                .publish(Some(envelope.to_headers()), vec![0xff, 0xff])
+                .await;
+        }
+        let (envelope, payload) = registered("xijiao");
+        valid.push(envelope.event_id);
+        harness.publish(Some(envelope.to_headers()), payload).await;
+    }
+    // One that fails inside the batch's transaction, as well as one that fails to decode.
+    let (orphan, payload) = registered("nowhere");
+    harness.publish(Some(orphan.to_headers()), payload).await;
+
+    harness.wait_until_applied(20).await;
+    let reasons = harness.dead_letter_reasons(2).await;
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons[0].starts_with("undecodable"), "{}", reasons[0]);
+    assert_eq!(reasons[1], "unknown case");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(harness.applied_order().await, valid);
+}
+
+#[tokio::test]
+async fn a_failed_event_is_not_overtaken_by_later_events_of_its_case() {
+    let harness = Harness::start().await;
+    let case = Uuid::now_v7();
+    let other = Uuid::now_v7();
+    let mut published = Vec::new();
+    for (case_id, territory) in [
+        (other, "xijiao"),
+        (case, "flaky"),
+        (other, "xijiao"),
+        (case, "xijiao"),
+        (case, "xijiao"),
+    ] {
+        let (envelope, payload) = registered_for(case_id, territory);
+        published.push((case_id, envelope.event_id));
+        harness.publish(Some(envelope.to_headers()), payload).await;
+    }
+
+    harness.wait_until_applied(5).await;
+    let order = harness.applied_order().await;
+    let of = |wanted: Uuid| -> Vec<Uuid> {
+        let ids: Vec<Uuid> = published
+            .iter()
+            .filter(|(case_id, _)| *case_id == wanted)
+            .map(|(_, id)| *id)
+            .collect();
+        order
+            .iter()
+            .copied()
+            .filter(|id| ids.contains(id))
+            .collect()
+    };
+    let in_stream_order = |wanted: Uuid| -> Vec<Uuid> {
+        published
+            .iter()
+            .filter(|(case_id, _)| *case_id == wanted)
+            .map(|(_, id)| *id)
+            .collect()
+    };
+    assert_eq!(of(case), in_stream_order(case));
+    assert_eq!(of(other), in_stream_order(other));
+    // The unrelated case was not held up: it was applied before the retried one.
+    assert_eq!(order[..2], in_stream_order(other)[..]);
+}
+
+#[tokio::test]
+async fn a_batch_cut_off_before_its_commit_is_applied_once_after_restart() {
+    // The first consumer takes the batch and hangs inside its transaction on the last
+    // event, after applying the others: then it is cut off, as by SIGKILL.
+    let (harness, hanging) = Harness::start_with(Recorder {
+        hang: true,
+        ..Recorder::default()
+    })
+    .await;
+    let mut published = Vec::new();
+    for territory in ["xijiao", "dongcheng", "xijiao", "hang"] {
+        let (envelope, payload) = registered(territory);
+        published.push(envelope.event_id);
+        harness.publish(Some(envelope.to_headers()), payload).await;
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        harness.applied().await,
+        0,
+        "nothing is visible before the commit"
+    );
+    hanging.abort();
+    let _ = hanging.await;
+
+    // A new process: everything comes back after the ack wait and is applied once.
+    harness.consume(Recorder::default());
+    harness.wait_until_applied(4).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(harness.applied_order().await, published);
 }

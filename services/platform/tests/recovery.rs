@@ -14,7 +14,7 @@ use uuid::Uuid;
 use xinfang_platform::consumer::set_aside_exhausted;
 use xinfang_platform::envelope::DEAD_LETTER_REASON;
 use xinfang_platform::outbox::{self, OutgoingEvent, redrive::redrive};
-use xinfang_proto::{subjects, v1 as proto};
+use xinfang_proto::subjects;
 use xinfang_testkit::{NatsServer, TestDatabase, stored_messages};
 
 struct Migrator;
@@ -44,7 +44,7 @@ fn event(at: OffsetDateTime) -> OutgoingEvent {
         "intake",
         Uuid::now_v7(),
         at,
-        &proto::PetitionRegistered::default(),
+        &xinfang_proto::intake::v1::PetitionRegistered::default(),
     )
 }
 

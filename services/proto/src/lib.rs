@@ -4,26 +4,26 @@
 pub mod codes;
 pub mod subjects;
 
-/// Messages shared by every service, and the events.
+/// Messages shared by every service's API and events.
 pub mod v1 {
     tonic::include_proto!("xinfang.v1");
 }
 
-/// The intake service's gRPC API.
+/// The intake service's gRPC API and events.
 pub mod intake {
     pub mod v1 {
         tonic::include_proto!("xinfang.intake.v1");
     }
 }
 
-/// The routing service's gRPC API.
+/// The routing service's gRPC API and events.
 pub mod routing {
     pub mod v1 {
         tonic::include_proto!("xinfang.routing.v1");
     }
 }
 
-/// The supervision service's gRPC API.
+/// The supervision service's gRPC API and events.
 pub mod supervision {
     pub mod v1 {
         tonic::include_proto!("xinfang.supervision.v1");
@@ -41,23 +41,16 @@ pub mod statistics {
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/xinfang_descriptor.bin"));
 
-/// An event message together with the name its consumers know it by.
+/// A message published as an event.
 ///
-/// The type name is the protobuf full name; it travels as the CloudEvents `ce-type` header
-/// so that a consumer decodes the payload into the right message, and rejects what it does
-/// not know.
-pub trait Event: prost::Message + Default {
-    const TYPE: &'static str;
-}
+/// Its type is its protobuf full name (`xinfang.intake.v1.PetitionRegistered`): it travels
+/// as the CloudEvents `ce-type` header so that a consumer decodes the payload into the right
+/// message, and rejects what it does not know. Each event lives in the package of the
+/// service that publishes it, next to that service's API.
+pub trait Event: prost::Message + prost::Name + Default {}
 
-impl Event for v1::PetitionRegistered {
-    const TYPE: &'static str = "xinfang.v1.PetitionRegistered";
-}
+pub use prost::Name;
 
-impl Event for v1::PetitionRouted {
-    const TYPE: &'static str = "xinfang.v1.PetitionRouted";
-}
-
-impl Event for v1::TimelineOpened {
-    const TYPE: &'static str = "xinfang.v1.TimelineOpened";
-}
+impl Event for intake::v1::PetitionRegistered {}
+impl Event for routing::v1::PetitionRouted {}
+impl Event for supervision::v1::TimelineOpened {}

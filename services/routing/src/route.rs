@@ -1,15 +1,20 @@
 //! Routing's consumer: each registered petition is routed once, the decision stored and the
 //! routed event staged in the same transaction.
 
-use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
+use std::sync::Arc;
+
+use sea_orm::{DatabaseTransaction, EntityTrait};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_platform::write::{Change, Decided};
 use xinfang_platform::{auth, wire};
+use xinfang_proto::intake::v1::PetitionRegistered;
+use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::subjects;
-use xinfang_proto::v1::{PetitionRegistered, PetitionRouted, UpstreamDisposition};
+use xinfang_proto::v1::UpstreamDisposition;
 
 use crate::directory::Directory;
 use crate::rules::{CaseToRoute, route};
@@ -19,10 +24,11 @@ pub const SERVICE: &str = "routing";
 
 /// Routes registered petitions by the directory loaded at start.
 pub struct RouteRegistered {
-    pub directory: std::sync::Arc<Directory>,
+    pub directory: Arc<Directory>,
 }
 
 /// A registered petition, read and checked at the edge.
+#[derive(Debug, Clone)]
 pub struct Registered {
     case_id: Uuid,
     received_at: OffsetDateTime,
@@ -31,6 +37,7 @@ pub struct Registered {
 
 impl Handler for RouteRegistered {
     type Event = Registered;
+    type Change = RouteCase;
 
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Registered, String> {
         let event: PetitionRegistered = decode_event(envelope, payload)?;
@@ -47,20 +54,43 @@ impl Handler for RouteRegistered {
         })
     }
 
-    async fn apply(
-        &self,
-        transaction: &DatabaseTransaction,
-        _envelope: &Envelope,
-        registered: Registered,
-    ) -> Result<Vec<OutgoingEvent>, Failure> {
-        // A case is routed once, even if its registration arrives again under another id.
-        if decision::Entity::find_by_id(registered.case_id)
+    fn change(&self, _envelope: &Envelope, registered: &Registered) -> RouteCase {
+        RouteCase {
+            directory: self.directory.clone(),
+            registered: registered.clone(),
+        }
+    }
+}
+
+/// Routing one registered case: once, even if its registration arrives again under
+/// another id.
+pub struct RouteCase {
+    directory: Arc<Directory>,
+    registered: Registered,
+}
+
+impl Change for RouteCase {
+    /// Whether the case was routed before.
+    type State = bool;
+    type Outcome = Option<decision::Model>;
+    type Error = Failure;
+
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<bool, Failure> {
+        Ok(decision::Entity::find_by_id(self.registered.case_id)
             .one(transaction)
             .await?
-            .is_some()
-        {
-            return Ok(Vec::new());
+            .is_some())
+    }
+
+    fn decide(
+        &self,
+        routed_before: bool,
+        now: OffsetDateTime,
+    ) -> Result<Decided<Option<decision::Model>>, Failure> {
+        if routed_before {
+            return Ok(Decided::quietly(None));
         }
+        let registered = &self.registered;
         let event = &registered.event;
         let source = event.source.clone().unwrap_or_default();
         let case = CaseToRoute {
@@ -71,27 +101,21 @@ impl Handler for RouteRegistered {
         };
         let decided = route(&case, &self.directory);
         let unit_path = self.directory.path(&decided.unit_code);
-        let routed_at = OffsetDateTime::now_utc()
-            .replace_nanosecond(0)
-            .unwrap_or_else(|_| OffsetDateTime::now_utc());
-        decision::Entity::insert(decision::ActiveModel {
-            case_id: Set(registered.case_id),
-            case_number: Set(event.case_number.clone()),
-            unit_code: Set(decided.unit_code.clone()),
-            unit_path: Set(auth::stored_unit_path(&unit_path)),
-            disposition: Set(decided.disposition.as_str_name().to_owned()),
-            track: Set(decided.track.as_str_name().to_owned()),
-            rule: Set(decided.rule.clone()),
-            reason: Set(decided.reason.clone()),
-            directory_version: Set(self.directory.version.clone()),
-            territory_code: Set(event.territory_code.clone()),
-            matter_category: Set(event.matter_category.clone()),
-            received_at: Set(registered.received_at),
-            routed_at: Set(routed_at),
-        })
-        .exec_without_returning(transaction)
-        .await?;
-        tracing::info!(case = %event.case_number, unit = %decided.unit_code, rule = %decided.rule, "petition routed");
+        let stored = decision::Model {
+            case_id: registered.case_id,
+            case_number: event.case_number.clone(),
+            unit_code: decided.unit_code.clone(),
+            unit_path: auth::stored_unit_path(&unit_path),
+            disposition: decided.disposition.as_str_name().to_owned(),
+            track: decided.track.as_str_name().to_owned(),
+            rule: decided.rule.clone(),
+            reason: decided.reason.clone(),
+            directory_version: self.directory.version.clone(),
+            territory_code: event.territory_code.clone(),
+            matter_category: event.matter_category.clone(),
+            received_at: registered.received_at,
+            routed_at: now,
+        };
         let routed = PetitionRouted {
             case_id: event.case_id.clone(),
             case_number: event.case_number.clone(),
@@ -104,16 +128,34 @@ impl Handler for RouteRegistered {
             source_level: source.level,
             anonymous: event.anonymous,
             received_at: event.received_at,
-            routed_at: Some(wire::timestamp(routed_at)),
+            routed_at: Some(wire::timestamp(now)),
             upstream_deadline: source.upstream_deadline,
             unit_path,
         };
-        Ok(vec![OutgoingEvent::new(
-            subjects::petition_routed(&decided.unit_code),
-            SERVICE,
-            registered.case_id,
-            routed_at,
-            &routed,
-        )])
+        Ok(Decided {
+            outcome: Some(stored),
+            events: vec![OutgoingEvent::new(
+                subjects::petition_routed(&decided.unit_code),
+                SERVICE,
+                registered.case_id,
+                now,
+                &routed,
+            )],
+        })
+    }
+
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        decision: &Option<decision::Model>,
+    ) -> Result<(), Failure> {
+        let Some(decision) = decision else {
+            return Ok(());
+        };
+        decision::Entity::insert(decision::ActiveModel::from(decision.clone()))
+            .exec_without_returning(transaction)
+            .await?;
+        tracing::info!(case = %decision.case_number, unit = %decision.unit_code, rule = %decision.rule, "petition routed");
+        Ok(())
     }
 }

@@ -6,10 +6,13 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, NotSet};
 use time::OffsetDateTime;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
-use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::wire;
-use xinfang_proto::Event;
-use xinfang_proto::v1::{Channel, PetitionRegistered, PetitionRouted, SourceLevel, TimelineOpened};
+use xinfang_platform::write::{Change, Decided};
+use xinfang_proto::Name;
+use xinfang_proto::intake::v1::PetitionRegistered;
+use xinfang_proto::routing::v1::PetitionRouted;
+use xinfang_proto::supervision::v1::TimelineOpened;
+use xinfang_proto::v1::{Channel, SourceLevel};
 
 use crate::store::case_fact::{self, Column};
 
@@ -45,10 +48,11 @@ fn time_of(at: Option<&prost_types::Timestamp>, field: &str) -> Result<OffsetDat
 
 impl Handler for CountCases {
     type Event = CaseEvent;
+    type Change = RecordFacts;
 
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<CaseEvent, String> {
         match envelope.event_type.as_str() {
-            PetitionRegistered::TYPE => {
+            t if t == PetitionRegistered::full_name() => {
                 let event: PetitionRegistered = decode_event(envelope, payload)?;
                 event_case_id(&event.case_id, envelope)?;
                 Ok(CaseEvent::Registered {
@@ -61,7 +65,7 @@ impl Handler for CountCases {
                     case_number: event.case_number,
                 })
             }
-            PetitionRouted::TYPE => {
+            t if t == PetitionRouted::full_name() => {
                 let event: PetitionRouted = decode_event(envelope, payload)?;
                 event_case_id(&event.case_id, envelope)?;
                 Ok(CaseEvent::Routed {
@@ -70,7 +74,7 @@ impl Handler for CountCases {
                     unit_code: event.unit_code,
                 })
             }
-            TimelineOpened::TYPE => {
+            t if t == TimelineOpened::full_name() => {
                 let event: TimelineOpened = decode_event(envelope, payload)?;
                 event_case_id(&event.case_id, envelope)?;
                 Ok(CaseEvent::Supervised {
@@ -83,14 +87,36 @@ impl Handler for CountCases {
         }
     }
 
-    async fn apply(
-        &self,
-        transaction: &DatabaseTransaction,
-        envelope: &Envelope,
-        event: CaseEvent,
-    ) -> Result<Vec<OutgoingEvent>, Failure> {
+    fn change(&self, envelope: &Envelope, event: &CaseEvent) -> RecordFacts {
+        RecordFacts {
+            case_id: envelope.case_id,
+            event: event.clone(),
+        }
+    }
+}
+
+/// The facts of one event, written into the case's row.
+pub struct RecordFacts {
+    case_id: uuid::Uuid,
+    event: CaseEvent,
+}
+
+impl Change for RecordFacts {
+    type State = ();
+    type Outcome = ();
+    type Error = Failure;
+
+    async fn load(&self, _transaction: &DatabaseTransaction) -> Result<(), Failure> {
+        Ok(())
+    }
+
+    fn decide(&self, (): (), _now: OffsetDateTime) -> Result<Decided<()>, Failure> {
+        Ok(Decided::quietly(()))
+    }
+
+    async fn save(&self, transaction: &DatabaseTransaction, (): &()) -> Result<(), Failure> {
         let mut row = case_fact::ActiveModel {
-            case_id: Set(envelope.case_id),
+            case_id: Set(self.case_id),
             case_number: NotSet,
             channel: NotSet,
             source_level: NotSet,
@@ -100,7 +126,7 @@ impl Handler for CountCases {
             supervised_at: NotSet,
         };
         // Only the columns this event knows are written, so events may come in any order.
-        let columns = match event {
+        let columns = match self.event.clone() {
             CaseEvent::Registered {
                 case_number,
                 channel,
@@ -142,6 +168,6 @@ impl Handler for CountCases {
             )
             .exec_without_returning(transaction)
             .await?;
-        Ok(Vec::new())
+        Ok(())
     }
 }

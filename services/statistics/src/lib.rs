@@ -8,7 +8,6 @@ pub mod migrations;
 pub mod overview;
 pub mod store;
 
-use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
 use xinfang_platform::service::{RunningService, Service};
@@ -53,16 +52,13 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 
 /// Runs statistics until `shutdown` is cancelled and everything in flight has finished.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
-    if config.platform.migrate_only {
-        return Ok(
-            xinfang_platform::service::migrate_only::<migrations::Migrator>(
-                SERVICE,
-                &config.database_url,
-                &config.platform,
-            )
-            .await?,
-        );
-    }
-    let running = start(config, shutdown).await?;
-    Ok(running.task.await.context("statistics task")??)
+    let (database_url, platform) = (config.database_url.clone(), config.platform.clone());
+    xinfang_platform::service::run::<migrations::Migrator, anyhow::Error, _, _>(
+        SERVICE,
+        &database_url,
+        &platform,
+        shutdown,
+        |shutdown| start(config, shutdown),
+    )
+    .await
 }

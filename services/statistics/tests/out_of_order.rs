@@ -8,9 +8,12 @@ use uuid::Uuid;
 use xinfang_platform::consumer::Handler;
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::wire::timestamp;
+use xinfang_platform::write;
+use xinfang_proto::Event;
+use xinfang_proto::intake::v1::PetitionRegistered;
 use xinfang_proto::statistics::v1::Count;
+use xinfang_proto::supervision::v1::TimelineOpened;
 use xinfang_proto::v1 as proto;
-use xinfang_proto::{Event, v1::PetitionRegistered};
 use xinfang_statistics::count::CountCases;
 use xinfang_statistics::migrations::Migrator;
 use xinfang_statistics::overview::consistent_overview;
@@ -19,7 +22,7 @@ use xinfang_testkit::TestDatabase;
 fn envelope<E: Event>(case_id: Uuid) -> Envelope {
     Envelope {
         event_id: Uuid::now_v7(),
-        event_type: E::TYPE.to_owned(),
+        event_type: E::full_name(),
         source: "/xinfang/test".into(),
         case_id,
         occurred_at: OffsetDateTime::now_utc(),
@@ -33,10 +36,13 @@ async fn apply<E: Event>(db: &sea_orm::DatabaseConnection, case_id: Uuid, event:
         .decode(&envelope, &event.encode_to_vec())
         .expect("a valid event");
     let transaction = db.begin().await.expect("begin");
-    CountCases
-        .apply(&transaction, &envelope, decoded)
-        .await
-        .expect("applied");
+    write::apply(
+        &transaction,
+        &CountCases.change(&envelope, &decoded),
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("applied");
     transaction.commit().await.expect("commit");
 }
 
@@ -62,7 +68,7 @@ async fn a_timeline_before_its_routing_counts_the_case_once_under_its_unit() {
     apply(
         &db,
         case_id,
-        &proto::TimelineOpened {
+        &TimelineOpened {
             case_id: case_id.to_string(),
             case_number: "610481-2026-000001".into(),
             unit_code: "zhaocun".into(),

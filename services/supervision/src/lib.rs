@@ -40,7 +40,12 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         shutdown,
     )
     .await?;
-    service.consume(routed_consumer(), OpenTimelines { calendar });
+    service.consume(
+        routed_consumer(),
+        OpenTimelines {
+            calendar: std::sync::Arc::new(calendar),
+        },
+    );
     let api = SupervisionApi {
         db: service.db.clone(),
     };
@@ -54,16 +59,13 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 
 /// Runs supervision until `shutdown` is cancelled and everything in flight has finished.
 pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
-    if config.platform.migrate_only {
-        return Ok(
-            xinfang_platform::service::migrate_only::<migrations::Migrator>(
-                SERVICE,
-                &config.database_url,
-                &config.platform,
-            )
-            .await?,
-        );
-    }
-    let running = start(config, shutdown).await?;
-    Ok(running.task.await.context("supervision task")??)
+    let (database_url, platform) = (config.database_url.clone(), config.platform.clone());
+    xinfang_platform::service::run::<migrations::Migrator, anyhow::Error, _, _>(
+        SERVICE,
+        &database_url,
+        &platform,
+        shutdown,
+        |shutdown| start(config, shutdown),
+    )
+    .await
 }

@@ -1,18 +1,21 @@
 //! Supervision's consumer: each routed case gets its timeline and first deadlines once,
 //! stored with the opened event in the same transaction.
 
+use std::sync::Arc;
+
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_platform::write::{Change, Decided};
 use xinfang_platform::{auth, wire};
 use xinfang_proto::codes::DirectoryCode;
+use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::subjects;
-use xinfang_proto::v1::{
-    self as proto, LegalTrack, PetitionRouted, RoutingDisposition, TimelineOpened,
-};
+use xinfang_proto::supervision::v1::TimelineOpened;
+use xinfang_proto::v1::{self as proto, LegalTrack, RoutingDisposition};
 
 use crate::calendar::HolidayCalendar;
 use crate::store::{deadline, timeline};
@@ -21,10 +24,11 @@ use crate::timeline::{OpenDeadline, RoutedCase, first_deadlines};
 pub const SERVICE: &str = "supervision";
 
 pub struct OpenTimelines {
-    pub calendar: HolidayCalendar,
+    pub calendar: Arc<HolidayCalendar>,
 }
 
 /// A routed case, read and checked at the edge.
+#[derive(Debug, Clone)]
 pub struct Routed {
     case_id: Uuid,
     case: RoutedCase,
@@ -33,6 +37,7 @@ pub struct Routed {
 
 impl Handler for OpenTimelines {
     type Event = Routed;
+    type Change = OpenTimeline;
 
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Routed, String> {
         let event: PetitionRouted = decode_event(envelope, payload)?;
@@ -72,40 +77,102 @@ impl Handler for OpenTimelines {
         })
     }
 
-    async fn apply(
-        &self,
-        transaction: &DatabaseTransaction,
-        _envelope: &Envelope,
-        routed: Routed,
-    ) -> Result<Vec<OutgoingEvent>, Failure> {
-        if timeline::Entity::find_by_id(routed.case_id)
+    fn change(&self, _envelope: &Envelope, routed: &Routed) -> OpenTimeline {
+        OpenTimeline {
+            calendar: self.calendar.clone(),
+            routed: routed.clone(),
+        }
+    }
+}
+
+/// Opening one routed case's timeline: once per case.
+pub struct OpenTimeline {
+    calendar: Arc<HolidayCalendar>,
+    routed: Routed,
+}
+
+/// A timeline and its first deadlines, as stored.
+pub struct Opened {
+    timeline: timeline::Model,
+    deadlines: Vec<OpenDeadline>,
+}
+
+impl Change for OpenTimeline {
+    /// Whether the case has a timeline already.
+    type State = bool;
+    type Outcome = Option<Opened>;
+    type Error = Failure;
+
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<bool, Failure> {
+        Ok(timeline::Entity::find_by_id(self.routed.case_id)
             .one(transaction)
             .await?
-            .is_some()
-        {
-            return Ok(Vec::new());
+            .is_some())
+    }
+
+    fn decide(
+        &self,
+        opened_before: bool,
+        now: OffsetDateTime,
+    ) -> Result<Decided<Option<Opened>>, Failure> {
+        if opened_before {
+            return Ok(Decided::quietly(None));
         }
-        let opened_at = OffsetDateTime::now_utc()
-            .replace_nanosecond(0)
-            .unwrap_or_else(|_| OffsetDateTime::now_utc());
+        let routed = &self.routed;
         let deadlines = first_deadlines(&routed.case, &self.calendar);
         let event = &routed.event;
-        timeline::Entity::insert(timeline::ActiveModel {
-            case_id: Set(routed.case_id),
-            case_number: Set(event.case_number.clone()),
-            unit_code: Set(event.unit_code.clone()),
-            unit_path: Set(auth::stored_unit_path(&event.unit_path)),
-            disposition: Set(routed.case.disposition.as_str_name().to_owned()),
-            track: Set(routed.case.track.as_str_name().to_owned()),
-            anonymous: Set(routed.case.anonymous),
-            received_at: Set(routed.case.received_at),
-            routed_at: Set(routed.case.routed_at),
-            opened_at: Set(opened_at),
+        let opened = TimelineOpened {
+            case_id: event.case_id.clone(),
+            case_number: event.case_number.clone(),
+            unit_code: event.unit_code.clone(),
+            deadlines: deadlines.iter().map(deadline_view).collect(),
+            opened_at: Some(wire::timestamp(now)),
+            unit_path: event.unit_path.clone(),
+        };
+        let timeline = timeline::Model {
+            case_id: routed.case_id,
+            case_number: event.case_number.clone(),
+            unit_code: event.unit_code.clone(),
+            unit_path: auth::stored_unit_path(&event.unit_path),
+            disposition: routed.case.disposition.as_str_name().to_owned(),
+            track: routed.case.track.as_str_name().to_owned(),
+            anonymous: routed.case.anonymous,
+            received_at: routed.case.received_at,
+            routed_at: routed.case.routed_at,
+            opened_at: now,
+        };
+        Ok(Decided {
+            outcome: Some(Opened {
+                timeline,
+                deadlines,
+            }),
+            events: vec![OutgoingEvent::new(
+                subjects::timeline_opened(&event.unit_code),
+                SERVICE,
+                routed.case_id,
+                now,
+                &opened,
+            )],
         })
-        .exec_without_returning(transaction)
-        .await?;
+    }
+
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        opened: &Option<Opened>,
+    ) -> Result<(), Failure> {
+        let Some(Opened {
+            timeline,
+            deadlines,
+        }) = opened
+        else {
+            return Ok(());
+        };
+        timeline::Entity::insert(timeline::ActiveModel::from(timeline.clone()))
+            .exec_without_returning(transaction)
+            .await?;
         deadline::Entity::insert_many(deadlines.iter().map(|d| deadline::ActiveModel {
-            case_id: Set(routed.case_id),
+            case_id: Set(timeline.case_id),
             kind: Set(d.kind.as_str_name().to_owned()),
             start_day: Set(d.start),
             due_day: Set(d.due),
@@ -113,22 +180,8 @@ impl Handler for OpenTimelines {
         }))
         .exec_without_returning(transaction)
         .await?;
-        tracing::info!(case = %event.case_number, unit = %event.unit_code, deadlines = deadlines.len(), "timeline opened");
-        let opened = TimelineOpened {
-            case_id: event.case_id.clone(),
-            case_number: event.case_number.clone(),
-            unit_code: event.unit_code.clone(),
-            deadlines: deadlines.iter().map(deadline_view).collect(),
-            opened_at: Some(wire::timestamp(opened_at)),
-            unit_path: event.unit_path.clone(),
-        };
-        Ok(vec![OutgoingEvent::new(
-            subjects::timeline_opened(&event.unit_code),
-            SERVICE,
-            routed.case_id,
-            opened_at,
-            &opened,
-        )])
+        tracing::info!(case = %timeline.case_number, unit = %timeline.unit_code, deadlines = deadlines.len(), "timeline opened");
+        Ok(())
     }
 }
 

@@ -170,6 +170,32 @@ impl Stack {
         Ok(())
     }
 
+    /// SIGTERM, as Kubernetes stops a pod: waits for the process to exit and says how long
+    /// it took and how it ended.
+    pub async fn terminate(
+        &mut self,
+        svc: Svc,
+    ) -> anyhow::Result<(Duration, std::process::ExitStatus)> {
+        let Some(mut child) = self.running_mut(svc).child.take() else {
+            bail!("{} is not running", svc.name());
+        };
+        let pid = child.id().context("the process has an id")?;
+        let asked = tokio::time::Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .context("send SIGTERM")?;
+        if !sent.success() {
+            bail!("kill -TERM {pid} failed: {sent}");
+        }
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+            .await
+            .with_context(|| format!("{} did not exit within 60 s of SIGTERM", svc.name()))?
+            .context("wait for the process")?;
+        Ok((asked.elapsed(), status))
+    }
+
     /// Starts a killed service again on the same port and database, and waits for it.
     pub async fn restart(&mut self, svc: Svc) -> anyhow::Result<()> {
         self.kill(svc).await?;

@@ -7,7 +7,8 @@ use tonic::Code;
 use xinfang_intake::store::petition;
 use xinfang_platform::envelope::Envelope;
 use xinfang_proto::intake::v1::{
-    GetPetitionRequest, ListPetitionsRequest, get_petition_request::Key,
+    CaseNumberLedger, GetPetitionRequest, ListPetitionsRequest, ReconcileCaseNumbersRequest,
+    get_petition_request::Key,
 };
 use xinfang_proto::subjects;
 use xinfang_proto::v1 as proto;
@@ -40,7 +41,7 @@ async fn a_petition_is_registered_numbered_and_announced_once(intake: IntakeUnde
     assert_eq!(message.subject.as_str(), subjects::PETITION_REGISTERED);
     let envelope = Envelope::from_headers(message.headers.as_ref()).expect("CloudEvents headers");
     assert_eq!(envelope.case_id.to_string(), answer.case_id);
-    assert_eq!(envelope.event_type, "xinfang.v1.PetitionRegistered");
+    assert_eq!(envelope.event_type, "xinfang.intake.v1.PetitionRegistered");
     assert_eq!(envelope.source, "/xinfang/intake");
     let message_id = message
         .headers
@@ -49,8 +50,8 @@ async fn a_petition_is_registered_numbered_and_announced_once(intake: IntakeUnde
         .map(|v| v.as_str().to_owned());
     assert_eq!(message_id, Some(envelope.event_id.to_string()));
 
-    let event =
-        proto::PetitionRegistered::decode(message.payload.clone()).expect("protobuf payload");
+    let event = xinfang_proto::intake::v1::PetitionRegistered::decode(message.payload.clone())
+        .expect("protobuf payload");
     assert_eq!(event.case_id, answer.case_id);
     assert_eq!(event.case_number, answer.case_number);
     assert_eq!(event.territory_code, "dongcheng");
@@ -175,11 +176,7 @@ async fn a_used_request_id_with_a_different_petition_is_already_exists() {
     assert_eq!(intake.petitions_stored().await, 1);
 }
 
-#[tokio::test]
-async fn concurrent_registrations_get_distinct_gap_free_case_numbers() {
-    let intake = IntakeUnderTest::on_postgres().await;
-    let clients = 8;
-    let per_client = 25;
+async fn register_concurrently(intake: &IntakeUnderTest, clients: usize, per_client: usize) {
     join_all((0..clients).map(|c| {
         let mut client = intake.client.clone();
         async move {
@@ -192,23 +189,86 @@ async fn concurrent_registrations_get_distinct_gap_free_case_numbers() {
         }
     }))
     .await;
+}
 
-    let numbers: Vec<String> = petition::Entity::find()
+async fn case_numbers(intake: &IntakeUnderTest) -> Vec<String> {
+    petition::Entity::find()
         .order_by_asc(petition::Column::CaseNumber)
         .all(&intake.db)
         .await
         .expect("petitions")
         .into_iter()
         .map(|p| p.case_number)
-        .collect();
-    let expected: Vec<String> = (1..=clients * per_client)
-        .map(|n| format!("610481-{}-{n:06}", current_year()))
-        .collect();
-    assert_eq!(numbers, expected);
+        .collect()
+}
+
+async fn ledger(intake: &IntakeUnderTest) -> CaseNumberLedger {
+    intake
+        .client
+        .clone()
+        .reconcile_case_numbers(ReconcileCaseNumbersRequest { year: 0 })
+        .await
+        .expect("the ledger")
+        .into_inner()
+}
+
+#[tokio::test]
+async fn registrations_from_32_clients_get_unique_numbers_every_one_accounted_for() {
+    let intake = IntakeUnderTest::on_postgres().await;
+    let (clients, per_client) = (32, 10);
+    register_concurrently(&intake, clients, per_client).await;
+
+    let numbers = case_numbers(&intake).await;
+    let unique: std::collections::BTreeSet<&String> = numbers.iter().collect();
+    assert_eq!(unique.len(), clients * per_client);
+    let ledger = ledger(&intake).await;
+    assert!(ledger.balanced, "{ledger:?}");
+    assert_eq!(ledger.registered, (clients * per_client) as u64);
+    // Nothing failed, so nothing was voided: the numbers are 1 to 320.
+    assert_eq!(ledger.highest_drawn, (clients * per_client) as u64);
+    assert_eq!(ledger.voided, []);
+    assert_eq!(ledger.pending, Vec::<u64>::new());
     assert_eq!(
         intake.published(clients * per_client).await.len(),
         clients * per_client
     );
+}
+
+#[tokio::test]
+async fn a_number_drawn_for_a_registration_that_did_not_happen_is_recorded_void() {
+    let intake = IntakeUnderTest::on_postgres().await;
+    let request = create(visit("同一件"));
+    // Concurrent retries of one request: one registers, the others may each have drawn a
+    // number first.
+    join_all((0..8).map(|_| {
+        let mut client = intake.client.clone();
+        let request = request.clone();
+        async move { client.create_petition(request).await.expect("answered") }
+    }))
+    .await;
+    let ledger = ledger(&intake).await;
+    assert!(ledger.balanced, "{ledger:?}");
+    assert_eq!(ledger.registered, 1);
+    assert_eq!(ledger.voided.len() as u64, ledger.highest_drawn - 1);
+    for void in &ledger.voided {
+        assert_eq!(
+            void.reason, "the request was a retry of one registered meanwhile",
+            "{void:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn on_sqlite_concurrent_registrations_get_gap_free_numbers() {
+    let intake = IntakeUnderTest::on_sqlite().await;
+    let (clients, per_client) = (8, 10);
+    register_concurrently(&intake, clients, per_client).await;
+    let expected: Vec<String> = (1..=clients * per_client)
+        .map(|n| format!("610481-{}-{n:06}", current_year()))
+        .collect();
+    assert_eq!(case_numbers(&intake).await, expected);
+    let ledger = ledger(&intake).await;
+    assert!(ledger.balanced && ledger.voided.is_empty(), "{ledger:?}");
 }
 
 #[tokio::test]

@@ -9,7 +9,9 @@ use tokio_util::sync::CancellationToken;
 use xinfang_intake::Config;
 use xinfang_intake::store::petition;
 use xinfang_platform::auth::{Role, audit};
-use xinfang_platform::config::{AuthConfig, NatsConfig, OutboxConfig, PlatformConfig, TlsConfig};
+use xinfang_platform::config::{
+    AuthConfig, ConsumerConfig, NatsConfig, OutboxConfig, PlatformConfig, TlsConfig,
+};
 use xinfang_platform::outbox::entity as outbox;
 use xinfang_proto::intake::v1::{
     CreatePetitionRequest, intake_service_client::IntakeServiceClient,
@@ -83,7 +85,9 @@ impl IntakeUnderTest {
                     audience: auth::AUDIENCE.into(),
                     ..AuthConfig::default()
                 },
+                consumer: ConsumerConfig::default(),
                 tls: tls.clone(),
+                shutdown_grace: Duration::from_secs(10),
                 database_max_connections: 8,
                 migrate: true,
                 migrate_only: false,

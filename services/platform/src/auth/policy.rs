@@ -90,6 +90,10 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         CASE_READERS,
     ),
     (
+        "xinfang.intake.v1.IntakeService/ReconcileCaseNumbers",
+        &[(Supervisor, All), (Administrator, All)],
+    ),
+    (
         "xinfang.routing.v1.RoutingService/GetRoutingDecision",
         CASE_READERS,
     ),

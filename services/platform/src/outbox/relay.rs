@@ -56,10 +56,11 @@ pub fn outbox_relay(
 }
 
 impl OutboxRelay {
-    /// Runs until `shutdown`: publishes hinted batches as they come, sweeps for anything
-    /// left unpublished, and prunes rows past retention. Starts with a sweep, which picks
-    /// up whatever a previous run committed but did not publish.
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    /// Runs until `stop`: publishes hinted batches as they come, sweeps for anything left
+    /// unpublished, and prunes rows past retention. Starts with a sweep, which picks up
+    /// whatever a previous run committed but did not publish. On `stop` it flushes: every
+    /// committed row is published (if the broker answers) before it returns.
+    pub async fn run(mut self, stop: CancellationToken) {
         let mut sweep = tokio::time::interval(self.config.sweep_interval);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut prune = tokio::time::interval(RETENTION_INTERVAL);
@@ -67,7 +68,10 @@ impl OutboxRelay {
         loop {
             tokio::select! {
                 biased;
-                () = shutdown.cancelled() => break,
+                () = stop.cancelled() => {
+                    self.flush().await;
+                    break;
+                }
                 Some(mut events) = self.committed.recv() => {
                     while events.len() < self.config.batch_size as usize {
                         match self.committed.try_recv() {
@@ -78,7 +82,8 @@ impl OutboxRelay {
                     self.publish(events).await;
                 }
                 _ = sweep.tick() => {
-                    if let Err(error) = self.sweep().await {
+                    let cutoff = OffsetDateTime::now_utc() - self.config.sweep_interval;
+                    if let Err(error) = self.sweep(cutoff).await {
                         tracing::warn!(error = %error, "outbox sweep failed; retrying next interval");
                     }
                 }
@@ -92,10 +97,29 @@ impl OutboxRelay {
         tracing::info!("outbox relay stopped");
     }
 
-    /// Publishes every unpublished row staged more than one sweep interval ago, oldest
-    /// first, a batch at a time, until none is left or the broker stops answering.
-    async fn sweep(&self) -> Result<(), DbErr> {
-        let cutoff = OffsetDateTime::now_utc() - self.config.sweep_interval;
+    /// Publishes what is hinted, then every row still unpublished, so that a stopping
+    /// service leaves nothing behind for the next start's sweep.
+    async fn flush(&mut self) {
+        let mut hinted = Vec::new();
+        while let Ok(events) = self.committed.try_recv() {
+            hinted.extend(events);
+        }
+        for events in hinted.chunks(self.config.batch_size as usize) {
+            self.publish(events.to_vec()).await;
+        }
+        // Everything committed so far: a second in the future covers clock steps.
+        let cutoff = OffsetDateTime::now_utc() + std::time::Duration::from_secs(1);
+        match self.sweep(cutoff).await {
+            Ok(()) => tracing::info!("outbox flushed"),
+            Err(error) => {
+                tracing::warn!(error = %error, "outbox not flushed; the next start publishes the rest")
+            }
+        }
+    }
+
+    /// Publishes every unpublished row staged before `cutoff`, oldest first, a batch at a
+    /// time, until none is left or the broker stops answering.
+    async fn sweep(&self, cutoff: OffsetDateTime) -> Result<(), DbErr> {
         loop {
             let rows = entity::Entity::find()
                 .filter(entity::Column::PublishedAt.is_null())
