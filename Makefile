@@ -3,6 +3,7 @@
 
 SHELL := /bin/bash
 NATS_SERVER := $(CURDIR)/.tools/venv/bin/nats-server
+BUF := $(CURDIR)/.tools/buf/node_modules/.bin/buf
 CARGO ?= cargo
 NEXTEST_PROFILE := $(if $(CI),ci,default)
 
@@ -22,29 +23,42 @@ test: tools lint build
 			$(CARGO) test --workspace --locked; \
 	fi
 
-# The system benchmark on release builds, with JetStream's fsync at every message and at 1 s.
-BENCH_ARGS ?= --petitions 2000 --concurrency 16
+# The system benchmark on release builds: PostgreSQL at 16 and 64 clients, with JetStream's
+# fsync at every message and at 1 s; then SQLite (make run's default) at 16 clients.
+BENCH_ARGS ?= --petitions 2000
 bench: tools
 	$(CARGO) build --workspace --locked --release --bins
 	@url="$$(deploy/local/test-postgres.sh)"; \
-	for sync in always 1s; do \
+	for clients in 16 64; do for sync in always 1s; do \
 		XINFANG_NATS_SERVER=$(NATS_SERVER) XINFANG_TEST_DATABASE_URL="$$url" \
 			XINFANG_BIN_DIR=$(CURDIR)/target/release \
-			target/release/xinfang-bench $(BENCH_ARGS) --sync-interval $$sync || exit 1; \
+			target/release/xinfang-bench $(BENCH_ARGS) --concurrency $$clients --sync-interval $$sync || exit 1; \
 		echo; \
-	done
+	done; done; \
+	XINFANG_NATS_SERVER=$(NATS_SERVER) XINFANG_BIN_DIR=$(CURDIR)/target/release \
+		target/release/xinfang-bench --petitions 1000 --concurrency 16 --backend sqlite
 
 build:
 	$(CARGO) build --workspace --locked --bins
 
-lint:
+# Contracts: buf lint, and buf breaking against the previous commit (wire and JSON
+# compatibility), when there is one.
+lint: $(BUF)
 	$(CARGO) fmt --all --check
+	cd proto && $(BUF) lint
+	@if git rev-parse --verify --quiet HEAD~1 >/dev/null; then \
+		echo "buf breaking against HEAD~1"; \
+		cd proto && $(BUF) breaking --against "$(CURDIR)/.git#ref=HEAD~1,subdir=proto"; \
+	else echo "buf breaking: no previous commit to compare with"; fi
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-tools: $(NATS_SERVER)
+tools: $(NATS_SERVER) $(BUF)
 
 $(NATS_SERVER): deploy/local/install-nats-server.sh
 	deploy/local/install-nats-server.sh
+
+$(BUF): deploy/local/install-buf.sh
+	deploy/local/install-buf.sh
 
 clean:
 	rm -rf .data

@@ -35,8 +35,8 @@ async fn one_petition_reaches_every_service(backend: Backend) {
     let overview = support::settled_overview(&stack, 1).await;
     assert_eq!(overview.cases, 1);
     assert_eq!(count_of(&overview.by_unit, "zhaocun"), 1);
-    assert_eq!(count_of(&overview.by_channel, "CHANNEL_ONLINE"), 1);
-    assert_eq!(count_of(&overview.by_source, "SOURCE_LEVEL_LOCAL"), 1);
+    assert_eq!(count_of(&overview.by_channel, "online"), 1);
+    assert_eq!(count_of(&overview.by_source, "local"), 1);
 
     let stored = intake
         .get_petition(GetPetitionRequest {

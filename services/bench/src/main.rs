@@ -23,17 +23,24 @@ struct Args {
     /// JetStream's fsync policy for the run: `always`, or an interval such as `1s`.
     #[arg(long, default_value = "always")]
     sync_interval: String,
+    /// The services' databases: `postgres` (what a city runs) or `sqlite` (`make run`).
+    #[arg(long, default_value = "postgres", value_parser = ["postgres", "sqlite"])]
+    backend: String,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let stack = Stack::start_with_sync_interval(Backend::Postgres, &args.sync_interval)
+    let backend = match args.backend.as_str() {
+        "sqlite" => Backend::Sqlite,
+        _ => Backend::Postgres,
+    };
+    let stack = Stack::start_with_sync_interval(backend, &args.sync_interval)
         .await
         .context("start the stack (are the binaries built? make bench builds them)")?;
     println!(
-        "xinfang-bench: {} petitions, {} clients, JetStream sync_interval {}, PostgreSQL",
-        args.petitions, args.concurrency, args.sync_interval
+        "xinfang-bench: {} petitions, {} clients, JetStream sync_interval {}, {}",
+        args.petitions, args.concurrency, args.sync_interval, args.backend
     );
     let run = load::run(&stack, args.petitions, args.concurrency).await?;
     run.print();

@@ -4,8 +4,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use tonic_types::StatusExt;
 use xinfang_proto::intake::v1::{
-    CreatePetitionRequest, GetPetitionRequest, ListPetitionsRequest, get_petition_request::Key,
-    intake_service_client::IntakeServiceClient,
+    CreatePetitionRequest, GetPetitionRequest, ListPetitionsRequest, ReconcileCaseNumbersRequest,
+    get_petition_request::Key, intake_service_client::IntakeServiceClient,
 };
 use xinfang_proto::v1 as proto;
 
@@ -16,6 +16,15 @@ pub enum PetitionCommand {
     /// Show one petition by case number (610481-2026-000123) or case id.
     Get {
         key: String,
+        #[command(flatten)]
+        intake: Intake,
+    },
+    /// Account for every case number of a year: each is a petition, void (with why) or
+    /// still pending; numbers no registration can still hold are recorded void first.
+    Numbers {
+        /// The registration year; this year when left out.
+        #[arg(long, default_value_t = 0)]
+        year: i32,
         #[command(flatten)]
         intake: Intake,
     },
@@ -122,6 +131,37 @@ pub async fn run(command: PetitionCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
             println!("{:#?}", petition.into_inner());
+        }
+        PetitionCommand::Numbers { year, intake } => {
+            let ledger = connect(&intake)
+                .await?
+                .reconcile_case_numbers(ReconcileCaseNumbersRequest { year })
+                .await
+                .map_err(explain)?
+                .into_inner();
+            println!(
+                "case numbers of {} in {}: {} drawn, {} registered, {} void, {} pending — {}",
+                ledger.year,
+                ledger.region_code,
+                ledger.highest_drawn,
+                ledger.registered,
+                ledger.voided.len(),
+                ledger.pending.len(),
+                if ledger.balanced {
+                    "every number accounted for"
+                } else {
+                    "NOT BALANCED"
+                }
+            );
+            for void in &ledger.voided {
+                println!("  void {}: {}", void.case_number, void.reason);
+            }
+            for sequence in &ledger.pending {
+                println!(
+                    "  pending {}-{}-{sequence:06}: drawn in the last minutes",
+                    ledger.region_code, ledger.year
+                );
+            }
         }
         PetitionCommand::List {
             page_size,

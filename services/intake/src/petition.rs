@@ -2,6 +2,7 @@
 //! that cannot be invalid. Every wrong field is reported at once, with its path.
 
 use time::{Date, Duration, OffsetDateTime};
+use xinfang_platform::domain_enum;
 use xinfang_platform::grpc::FieldViolation;
 use xinfang_proto::v1 as proto;
 
@@ -18,45 +19,9 @@ const MAX_PEOPLE: u32 = 100_000;
 const ALLOWED_CLOCK_SKEW: Duration = Duration::minutes(5);
 const EARLIEST_RECEIPT_YEAR: i32 = 2000;
 
-/// Declares a closed domain enum with its storage code and its protobuf counterpart, so the
-/// three spellings of each value stand side by side, once.
-macro_rules! domain_enum {
-    ($(#[$meta:meta])* $name:ident: $proto:ident, $what:literal {
-        $($variant:ident = $code:literal / $proto_variant:ident),+ $(,)?
-    }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            /// The value as stored in intake's tables.
-            pub const fn code(self) -> &'static str {
-                match self { $(Self::$variant => $code),+ }
-            }
-
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code { $($code => Some(Self::$variant),)+ _ => None }
-            }
-
-            pub fn to_proto(self) -> proto::$proto {
-                match self { $(Self::$variant => proto::$proto::$proto_variant),+ }
-            }
-
-            /// Reads a protobuf enum field; zero (unset) is a missing field.
-            pub fn from_proto(value: i32) -> Result<Self, &'static str> {
-                match proto::$proto::try_from(value) {
-                    $(Ok(proto::$proto::$proto_variant) => Ok(Self::$variant),)+
-                    Ok(_) => Err("is required"),
-                    Err(_) => Err(concat!("is not a known ", $what)),
-                }
-            }
-        }
-    };
-}
-
 domain_enum!(
     /// How the petition reached the bureau.
-    Channel: Channel, "channel" {
+    Channel: proto::Channel, "channel" {
         Online = "online" / Online,
         Letter = "letter" / Letter,
         Visit = "visit" / Visit,
@@ -67,7 +32,7 @@ domain_enum!(
 
 domain_enum!(
     /// Which bureau first registered the petition.
-    SourceLevel: SourceLevel, "source level" {
+    SourceLevel: proto::SourceLevel, "source level" {
         Local = "local" / Local,
         Prefecture = "prefecture" / Prefecture,
         Provincial = "provincial" / Provincial,
@@ -77,14 +42,14 @@ domain_enum!(
 
 domain_enum!(
     /// Forwarded (转送) or assigned (交办) by the higher bureau.
-    UpstreamDisposition: UpstreamDisposition, "disposition" {
+    UpstreamDisposition: proto::UpstreamDisposition, "disposition" {
         Forwarded = "forwarded" / Forwarded,
         Assigned = "assigned" / Assigned,
     }
 );
 
 domain_enum!(
-    PetitionerKind: PetitionerKind, "petitioner kind" {
+    PetitionerKind: proto::PetitionerKind, "petitioner kind" {
         Person = "person" / Person,
         Organisation = "organisation" / Organisation,
     }

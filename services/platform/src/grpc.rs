@@ -1,4 +1,5 @@
-//! The gRPC server every service runs: health (grpc.health.v1) and reflection (v1) beside
+//! The gRPC server every service runs: health (grpc.health.v1) and reflection (v1 and
+//! v1alpha) beside
 //! the service's own API, and one way to say "these fields are wrong".
 
 use std::net::SocketAddr;
@@ -95,10 +96,15 @@ pub fn server_with_health_and_reflection(
     tls: Option<ServerTlsConfig>,
 ) -> Result<(GrpcRouter, HealthReporter), ServerError> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(xinfang_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    // v1 for current clients (buf curl, grpcurl), v1alpha for those that speak only it
+    // (Python's grpcio-reflection, older grpcurl).
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(xinfang_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
@@ -116,7 +122,8 @@ pub fn server_with_health_and_reflection(
         })
         .layer(auth)
         .add_service(health)
-        .add_service(reflection);
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
     Ok((router, reporter))
 }
 

@@ -9,9 +9,10 @@ use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_unit
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, next_page};
 use xinfang_platform::wire;
 use xinfang_proto::routing::v1::{self as api, routing_service_server::RoutingService};
-use xinfang_proto::v1::{self as proto, LegalTrack, RoutingDisposition};
+use xinfang_proto::v1 as proto;
 
-use crate::directory::Directory;
+use crate::directory::{Directory, LegalTrack};
+use crate::rules::Disposition;
 use crate::store::decision;
 
 fn no_decision(case: Uuid) -> QueryError {
@@ -109,7 +110,7 @@ impl RoutingService for RoutingApi {
             .map(|unit| proto::Unit {
                 code: unit.code.to_string(),
                 name: unit.name.clone(),
-                kind: unit.kind.into(),
+                kind: unit.kind.to_proto().into(),
                 parent_code: unit
                     .parent
                     .as_ref()
@@ -137,12 +138,13 @@ impl RoutingApi {
                 .unit(&row.unit_code)
                 .map(|unit| unit.name.clone())
                 .unwrap_or_default(),
-            disposition: RoutingDisposition::from_str_name(&row.disposition)
-                .unwrap_or_default()
-                .into(),
-            track: LegalTrack::from_str_name(&row.track)
-                .unwrap_or_default()
-                .into(),
+            disposition: Disposition::from_code(&row.disposition)
+                .map(|d| d.to_proto().into())
+                .unwrap_or_default(),
+            // Unclassified (held for triage) is the unset value.
+            track: LegalTrack::from_code(&row.track)
+                .map(|t| t.to_proto().into())
+                .unwrap_or_default(),
             rule: row.rule.clone(),
             reason: row.reason.clone(),
             directory_version: row.directory_version.clone(),

@@ -8,7 +8,34 @@ use std::path::Path;
 
 use serde::Deserialize;
 use xinfang_proto::codes::DirectoryCode;
-use xinfang_proto::v1::{LegalTrack, UnitKind};
+use xinfang_platform::domain_enum;
+use xinfang_proto::v1 as proto;
+
+domain_enum!(
+    /// What kind of organ a unit of the directory is.
+    UnitKind: proto::UnitKind, "unit kind" {
+        Bureau = "bureau" / Bureau,
+        Town = "town" / Town,
+        Street = "street" / Street,
+        Village = "village" / Village,
+        Community = "community" / Community,
+        Department = "department" / Department,
+        DisciplineCommission = "discipline-commission" / DisciplineCommission,
+        PoliticalLegal = "political-legal" / PoliticalLegal,
+        StatutoryBody = "statutory-body" / StatutoryBody,
+        HigherBureau = "higher-bureau" / HigherBureau,
+    }
+);
+
+domain_enum!(
+    /// Which track the law puts a matter on (依法分类处理, Art 29–31).
+    LegalTrack: proto::LegalTrack, "legal track" {
+        Suggestion = "suggestion" / Suggestion,
+        Accusation = "accusation" / Accusation,
+        Appeal = "appeal" / Appeal,
+        StatutoryChannel = "statutory-channel" / StatutoryChannel,
+    }
+);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -145,29 +172,11 @@ struct CategoryEntry {
 }
 
 fn unit_kind(text: &str) -> Option<UnitKind> {
-    Some(match text {
-        "bureau" => UnitKind::Bureau,
-        "town" => UnitKind::Town,
-        "street" => UnitKind::Street,
-        "village" => UnitKind::Village,
-        "community" => UnitKind::Community,
-        "department" => UnitKind::Department,
-        "discipline-commission" => UnitKind::DisciplineCommission,
-        "political-legal" => UnitKind::PoliticalLegal,
-        "statutory-body" => UnitKind::StatutoryBody,
-        "higher-bureau" => UnitKind::HigherBureau,
-        _ => return None,
-    })
+    UnitKind::from_code(text)
 }
 
 fn legal_track(text: &str) -> Option<LegalTrack> {
-    Some(match text {
-        "suggestion" => LegalTrack::Suggestion,
-        "accusation" => LegalTrack::Accusation,
-        "appeal" => LegalTrack::Appeal,
-        "statutory-channel" => LegalTrack::StatutoryChannel,
-        _ => return None,
-    })
+    LegalTrack::from_code(text)
 }
 
 /// Units that can be sent a case to handle: not the bureau itself, not a higher bureau.

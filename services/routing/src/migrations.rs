@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000010_create_routing_decisions;
 mod m20261125_000011_add_unit_paths;
+mod m20261126_000012_store_domain_codes;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             m20261125_000010_create_routing_decisions::Migration,
         ));
         migrations.push(Box::new(m20261125_000011_add_unit_paths::Migration));
+        migrations.push(Box::new(m20261126_000012_store_domain_codes::Migration));
         migrations
     }
 }

@@ -17,7 +17,8 @@ use xinfang_proto::subjects;
 use xinfang_proto::v1::UpstreamDisposition;
 
 use crate::directory::Directory;
-use crate::rules::{CaseToRoute, route};
+use crate::directory::LegalTrack;
+use crate::rules::{CaseToRoute, UNCLASSIFIED, route};
 use crate::store::decision;
 
 pub const SERVICE: &str = "routing";
@@ -106,8 +107,11 @@ impl Change for RouteCase {
             case_number: event.case_number.clone(),
             unit_code: decided.unit_code.clone(),
             unit_path: auth::stored_unit_path(&unit_path),
-            disposition: decided.disposition.as_str_name().to_owned(),
-            track: decided.track.as_str_name().to_owned(),
+            disposition: decided.disposition.code().to_owned(),
+            track: decided
+                .track
+                .map_or(UNCLASSIFIED, LegalTrack::code)
+                .to_owned(),
             rule: decided.rule.clone(),
             reason: decided.reason.clone(),
             directory_version: self.directory.version.clone(),
@@ -120,8 +124,11 @@ impl Change for RouteCase {
             case_id: event.case_id.clone(),
             case_number: event.case_number.clone(),
             unit_code: decided.unit_code.clone(),
-            disposition: decided.disposition.into(),
-            track: decided.track.into(),
+            disposition: decided.disposition.to_proto().into(),
+            track: decided
+                .track
+                .map(|track| track.to_proto().into())
+                .unwrap_or_default(),
             rule: decided.rule,
             directory_version: self.directory.version.clone(),
             channel: event.channel,

@@ -1,9 +1,22 @@
 //! The routing rules (属地管理、分级负责，谁主管、谁负责; Art 22, 29–31): which unit handles
 //! a case, on which legal track, and why. Pure: a case and the directory in, a decision out.
 
-use xinfang_proto::v1::{LegalTrack, RoutingDisposition, UnitKind, UpstreamDisposition};
+use xinfang_platform::domain_enum;
+use xinfang_proto::v1::{self as proto, UpstreamDisposition};
 
-use crate::directory::{Directory, Handler};
+use crate::directory::{Directory, Handler, LegalTrack, UnitKind};
+
+domain_enum!(
+    /// What routing did with a case.
+    Disposition: proto::RoutingDisposition, "routing disposition" {
+        Forward = "forward" / Forward,
+        Assign = "assign" / Assign,
+        Triage = "triage" / Triage,
+    }
+);
+
+/// The stored code of a case no category classified yet (held for triage).
+pub const UNCLASSIFIED: &str = "unclassified";
 
 /// What routing needs to know about a case to route it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,17 +31,18 @@ pub struct CaseToRoute<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub unit_code: String,
-    pub disposition: RoutingDisposition,
-    pub track: LegalTrack,
+    pub disposition: Disposition,
+    /// `None` when the matter category is unknown: a clerk classifies it.
+    pub track: Option<LegalTrack>,
     /// Which rule decided, e.g. `category:housing/unit`.
     pub rule: String,
     pub reason: String,
 }
 
 pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
-    let triage = |rule: &str, track: LegalTrack, reason: String| Decision {
+    let triage = |rule: &str, track: Option<LegalTrack>, reason: String| Decision {
         unit_code: directory.bureau.as_str().to_owned(),
-        disposition: RoutingDisposition::Triage,
+        disposition: Disposition::Triage,
         track,
         rule: rule.to_owned(),
         reason,
@@ -36,7 +50,7 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
     let Some(category) = directory.category(case.matter_category) else {
         return triage(
             "unknown-category",
-            LegalTrack::Unspecified,
+            None,
             format!(
                 "matter category {:?} is not in category table {}; a clerk routes it",
                 case.matter_category, directory.version
@@ -59,7 +73,7 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
             None => {
                 return triage(
                     &rule_for("territory"),
-                    category.track,
+                    Some(category.track),
                     format!(
                         "territory {:?} is not a town, street, village or community in directory {}; a clerk routes it",
                         case.territory, directory.version
@@ -74,20 +88,20 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
         // Never to the accused, nor to a unit under it (Art 30): a person decides where else.
         return triage(
             &rule_for("accused-withheld"),
-            category.track,
+            Some(category.track),
             format!(
                 "{unit} is or lies under the accused unit {accused}; a clerk routes it to an organ with authority over the accused"
             ),
         );
     }
     let disposition = match case.upstream {
-        Some(UpstreamDisposition::Assigned) => RoutingDisposition::Assign,
-        _ => RoutingDisposition::Forward,
+        Some(UpstreamDisposition::Assigned) => Disposition::Assign,
+        _ => Disposition::Forward,
     };
     Decision {
         unit_code: unit.to_owned(),
         disposition,
-        track: category.track,
+        track: Some(category.track),
         rule,
         reason: format!("{why}: {unit}"),
     }

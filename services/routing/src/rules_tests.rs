@@ -20,8 +20,8 @@ fn a_territorial_matter_goes_to_the_town_where_it_arose() {
         decision,
         Decision {
             unit_code: "zhaocun".into(),
-            disposition: RoutingDisposition::Forward,
-            track: LegalTrack::Appeal,
+            disposition: Disposition::Forward,
+            track: Some(LegalTrack::Appeal),
             rule: "category:land-acquisition/territory".into(),
             reason: "征地拆迁 is handled where it arose: zhaocun".into(),
         }
@@ -49,12 +49,12 @@ fn a_case_a_higher_bureau_assigned_is_assigned_on() {
     assigned.upstream = Some(UpstreamDisposition::Assigned);
     assert_eq!(
         route(&assigned, &demo()).disposition,
-        RoutingDisposition::Assign
+        Disposition::Assign
     );
     assigned.upstream = Some(UpstreamDisposition::Forwarded);
     assert_eq!(
         route(&assigned, &demo()).disposition,
-        RoutingDisposition::Forward
+        Disposition::Forward
     );
 }
 
@@ -64,7 +64,7 @@ fn an_accusation_goes_to_the_discipline_commission_not_to_the_accused_town() {
     accusation.accused_unit = Some("zhaocun");
     let decision = route(&accusation, &demo());
     assert_eq!(decision.unit_code, "jiwei");
-    assert_eq!(decision.track, LegalTrack::Accusation);
+    assert_eq!(decision.track, Some(LegalTrack::Accusation));
 }
 
 #[test]
@@ -73,7 +73,7 @@ fn a_case_whose_handler_is_the_accused_is_held_for_a_clerk() {
     accusation.accused_unit = Some("jiwei");
     let decision = route(&accusation, &demo());
     assert_eq!(decision.unit_code, "xfj");
-    assert_eq!(decision.disposition, RoutingDisposition::Triage);
+    assert_eq!(decision.disposition, Disposition::Triage);
     assert_eq!(decision.rule, "category:cadre-misconduct/accused-withheld");
 }
 
@@ -83,7 +83,7 @@ fn a_territorial_case_never_reaches_a_village_of_the_accused_town() {
     let mut complaint = case("zhaocun-tiefo", "land-acquisition");
     complaint.accused_unit = Some("zhaocun");
     let decision = route(&complaint, &demo());
-    assert_eq!(decision.disposition, RoutingDisposition::Triage);
+    assert_eq!(decision.disposition, Disposition::Triage);
     assert_eq!(decision.unit_code, "xfj");
 }
 
@@ -101,8 +101,8 @@ fn an_unknown_category_is_held_for_a_clerk_with_the_reason() {
         decision,
         Decision {
             unit_code: "xfj".into(),
-            disposition: RoutingDisposition::Triage,
-            track: LegalTrack::Unspecified,
+            disposition: Disposition::Triage,
+            track: None,
             rule: "unknown-category".into(),
             reason: "matter category \"ufo-sightings\" is not in category table xingping-2026-11/2026.1; a clerk routes it".into(),
         }
@@ -115,7 +115,7 @@ fn an_unknown_or_non_territorial_place_is_held_for_a_clerk() {
         let decision = route(&case(territory, "land-acquisition"), &demo());
         assert_eq!(
             decision.disposition,
-            RoutingDisposition::Triage,
+            Disposition::Triage,
             "{territory}"
         );
     }
@@ -125,5 +125,5 @@ fn an_unknown_or_non_territorial_place_is_held_for_a_clerk() {
 fn litigation_is_diverted_to_the_court() {
     let decision = route(&case("mawei", "litigation"), &demo());
     assert_eq!(decision.unit_code, "fayuan");
-    assert_eq!(decision.track, LegalTrack::StatutoryChannel);
+    assert_eq!(decision.track, Some(LegalTrack::StatutoryChannel));
 }

@@ -12,11 +12,33 @@ use xinfang_proto::Name;
 use xinfang_proto::intake::v1::PetitionRegistered;
 use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::supervision::v1::TimelineOpened;
-use xinfang_proto::v1::{Channel, SourceLevel};
+use xinfang_platform::domain_enum;
+use xinfang_proto::v1 as proto;
 
 use crate::store::case_fact::{self, Column};
 
 pub const SERVICE: &str = "statistics";
+
+domain_enum!(
+    /// How the petition reached the bureau.
+    Channel: proto::Channel, "channel" {
+        Online = "online" / Online,
+        Letter = "letter" / Letter,
+        Visit = "visit" / Visit,
+        Phone = "phone" / Phone,
+        LeaderMailbox = "leader-mailbox" / LeaderMailbox,
+    }
+);
+
+domain_enum!(
+    /// Which bureau first registered the petition.
+    SourceLevel: proto::SourceLevel, "source level" {
+        Local = "local" / Local,
+        Prefecture = "prefecture" / Prefecture,
+        Provincial = "provincial" / Provincial,
+        National = "national" / National,
+    }
+);
 
 pub struct CountCases;
 
@@ -56,11 +78,12 @@ impl Handler for CountCases {
                 let event: PetitionRegistered = decode_event(envelope, payload)?;
                 event_case_id(&event.case_id, envelope)?;
                 Ok(CaseEvent::Registered {
-                    channel: Channel::try_from(event.channel).unwrap_or_default(),
-                    source_level: event
-                        .source
-                        .and_then(|source| SourceLevel::try_from(source.level).ok())
-                        .unwrap_or_default(),
+                    channel: Channel::from_proto(event.channel)
+                        .map_err(|why| format!("channel {why}"))?,
+                    source_level: SourceLevel::from_proto(
+                        event.source.as_ref().map_or(0, |source| source.level),
+                    )
+                    .map_err(|why| format!("source.level {why}"))?,
                     registered_at: time_of(event.registered_at.as_ref(), "registered_at")?,
                     case_number: event.case_number,
                 })
@@ -134,8 +157,8 @@ impl Change for RecordFacts {
                 registered_at,
             } => {
                 row.case_number = Set(case_number);
-                row.channel = Set(Some(channel.as_str_name().to_owned()));
-                row.source_level = Set(Some(source_level.as_str_name().to_owned()));
+                row.channel = Set(Some(channel.code().to_owned()));
+                row.source_level = Set(Some(source_level.code().to_owned()));
                 row.registered_at = Set(Some(registered_at));
                 vec![Column::Channel, Column::SourceLevel, Column::RegisteredAt]
             }

@@ -4,6 +4,7 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000030_create_case_facts;
+mod m20261126_000031_store_domain_codes;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = xinfang_platform::migrations::shared();
         migrations.extend(xinfang_platform::migrations::inbox());
         migrations.push(Box::new(m20261125_000030_create_case_facts::Migration));
+        migrations.push(Box::new(m20261126_000031_store_domain_codes::Migration));
         migrations
     }
 }

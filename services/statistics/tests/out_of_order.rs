@@ -84,6 +84,10 @@ async fn a_timeline_before_its_routing_counts_the_case_once_under_its_unit() {
             case_id: case_id.to_string(),
             case_number: "610481-2026-000001".into(),
             channel: proto::Channel::Letter as i32,
+            source: Some(proto::PetitionSource {
+                level: proto::SourceLevel::Local as i32,
+                ..Default::default()
+            }),
             registered_at: now,
             ..Default::default()
         },

@@ -9,8 +9,9 @@ use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_unit
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, next_page};
 use xinfang_platform::wire;
 use xinfang_proto::supervision::v1::{self as api, supervision_service_server::SupervisionService};
-use xinfang_proto::v1::{self as proto, DeadlineKind, LegalTrack, RoutingDisposition};
+use xinfang_proto::v1 as proto;
 
+use crate::timeline::{DeadlineKind, Disposition, LegalTrack};
 use crate::store::{deadline, timeline};
 
 fn no_timeline(case: Uuid) -> QueryError {
@@ -113,9 +114,9 @@ fn view(row: &timeline::Model, deadlines: &[deadline::Model]) -> proto::CaseTime
     let mut deadlines: Vec<proto::Deadline> = deadlines
         .iter()
         .map(|d| proto::Deadline {
-            kind: DeadlineKind::from_str_name(&d.kind)
-                .unwrap_or_default()
-                .into(),
+            kind: DeadlineKind::from_code(&d.kind)
+                .map(|kind| kind.to_proto().into())
+                .unwrap_or_default(),
             start: Some(wire::calendar_date(d.start_day)),
             due: Some(wire::calendar_date(d.due_day)),
             provisional: d.provisional,
@@ -126,12 +127,13 @@ fn view(row: &timeline::Model, deadlines: &[deadline::Model]) -> proto::CaseTime
         case_id: row.case_id.to_string(),
         case_number: row.case_number.clone(),
         unit_code: row.unit_code.clone(),
-        disposition: RoutingDisposition::from_str_name(&row.disposition)
-            .unwrap_or_default()
-            .into(),
-        track: LegalTrack::from_str_name(&row.track)
-            .unwrap_or_default()
-            .into(),
+        disposition: Disposition::from_code(&row.disposition)
+            .map(|d| d.to_proto().into())
+            .unwrap_or_default(),
+        // Unclassified (held for triage) is the unset value.
+        track: LegalTrack::from_code(&row.track)
+            .map(|t| t.to_proto().into())
+            .unwrap_or_default(),
         received_at: Some(wire::timestamp(row.received_at)),
         routed_at: Some(wire::timestamp(row.routed_at)),
         opened_at: Some(wire::timestamp(row.opened_at)),

@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261125_000020_create_timelines;
 mod m20261125_000021_add_unit_paths;
+mod m20261126_000022_store_domain_codes;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         migrations.extend(xinfang_platform::migrations::inbox());
         migrations.push(Box::new(m20261125_000020_create_timelines::Migration));
         migrations.push(Box::new(m20261125_000021_add_unit_paths::Migration));
+        migrations.push(Box::new(m20261126_000022_store_domain_codes::Migration));
         migrations
     }
 }

@@ -15,11 +15,13 @@ use xinfang_proto::codes::DirectoryCode;
 use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::subjects;
 use xinfang_proto::supervision::v1::TimelineOpened;
-use xinfang_proto::v1::{self as proto, LegalTrack, RoutingDisposition};
+use xinfang_proto::v1 as proto;
 
 use crate::calendar::HolidayCalendar;
 use crate::store::{deadline, timeline};
-use crate::timeline::{OpenDeadline, RoutedCase, first_deadlines};
+use crate::timeline::{
+    Disposition, LegalTrack, OpenDeadline, RoutedCase, UNCLASSIFIED, first_deadlines,
+};
 
 pub const SERVICE: &str = "supervision";
 
@@ -51,17 +53,21 @@ impl Handler for OpenTimelines {
         for unit in &event.unit_path {
             DirectoryCode::parse(unit).map_err(|why| format!("unit_path {unit:?} {why}"))?;
         }
-        let disposition = RoutingDisposition::try_from(event.disposition)
-            .ok()
-            .filter(|d| *d != RoutingDisposition::Unspecified)
-            .ok_or_else(|| format!("disposition {} is not known", event.disposition))?;
+        let disposition = Disposition::from_proto(event.disposition)
+            .map_err(|why| format!("disposition {} {why}", event.disposition))?;
+        // Unset is a case no category classified yet; an unknown value is a mistake.
+        let track = match LegalTrack::from_proto(event.track) {
+            Ok(track) => Some(track),
+            Err(_) if event.track == 0 => None,
+            Err(why) => return Err(format!("track {} {why}", event.track)),
+        };
         let case = RoutedCase {
             received_at: wire::from_timestamp(event.received_at.as_ref())
                 .map_err(|why| format!("received_at {why}"))?,
             routed_at: wire::from_timestamp(event.routed_at.as_ref())
                 .map_err(|why| format!("routed_at {why}"))?,
             disposition,
-            track: LegalTrack::try_from(event.track).unwrap_or_default(),
+            track,
             anonymous: event.anonymous,
             upstream_deadline: event
                 .upstream_deadline
@@ -134,8 +140,12 @@ impl Change for OpenTimeline {
             case_number: event.case_number.clone(),
             unit_code: event.unit_code.clone(),
             unit_path: auth::stored_unit_path(&event.unit_path),
-            disposition: routed.case.disposition.as_str_name().to_owned(),
-            track: routed.case.track.as_str_name().to_owned(),
+            disposition: routed.case.disposition.code().to_owned(),
+            track: routed
+                .case
+                .track
+                .map_or(UNCLASSIFIED, LegalTrack::code)
+                .to_owned(),
             anonymous: routed.case.anonymous,
             received_at: routed.case.received_at,
             routed_at: routed.case.routed_at,
@@ -173,7 +183,7 @@ impl Change for OpenTimeline {
             .await?;
         deadline::Entity::insert_many(deadlines.iter().map(|d| deadline::ActiveModel {
             case_id: Set(timeline.case_id),
-            kind: Set(d.kind.as_str_name().to_owned()),
+            kind: Set(d.kind.code().to_owned()),
             start_day: Set(d.start),
             due_day: Set(d.due),
             provisional: Set(d.provisional),
@@ -187,7 +197,7 @@ impl Change for OpenTimeline {
 
 pub fn deadline_view(deadline: &OpenDeadline) -> proto::Deadline {
     proto::Deadline {
-        kind: deadline.kind.into(),
+        kind: deadline.kind.to_proto().into(),
         start: Some(wire::calendar_date(deadline.start)),
         due: Some(wire::calendar_date(deadline.due)),
         provisional: deadline.provisional,

@@ -2,10 +2,42 @@
 //! routed case and the calendar in, the first deadlines out.
 
 use time::{Date, OffsetDateTime};
-use xinfang_proto::v1::{DeadlineKind, LegalTrack, RoutingDisposition};
+use xinfang_platform::domain_enum;
+use xinfang_proto::v1 as proto;
 
 use crate::calendar::HolidayCalendar;
 use crate::deadlines::{self, FORWARD, NOTICE_OF_RECEIPT, start_day};
+
+domain_enum!(
+    /// What routing did with the case.
+    Disposition: proto::RoutingDisposition, "routing disposition" {
+        Forward = "forward" / Forward,
+        Assign = "assign" / Assign,
+        Triage = "triage" / Triage,
+    }
+);
+
+domain_enum!(
+    /// The legal track routing classified the case on.
+    LegalTrack: proto::LegalTrack, "legal track" {
+        Suggestion = "suggestion" / Suggestion,
+        Accusation = "accusation" / Accusation,
+        Appeal = "appeal" / Appeal,
+        StatutoryChannel = "statutory-channel" / StatutoryChannel,
+    }
+);
+
+domain_enum!(
+    /// Which legal clock a deadline belongs to.
+    DeadlineKind: proto::DeadlineKind, "deadline kind" {
+        Forward = "forward" / Forward,
+        NoticeOfReceipt = "notice-of-receipt" / NoticeOfReceipt,
+        Upstream = "upstream" / Upstream,
+    }
+);
+
+/// The stored code of a track routing has not classified (a case held for triage).
+pub const UNCLASSIFIED: &str = "unclassified";
 
 /// What supervision knows of a case once routing has decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,8 +46,9 @@ pub struct RoutedCase {
     pub received_at: OffsetDateTime,
     /// The unit's receipt, until units sign for cases: the notice clock starts here.
     pub routed_at: OffsetDateTime,
-    pub disposition: RoutingDisposition,
-    pub track: LegalTrack,
+    pub disposition: Disposition,
+    /// `None` while no category classified the case (held for triage).
+    pub track: Option<LegalTrack>,
     pub anonymous: bool,
     /// A day a higher bureau set when it sent the case down.
     pub upstream_deadline: Option<Date>,
@@ -66,11 +99,11 @@ pub fn first_deadlines(case: &RoutedCase, calendar: &HolidayCalendar) -> Vec<Ope
 fn notice_is_owed(case: &RoutedCase) -> bool {
     let received_by_a_unit = matches!(
         case.disposition,
-        RoutingDisposition::Forward | RoutingDisposition::Assign
+        Disposition::Forward | Disposition::Assign
     );
     let own_rules = matches!(
         case.track,
-        LegalTrack::Accusation | LegalTrack::StatutoryChannel
+        Some(LegalTrack::Accusation | LegalTrack::StatutoryChannel)
     );
     received_by_a_unit && !own_rules && !case.anonymous
 }
@@ -90,8 +123,8 @@ mod tests {
             // 2025-09-26 (a Friday) in China: DOMAIN.md's worked example.
             received_at: datetime!(2025-09-26 10:00 +8),
             routed_at: datetime!(2025-09-29 09:00 +8),
-            disposition: RoutingDisposition::Forward,
-            track: LegalTrack::Appeal,
+            disposition: Disposition::Forward,
+            track: Some(LegalTrack::Appeal),
             anonymous: false,
             upstream_deadline: None,
         }
@@ -148,7 +181,7 @@ mod tests {
     fn accusations_and_diverted_matters_follow_their_own_rules() {
         for track in [LegalTrack::Accusation, LegalTrack::StatutoryChannel] {
             let case = RoutedCase {
-                track,
+                track: Some(track),
                 ..forwarded()
             };
             let kinds: Vec<_> = first_deadlines(&case, &calendar())
@@ -162,7 +195,7 @@ mod tests {
     #[test]
     fn a_case_held_for_triage_has_only_the_forward_clock() {
         let case = RoutedCase {
-            disposition: RoutingDisposition::Triage,
+            disposition: Disposition::Triage,
             ..forwarded()
         };
         let kinds: Vec<_> = first_deadlines(&case, &calendar())

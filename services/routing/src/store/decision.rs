@@ -1,5 +1,5 @@
-//! Where each case went and why. Enum columns hold the protobuf enum names
-//! (`ROUTING_DISPOSITION_FORWARD`), which the contract keeps stable.
+//! Where each case went and why. Enum columns hold the domain codes (`forward`, `appeal`;
+//! `unclassified` for a track not known yet), the same spelling in every service.
 
 use sea_orm::entity::prelude::*;
 

@@ -7,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub case_id: Uuid,
-    /// The protobuf name of the clock, e.g. `DEADLINE_KIND_FORWARD`.
+    /// Which clock, as its domain code, e.g. `forward`, `notice-of-receipt`.
     #[sea_orm(primary_key, auto_increment = false)]
     pub kind: String,
     pub start_day: TimeDate,
