@@ -71,15 +71,22 @@ impl IntakeService for IntakeApi {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
         let registration = parse_create(&request, self.write.clock.now())?;
-        let registered = register(&self.write, &self.registrar, registration)
-            .await
-            .map_err(IntakeError::from)?;
+        let registered = register(
+            &self.write,
+            &self.registrar,
+            registration,
+            authorized.clone(),
+        )
+        .await
+        .map_err(IntakeError::from)?;
         tracing::Span::current().record("case", registered.petition.case_number.as_str());
-        authorized
-            .audit(Some(registered.petition.case_id), true, "registered")
-            .await?;
         if registered.new {
+            // Audited in the registering transaction.
             tracing::info!("petition registered");
+        } else {
+            authorized
+                .audit(Some(registered.petition.case_id), true, "answered a retry")
+                .await?;
         }
         Ok(Response::new(view::petition(
             &registered.petition,

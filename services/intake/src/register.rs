@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
+use xinfang_platform::auth::Authorized;
 use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided, WritePath};
@@ -54,10 +55,12 @@ pub enum RegisterError {
     Database(#[from] DbErr),
 }
 
+/// Registers the petition; `registering` is the caller, audited in the same transaction.
 pub async fn register(
     write: &WritePath,
     registrar: &Registrar,
     registration: Registration,
+    registering: Authorized,
 ) -> Result<Registered, RegisterError> {
     if let Some(found) = find_request(&write.db, registration.request_id).await? {
         return answer_retry(found, &registration);
@@ -71,6 +74,7 @@ pub async fn register(
         NumberSource::InTransaction => None,
     };
     let change = RegisterPetition {
+        registering,
         registrar: registrar.clone(),
         registration,
         drawn: drawn.clone(),
@@ -159,6 +163,7 @@ fn answer_retry(
 }
 
 struct RegisterPetition {
+    registering: Authorized,
     registrar: Registrar,
     registration: Registration,
     /// Drawn before the transaction (PostgreSQL), or `None` to draw inside it (SQLite).
@@ -280,6 +285,9 @@ impl Change for RegisterPetition {
                 .exec_without_returning(transaction)
                 .await?;
         }
+        self.registering
+            .audit_in(transaction, Some(registered.petition.case_id), "registered")
+            .await?;
         Ok(())
     }
 }

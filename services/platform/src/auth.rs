@@ -119,6 +119,17 @@ impl Authorized {
 
     /// Audits and refuses: the same answer whether the case exists or not, so a caller
     /// learns nothing of cases outside its scope.
+    /// Records the decision inside the caller's transaction, so that the change it audits
+    /// and its audit row commit together or not at all.
+    pub async fn audit_in<C: sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        case: Option<uuid::Uuid>,
+        note: &str,
+    ) -> Result<(), sea_orm::DbErr> {
+        AuditLog::record_in(db, &self.caller, &self.rpc, case, true, note).await
+    }
+
     pub async fn deny(&self, case: Option<uuid::Uuid>) -> Status {
         if let Err(status) = self.audit(case, false, "outside the caller's units").await {
             return status;

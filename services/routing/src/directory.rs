@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Deserialize;
-use xinfang_proto::codes::DirectoryCode;
 use xinfang_platform::domain_enum;
+use xinfang_proto::codes::DirectoryCode;
 use xinfang_proto::v1 as proto;
 
 domain_enum!(

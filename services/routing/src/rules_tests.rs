@@ -47,15 +47,9 @@ fn a_departmental_matter_goes_to_the_competent_department_wherever_it_arose() {
 fn a_case_a_higher_bureau_assigned_is_assigned_on() {
     let mut assigned = case("zhaocun", "housing");
     assigned.upstream = Some(UpstreamDisposition::Assigned);
-    assert_eq!(
-        route(&assigned, &demo()).disposition,
-        Disposition::Assign
-    );
+    assert_eq!(route(&assigned, &demo()).disposition, Disposition::Assign);
     assigned.upstream = Some(UpstreamDisposition::Forwarded);
-    assert_eq!(
-        route(&assigned, &demo()).disposition,
-        Disposition::Forward
-    );
+    assert_eq!(route(&assigned, &demo()).disposition, Disposition::Forward);
 }
 
 #[test]
@@ -113,11 +107,7 @@ fn an_unknown_category_is_held_for_a_clerk_with_the_reason() {
 fn an_unknown_or_non_territorial_place_is_held_for_a_clerk() {
     for territory in ["atlantis", "renshe", "xfj"] {
         let decision = route(&case(territory, "land-acquisition"), &demo());
-        assert_eq!(
-            decision.disposition,
-            Disposition::Triage,
-            "{territory}"
-        );
+        assert_eq!(decision.disposition, Disposition::Triage, "{territory}");
     }
 }
 

@@ -5,6 +5,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, NotSet};
 use time::OffsetDateTime;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
+use xinfang_platform::domain_enum;
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided};
@@ -12,7 +13,6 @@ use xinfang_proto::Name;
 use xinfang_proto::intake::v1::PetitionRegistered;
 use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::supervision::v1::TimelineOpened;
-use xinfang_platform::domain_enum;
 use xinfang_proto::v1 as proto;
 
 use crate::store::case_fact::{self, Column};

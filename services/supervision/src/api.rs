@@ -11,8 +11,8 @@ use xinfang_platform::wire;
 use xinfang_proto::supervision::v1::{self as api, supervision_service_server::SupervisionService};
 use xinfang_proto::v1 as proto;
 
-use crate::timeline::{DeadlineKind, Disposition, LegalTrack};
 use crate::store::{deadline, timeline};
+use crate::timeline::{DeadlineKind, Disposition, LegalTrack};
 
 fn no_timeline(case: Uuid) -> QueryError {
     QueryError::NotFound(format!(

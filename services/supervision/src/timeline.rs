@@ -97,10 +97,7 @@ pub fn first_deadlines(case: &RoutedCase, calendar: &HolidayCalendar) -> Vec<Ope
 /// matters diverted to statutory channels (they get the diversion notice instead), and not
 /// before a unit has received it (held at the bureau for triage).
 fn notice_is_owed(case: &RoutedCase) -> bool {
-    let received_by_a_unit = matches!(
-        case.disposition,
-        Disposition::Forward | Disposition::Assign
-    );
+    let received_by_a_unit = matches!(case.disposition, Disposition::Forward | Disposition::Assign);
     let own_rules = matches!(
         case.track,
         Some(LegalTrack::Accusation | LegalTrack::StatutoryChannel)

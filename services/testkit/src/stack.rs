@@ -263,6 +263,16 @@ impl Stack {
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .kill_on_drop(true);
+        // Settings a benchmark may vary pass through from the caller's environment.
+        for setting in [
+            "XINFANG_DATABASE_MAX_CONNECTIONS",
+            "XINFANG_CONSUMER_BATCH_SIZE",
+            "XINFANG_CONSUMER_LINGER",
+        ] {
+            if let Some(value) = std::env::var_os(setting) {
+                command.env(setting, value);
+            }
+        }
         running.child = Some(
             command
                 .spawn()

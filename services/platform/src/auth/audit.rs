@@ -3,7 +3,7 @@
 //! database refuse updates and deletes too.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::NotSet, DatabaseConnection, Set};
+use sea_orm::{ActiveValue::NotSet, ConnectionTrait, DatabaseConnection, Set};
 use time::OffsetDateTime;
 
 use super::Caller;
@@ -52,6 +52,18 @@ impl AuditLog {
         allowed: bool,
         note: &str,
     ) -> Result<(), DbErr> {
+        Self::record_in(&self.db, caller, action, case, allowed, note).await
+    }
+
+    /// Writes the entry through `db`: a transaction, to commit it with what it audits.
+    pub async fn record_in<C: ConnectionTrait>(
+        db: &C,
+        caller: &Caller,
+        action: &str,
+        case: Option<Uuid>,
+        allowed: bool,
+        note: &str,
+    ) -> Result<(), DbErr> {
         let roles: Vec<&str> = caller.roles.iter().map(|role| role.as_str()).collect();
         entry::Entity::insert(entry::ActiveModel {
             id: NotSet,
@@ -64,7 +76,7 @@ impl AuditLog {
             allowed: Set(allowed),
             note: Set(note.to_owned()),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(db)
         .await?;
         Ok(())
     }
