@@ -16,7 +16,7 @@ pub struct Ceiling {
 impl Ceiling {
     pub fn print(&self) {
         println!(
-            "raw ceiling: {:.0} committed inserts/s (PostgreSQL, one row per transaction), {:.0} acknowledged publishes/s (JetStream, 300 bytes)",
+            "raw ceiling: {:.0} committed inserts/s (the services' database, one row per transaction), {:.0} acknowledged publishes/s (JetStream, 300 bytes)",
             self.inserts_per_second, self.publishes_per_second
         );
     }

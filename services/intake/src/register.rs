@@ -226,7 +226,7 @@ impl Change for RegisterPetition {
                 .as_ref()
                 .map(|u| u.disposition.code().to_owned()),
             upstream_deadline: new.upstream.as_ref().and_then(|u| u.deadline),
-            received_at: wire::to_microseconds(new.received_at),
+            received_at: wire::stored(new.received_at),
             registered_at: now,
             anonymous: new.is_anonymous(),
             // Parsing bounds the count far below i32::MAX.
@@ -323,7 +323,7 @@ pub fn registered_event(
                 .and_then(|u| u.deadline)
                 .map(wire::calendar_date),
         }),
-        received_at: Some(wire::timestamp(wire::to_microseconds(petition.received_at))),
+        received_at: Some(wire::timestamp(wire::stored(petition.received_at))),
         registered_at: Some(wire::timestamp(registered_at)),
         anonymous: petition.is_anonymous(),
         petitioner_kind: petition

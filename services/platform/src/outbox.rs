@@ -65,7 +65,7 @@ pub async fn stage<C: ConnectionTrait>(db: &C, events: &[OutgoingEvent]) -> Resu
         subject: Set(event.subject.clone()),
         event_type: Set(event.envelope.event_type.clone()),
         case_id: Set(event.envelope.case_id),
-        occurred_at: Set(event.envelope.occurred_at),
+        occurred_at: Set(crate::wire::stored(event.envelope.occurred_at)),
         staged_at: Set(staged_at),
         payload: Set(event.payload.to_vec()),
         traceparent: Set(event.envelope.traceparent.clone()),

@@ -4,9 +4,13 @@
 use time::{Date, Month, OffsetDateTime};
 use xinfang_proto::v1::CalendarDate;
 
-/// The same instant to the microsecond: PostgreSQL keeps no finer, so a value answered from
-/// memory equals the one read back later, on either database.
-pub fn to_microseconds(at: OffsetDateTime) -> OffsetDateTime {
+/// The same instant as every service stores it: in UTC, to the microsecond.
+///
+/// PostgreSQL keeps no finer than microseconds, so a value answered from memory equals the
+/// one read back later. SQLite stores instants as text and compares them as text, so only
+/// one offset may ever be stored, or a range query picks the wrong rows.
+pub fn stored(at: OffsetDateTime) -> OffsetDateTime {
+    let at = at.to_offset(time::UtcOffset::UTC);
     at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000)
         .unwrap_or(at)
 }
@@ -59,6 +63,13 @@ mod tests {
         );
         let day = date!(2026 - 02 - 28);
         assert_eq!(from_calendar_date(&calendar_date(day)), Ok(day));
+    }
+
+    #[test]
+    fn instants_are_stored_in_utc_to_the_microsecond() {
+        let at = datetime!(2026-11-25 09:30:00.123456789 +8);
+        assert_eq!(stored(at), datetime!(2026-11-25 01:30:00.123456 UTC));
+        assert_eq!(stored(at).offset(), time::UtcOffset::UTC);
     }
 
     #[test]

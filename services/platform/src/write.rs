@@ -90,10 +90,9 @@ impl Clock {
         Self(Arc::new(now))
     }
 
-    /// The current time, to the microsecond: PostgreSQL keeps no finer, so what a caller is
-    /// answered from memory equals what a later read returns.
+    /// The current time as it is stored ([`crate::wire::stored`]): UTC, to the microsecond.
     pub fn now(&self) -> OffsetDateTime {
-        crate::wire::to_microseconds((self.0)())
+        crate::wire::stored((self.0)())
     }
 }
 

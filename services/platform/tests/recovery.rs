@@ -187,3 +187,38 @@ async fn a_message_no_delivery_finished_is_dead_lettered_from_the_advisory() {
         Some("delivered 2 times without being applied (max deliveries)")
     );
 }
+
+#[tokio::test]
+async fn redrive_on_sqlite_selects_the_range_whatever_offset_it_is_written_in() {
+    let nats = NatsServer::start().await.expect("nats-server");
+    let database = TestDatabase::sqlite().expect("database");
+    let db = xinfang_platform::database::connect(database.url(), 1)
+        .await
+        .expect("connect");
+    Migrator::up(&db, None).await.expect("migrate");
+    let jetstream = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+    stream_with_short_memory(&jetstream).await;
+
+    // Events at 10:00, 11:00 and 12:00 UTC, one of them recorded in China Standard Time.
+    let ten = time::macros::datetime!(2026-11-25 10:00 UTC);
+    let events: Vec<OutgoingEvent> = vec![
+        event(ten),
+        event((ten + time::Duration::hours(1)).to_offset(time::macros::offset!(+8))),
+        event(ten + time::Duration::hours(2)),
+    ];
+    let transaction = db.begin().await.expect("begin");
+    outbox::stage(&transaction, &events).await.expect("stage");
+    transaction.commit().await.expect("commit");
+
+    // From 19:00 China Standard Time (11:00 UTC), as an operator in Xingping writes it.
+    let from = time::macros::datetime!(2026-11-25 19:00 +8);
+    let redriven = redrive(
+        &db,
+        &jetstream,
+        "intake",
+        from,
+        from + time::Duration::hours(6),
+    )
+    .await;
+    assert_eq!(redriven.expect("redrive"), 2);
+}

@@ -83,6 +83,20 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
         },
     };
     if let Some(accused) = case.accused_unit
+        && directory.unit(accused).is_none()
+    {
+        // A mistyped code would let the case reach the very unit it accuses (Art 30, 46):
+        // a person checks who is accused before it goes anywhere.
+        return triage(
+            "unknown-accused-unit",
+            Some(category.track),
+            format!(
+                "the accused unit {accused:?} is not in directory {}; a clerk checks who is accused and routes it",
+                directory.version
+            ),
+        );
+    }
+    if let Some(accused) = case.accused_unit
         && directory.is_within(unit, accused)
     {
         // Never to the accused, nor to a unit under it (Art 30): a person decides where else.

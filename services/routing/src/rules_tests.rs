@@ -82,6 +82,21 @@ fn a_territorial_case_never_reaches_a_village_of_the_accused_town() {
 }
 
 #[test]
+fn an_accused_unit_the_directory_does_not_know_holds_the_case_for_a_clerk() {
+    // A typo of `zhaocun`: routed as if no one were accused, the case would reach 赵村镇.
+    let mut complaint = case("zhaocun-tiefo", "rural-affairs");
+    complaint.accused_unit = Some("zhaocum");
+    let decision = route(&complaint, &demo());
+    assert_eq!(decision.disposition, Disposition::Triage);
+    assert_eq!(decision.unit_code, "xfj");
+    assert_eq!(decision.rule, "unknown-accused-unit");
+    assert_eq!(
+        decision.reason,
+        "the accused unit \"zhaocum\" is not in directory xingping-2026-11/2026.1; a clerk checks who is accused and routes it"
+    );
+}
+
+#[test]
 fn the_town_may_handle_a_case_against_one_of_its_villages() {
     let mut complaint = case("zhaocun-tiefo", "rural-affairs");
     complaint.accused_unit = Some("zhaocun-tiefo");

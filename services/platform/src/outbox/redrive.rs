@@ -51,8 +51,8 @@ pub async fn redrive(
     let mut total = 0;
     loop {
         let rows = entity::Entity::find()
-            .filter(entity::Column::OccurredAt.gte(from))
-            .filter(entity::Column::OccurredAt.lt(to))
+            .filter(entity::Column::OccurredAt.gte(crate::wire::stored(from)))
+            .filter(entity::Column::OccurredAt.lt(crate::wire::stored(to)))
             .filter(entity::Column::Position.gt(after))
             .order_by_asc(entity::Column::Position)
             .limit(BATCH)

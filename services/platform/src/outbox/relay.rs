@@ -72,15 +72,6 @@ impl OutboxRelay {
                     self.flush().await;
                     break;
                 }
-                Some(mut events) = self.committed.recv() => {
-                    while events.len() < self.config.batch_size as usize {
-                        match self.committed.try_recv() {
-                            Ok(more) => events.extend(more),
-                            Err(_) => break,
-                        }
-                    }
-                    self.publish(events).await;
-                }
                 _ = sweep.tick() => {
                     let cutoff = OffsetDateTime::now_utc() - self.config.sweep_interval;
                     if let Err(error) = self.sweep(cutoff).await {
@@ -91,6 +82,17 @@ impl OutboxRelay {
                     if let Err(error) = self.prune().await {
                         tracing::warn!(error = %error, "outbox pruning failed");
                     }
+                }
+                // Last: under sustained load hints are always ready, and the sweep (which
+                // publishes rows whose hint was dropped) must still get its turn.
+                Some(mut events) = self.committed.recv() => {
+                    while events.len() < self.config.batch_size as usize {
+                        match self.committed.try_recv() {
+                            Ok(more) => events.extend(more),
+                            Err(_) => break,
+                        }
+                    }
+                    self.publish(events).await;
                 }
             }
         }
@@ -118,24 +120,33 @@ impl OutboxRelay {
     }
 
     /// Publishes every unpublished row staged before `cutoff`, oldest first, a batch at a
-    /// time, until none is left or the broker stops answering.
+    /// time, until none is left or the broker stops answering. A row the broker refuses is
+    /// passed over (it is tried again next sweep), so it cannot hold back the rows after it.
     async fn sweep(&self, cutoff: OffsetDateTime) -> Result<(), DbErr> {
+        let mut after = None;
         loop {
-            let rows = entity::Entity::find()
+            let mut query = entity::Entity::find()
                 .filter(entity::Column::PublishedAt.is_null())
-                .filter(entity::Column::StagedAt.lt(cutoff))
+                .filter(entity::Column::StagedAt.lt(cutoff));
+            if let Some(position) = after {
+                query = query.filter(entity::Column::Position.gt(position));
+            }
+            let rows = query
                 .order_by_asc(entity::Column::Position)
                 .limit(self.config.batch_size)
                 .all(&self.db)
                 .await?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            after = Some(last.position);
             let full_batch = rows.len() as u64 == self.config.batch_size;
             let events: Vec<OutgoingEvent> = rows
                 .into_iter()
                 .map(|row| event_from_row(row, &self.source))
                 .collect();
-            let total = events.len();
             let published = self.publish(events).await;
-            if !full_batch || published < total {
+            if !full_batch || published == 0 {
                 return Ok(());
             }
         }
