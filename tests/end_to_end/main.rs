@@ -5,6 +5,7 @@
 mod access;
 mod crashes;
 mod drain;
+mod limits;
 mod load;
 mod one_petition;
 mod poison;

@@ -80,7 +80,7 @@ pub fn run(command: DevCommand) -> anyhow::Result<()> {
             let claims = Claims {
                 sub: subject,
                 iss: issuer,
-                aud: audience,
+                aud: audience.into(),
                 exp: expiry_in(valid_for),
                 roles,
                 units,

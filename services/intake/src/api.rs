@@ -276,3 +276,27 @@ fn fingerprint(petition: Option<&proto::Petition>) -> Vec<u8> {
 fn parse_uuid(field: &str, text: &str) -> Result<Uuid, QueryError> {
     Uuid::parse_str(text).map_err(|_| FieldViolation::new(field, "must be a UUID").into())
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::RuntimeErr;
+
+    use super::*;
+
+    #[test]
+    fn any_database_failure_is_unavailable_so_the_clerk_retries_with_the_same_request_id() {
+        // A commit whose connection died may have stored the petition: the caller cannot
+        // be told "not stored" (INTERNAL) and re-enter it under a new request id.
+        for error in [
+            DbErr::Exec(RuntimeErr::Internal(
+                "connection reset during COMMIT".into(),
+            )),
+            DbErr::Conn(RuntimeErr::Internal("connection refused".into())),
+            DbErr::Custom("anything else".into()),
+        ] {
+            let status = Status::from(IntakeError::Register(RegisterError::Database(error)));
+            assert_eq!(status.code(), tonic::Code::Unavailable);
+            assert!(status.message().contains("same request_id"), "{status:?}");
+        }
+    }
+}

@@ -51,7 +51,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         },
     };
     let (router, health) = service.grpc_server()?;
-    health.set_serving::<IntakeServiceServer<IntakeApi>>().await;
+    service.report_readiness::<IntakeServiceServer<IntakeApi>>(health);
     let router = router.add_service(
         IntakeServiceServer::new(api).max_decoding_message_size(grpc::MAX_REQUEST_BYTES),
     );

@@ -7,6 +7,7 @@ mod intake {
     mod broker_outage;
     mod invalid_petitions;
     mod mutual_tls;
+    mod readiness;
     mod reflection;
     mod registration;
     mod tokens;

@@ -23,6 +23,7 @@ use crate::config::{ConsumerConfig, NatsConfig};
 use crate::envelope::{DEAD_LETTER_REASON, Envelope};
 use crate::jetstream::{JetStreamError, ensure_stream};
 use crate::outbox::OutboxHandle;
+use crate::readiness::Consuming;
 use crate::write::{Change, Clock};
 
 pub use exhausted::set_aside_exhausted;
@@ -136,6 +137,8 @@ pub struct Consumer<H> {
     pub outbox: Option<OutboxHandle>,
     pub batching: ConsumerConfig,
     pub clock: Clock,
+    /// Set while consuming: what readiness reports.
+    pub consuming: Consuming,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +193,7 @@ impl<H: Handler> Consumer<H> {
             .messages()
             .await
             .map_err(|error| failed(format!("pull: {error}")))?;
+        self.consuming.set(true);
         let ended = loop {
             let first = tokio::select! {
                 biased;
@@ -220,6 +224,7 @@ impl<H: Handler> Consumer<H> {
             }
             self.handle(batch).await;
         };
+        self.consuming.set(false);
         exhausted.abort();
         // Prefetched but not started: hand it back now rather than after the ack wait.
         let mut released = 0;

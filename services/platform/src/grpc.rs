@@ -15,6 +15,12 @@ use tower::layer::util::{Identity, Stack};
 use crate::auth::AuthLayer;
 use tonic_types::{ErrorDetails, StatusExt};
 
+/// How many calls one connection may have in flight; more wait their turn.
+pub const MAX_CALLS_PER_CONNECTION: usize = 256;
+/// How long a call may take before the server gives up on it (a query the database cannot
+/// answer, a client that stopped reading).
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The largest request a service decodes. Petitions are text; attachments travel
 /// separately. A larger request is refused with OUT_OF_RANGE before it is decoded.
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -105,7 +111,9 @@ pub fn server_with_health_and_reflection(
     };
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
-    let mut builder = tonic::transport::Server::builder();
+    let mut builder = tonic::transport::Server::builder()
+        .concurrency_limit_per_connection(MAX_CALLS_PER_CONNECTION)
+        .timeout(CALL_TIMEOUT);
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }

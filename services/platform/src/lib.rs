@@ -16,6 +16,7 @@ pub mod jetstream;
 pub mod migrations;
 pub mod nats_auth;
 pub mod outbox;
+pub mod readiness;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

@@ -23,6 +23,7 @@ use crate::grpc::GrpcRouter;
 use crate::jetstream::{JetStreamError, connect, ensure_stream};
 use crate::outbox::OutboxHandle;
 use crate::outbox::relay::{OutboxRelay, outbox_relay};
+use crate::readiness::{Consuming, Readiness};
 use crate::write::{Clock, WritePath};
 use crate::{database, grpc};
 
@@ -129,6 +130,9 @@ pub struct Service {
     /// server and the tasks watch.
     work: CancellationToken,
     pub clock: Clock,
+    /// Where readiness is reported, and under which gRPC service name.
+    health: Option<(HealthReporter, &'static str)>,
+    consuming: Vec<(String, Consuming)>,
 }
 
 /// A started service: where it listens, and the task that ends when it has shut down.
@@ -189,7 +193,16 @@ impl Service {
             work: CancellationToken::new(),
             shutdown,
             clock: Clock::system(),
+            health: None,
+            consuming: Vec::new(),
         })
+    }
+
+    /// Reports readiness on `reporter` for the gRPC service `S` (and the server as a whole)
+    /// once serving: SERVING while the database answers, every consumer consumes and the
+    /// relay is not stuck (see `readiness`).
+    pub fn report_readiness<S: tonic::server::NamedService>(&mut self, reporter: HealthReporter) {
+        self.health = Some((reporter, S::NAME));
     }
 
     /// The write path for the service's commands: its database, its outbox, its clock.
@@ -225,6 +238,8 @@ impl Service {
     /// Adds a durable consumer that applies events with `handler`; the events it causes go
     /// out through this service's outbox.
     pub fn consume<H: Handler>(&mut self, spec: ConsumerSpec, handler: H) {
+        let consuming = Consuming::default();
+        self.consuming.push((spec.name.clone(), consuming.clone()));
         let consumer = Consumer {
             db: self.db.clone(),
             jetstream: self.jetstream.clone(),
@@ -233,6 +248,7 @@ impl Service {
             outbox: Some(self.outbox.clone()),
             batching: self.config.consumer.clone(),
             clock: self.clock.clone(),
+            consuming,
         };
         let nats = self.config.nats.clone();
         let shutdown = self.work.clone();
@@ -264,6 +280,24 @@ impl Service {
         let relay_stop = CancellationToken::new();
         let relay = tokio::spawn(self.relay.run(relay_stop.clone()));
         let mut grpc = tokio::spawn(grpc::serve(router, listener, work.clone()));
+        if let Some((reporter, _)) = &self.health {
+            reporter
+                .set_service_status(
+                    crate::readiness::LIVENESS,
+                    tonic_health::ServingStatus::Serving,
+                )
+                .await;
+        }
+        let readiness = self.health.map(|(reporter, service)| {
+            let readiness = Readiness {
+                reporter,
+                service,
+                db: self.db.clone(),
+                nats: self.jetstream.client(),
+                consumers: self.consuming,
+            };
+            tokio::spawn(readiness.run(work.clone()))
+        });
         let consumers: Vec<_> = self.consumers.into_iter().map(tokio::spawn).collect();
         let tasks: Vec<_> = self
             .tasks
@@ -302,6 +336,9 @@ impl Service {
                 }
                 if !tasks_finished && let Err(error) = tasks_done.await {
                     tracing::warn!(service = name, error = %error, "a task failed while draining");
+                }
+                if let Some(readiness) = readiness {
+                    let _ = readiness.await;
                 }
                 // Nothing stages events any more: publish what is committed, then stop.
                 relay_stop.cancel();

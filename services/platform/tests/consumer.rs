@@ -174,6 +174,7 @@ impl Harness {
                 linger: Duration::from_millis(300),
             },
             clock: Clock::system(),
+            consuming: Default::default(),
         };
         let config = nats_config(&self._nats);
         let stop = self.shutdown.clone();

@@ -2,6 +2,8 @@
 //! secret) and an identity provider's JWKS served over HTTP — with its keys, not a mock of
 //! the verifier.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
@@ -44,12 +46,18 @@ fn signed(kid: Option<&str>) -> String {
 
 /// Serves `body` as JSON to every request on a free port; returns the URL.
 async fn serve_json(body: String) -> String {
+    serve_json_counting(body, Arc::new(AtomicUsize::new(0))).await
+}
+
+/// As [`serve_json`], counting the requests in `served`.
+async fn serve_json_counting(body: String, served: Arc<AtomicUsize>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
+            served.fetch_add(1, Ordering::SeqCst);
             let body = body.clone();
             tokio::spawn(async move {
                 let mut request = [0u8; 4096];
@@ -156,4 +164,27 @@ async fn a_unit_claim_that_is_not_a_unit_code_is_refused() {
             "unit \"%\" is not a unit code".into()
         ))
     );
+}
+
+#[tokio::test]
+async fn tokens_naming_unknown_keys_cannot_make_the_service_hammer_the_identity_provider() {
+    let served = Arc::new(AtomicUsize::new(0));
+    let url = serve_json_counting(jwks(), served.clone()).await;
+    let verifier = TokenVerifier::jwks(&url, "https://idp.example.gov.cn", "xinfang")
+        .await
+        .expect("the JWKS is fetched");
+    assert_eq!(served.load(Ordering::SeqCst), 1);
+    // Fifty unauthenticated calls at once, each naming a random key id.
+    let refused = futures::future::join_all((0..50).map(|i| {
+        let verifier = verifier.clone();
+        async move { verifier.verify(&signed(Some(&format!("random-{i}")))).await }
+    }))
+    .await;
+    assert!(refused.iter().all(|r| *r == Err(TokenError::UnknownKey)));
+    // One refetch at most, shared by all of them; later misses wait for the interval.
+    assert!(served.load(Ordering::SeqCst) <= 2, "{served:?}");
+    verifier
+        .verify(&signed(Some("idp-2026")))
+        .await
+        .expect("the known key still verifies");
 }

@@ -56,10 +56,11 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         directory,
     };
     let (router, health) = service.grpc_server()?;
-    health
-        .set_serving::<RoutingServiceServer<RoutingApi>>()
-        .await;
-    let router = router.add_service(RoutingServiceServer::new(api));
+    service.report_readiness::<RoutingServiceServer<RoutingApi>>(health);
+    let router = router.add_service(
+        RoutingServiceServer::new(api)
+            .max_decoding_message_size(xinfang_platform::grpc::MAX_REQUEST_BYTES),
+    );
     Ok(service.serve(router, config.grpc_listen).await?)
 }
 

@@ -43,10 +43,11 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         db: service.db.clone(),
     };
     let (router, health) = service.grpc_server()?;
-    health
-        .set_serving::<StatisticsServiceServer<StatisticsApi>>()
-        .await;
-    let router = router.add_service(StatisticsServiceServer::new(api));
+    service.report_readiness::<StatisticsServiceServer<StatisticsApi>>(health);
+    let router = router.add_service(
+        StatisticsServiceServer::new(api)
+            .max_decoding_message_size(xinfang_platform::grpc::MAX_REQUEST_BYTES),
+    );
     Ok(service.serve(router, config.grpc_listen).await?)
 }
 

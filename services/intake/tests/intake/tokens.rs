@@ -162,7 +162,7 @@ async fn the_audit_table_refuses_changes() {
 }
 
 #[tokio::test]
-async fn health_needs_no_token() {
+async fn liveness_needs_no_token() {
     let intake = IntakeUnderTest::on_postgres().await;
     let channel = tonic::transport::Channel::from_shared(intake.grpc_url.clone())
         .expect("url")
@@ -171,7 +171,7 @@ async fn health_needs_no_token() {
         .expect("connect");
     let status = tonic_health::pb::health_client::HealthClient::new(channel)
         .check(tonic_health::pb::HealthCheckRequest {
-            service: "xinfang.intake.v1.IntakeService".into(),
+            service: "liveness".into(),
         })
         .await
         .expect("health answers")

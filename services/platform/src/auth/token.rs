@@ -6,14 +6,14 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
 };
 use serde::{Deserialize, Serialize};
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 
 use xinfang_proto::codes::DirectoryCode;
 
@@ -25,13 +25,34 @@ use super::policy::Role;
 pub struct Claims {
     pub sub: String,
     pub iss: String,
-    pub aud: String,
+    /// One audience or several: identity providers send either (RFC 7519, 4.1.3).
+    pub aud: Audience,
     /// Expiry, seconds since the epoch.
     pub exp: u64,
     #[serde(default)]
     pub roles: Vec<String>,
     #[serde(default)]
     pub units: Vec<String>,
+}
+
+/// A token's `aud`: a string, or an array of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<&str> for Audience {
+    fn from(audience: &str) -> Self {
+        Audience::One(audience.to_owned())
+    }
+}
+
+impl From<String> for Audience {
+    fn from(audience: String) -> Self {
+        Audience::One(audience)
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -87,8 +108,16 @@ enum Keys {
     Jwks {
         url: String,
         set: RwLock<JwkSet>,
+        /// When the set was last fetched. Held while fetching, so concurrent misses share
+        /// one fetch; a miss soon after a fetch does not fetch again.
+        fetched: Mutex<Instant>,
     },
 }
+
+/// The shortest time between two fetches of the JWKS: a token naming an unknown key (a
+/// rotation, or anyone sending random ids without a valid token) cannot make the service
+/// fetch more often than this.
+const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Verifies tokens for one issuer and audience. Cheap to clone.
 #[derive(Clone)]
@@ -163,6 +192,7 @@ impl TokenVerifier {
             Keys::Jwks {
                 url: url.to_owned(),
                 set: RwLock::new(set),
+                fetched: Mutex::new(Instant::now()),
             },
             issuer,
             audience,
@@ -189,7 +219,7 @@ impl TokenVerifier {
     pub async fn verify(&self, token: &str) -> Result<Caller, TokenError> {
         let claims = match self.keys.as_ref() {
             Keys::Static { key, algorithm } => check(token, key, &self.validation(*algorithm))?,
-            Keys::Jwks { url, set } => {
+            Keys::Jwks { url, set, fetched } => {
                 let header = decode_header(token)
                     .map_err(|error| TokenError::Malformed(error.to_string()))?;
                 if !JWKS_ALGORITHMS.contains(&header.alg) {
@@ -199,16 +229,7 @@ impl TokenVerifier {
                 let known = set.read().await.find(&kid).cloned();
                 let jwk = match known {
                     Some(jwk) => jwk,
-                    None => {
-                        // The provider may have rotated its keys: fetch once more.
-                        let fresh = fetch_jwks(url).await.map_err(|error| {
-                            tracing::warn!(error = %error, "JWKS refresh failed");
-                            TokenError::UnknownKey
-                        })?;
-                        let found = fresh.find(&kid).cloned();
-                        *set.write().await = fresh;
-                        found.ok_or(TokenError::UnknownKey)?
-                    }
+                    None => refetched(url, set, fetched, &kid).await?,
                 };
                 let key = DecodingKey::from_jwk(&jwk).map_err(|_| TokenError::UnknownKey)?;
                 check(token, &key, &self.validation(header.alg))?
@@ -251,6 +272,32 @@ fn check(token: &str, key: &DecodingKey, validation: &Validation) -> Result<Clai
             ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm => TokenError::BadSignature,
             _ => TokenError::Malformed(error.to_string()),
         })
+}
+
+/// The provider may have rotated its keys: fetch the set again, once for every caller
+/// waiting on the same miss, and not within [`JWKS_REFETCH_INTERVAL`] of the last fetch.
+async fn refetched(
+    url: &str,
+    set: &RwLock<JwkSet>,
+    fetched: &Mutex<Instant>,
+    kid: &str,
+) -> Result<jsonwebtoken::jwk::Jwk, TokenError> {
+    let mut last = fetched.lock().await;
+    // Another caller may have fetched while this one waited.
+    if let Some(jwk) = set.read().await.find(kid).cloned() {
+        return Ok(jwk);
+    }
+    if last.elapsed() < JWKS_REFETCH_INTERVAL {
+        return Err(TokenError::UnknownKey);
+    }
+    *last = Instant::now();
+    let fresh = fetch_jwks(url).await.map_err(|error| {
+        tracing::warn!(error = %error, "JWKS refresh failed");
+        TokenError::UnknownKey
+    })?;
+    let found = fresh.find(kid).cloned();
+    *set.write().await = fresh;
+    found.ok_or(TokenError::UnknownKey)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
@@ -330,5 +377,40 @@ impl crate::config::AuthConfig {
             (None, None, None) => Err(KeyError::NoneConfigured),
             _ => Err(KeyError::Ambiguous),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed(claims: serde_json::Value) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"a test secret of enough length"),
+        )
+        .expect("a token")
+    }
+
+    fn claims(aud: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({
+            "sub": "clerk-1", "iss": "xinfang-dev", "aud": aud,
+            "exp": 4_102_444_800u64, "roles": ["registrar"]
+        })
+    }
+
+    #[tokio::test]
+    async fn an_audience_array_that_names_this_service_is_accepted() {
+        let verifier =
+            TokenVerifier::hs256(b"a test secret of enough length", "xinfang-dev", "xinfang");
+        let token = signed(claims(serde_json::json!(["portal", "xinfang"])));
+        let caller = verifier.verify(&token).await.expect("accepted");
+        assert_eq!(caller.subject, "clerk-1");
+        let elsewhere = signed(claims(serde_json::json!(["portal", "payroll"])));
+        assert_eq!(
+            verifier.verify(&elsewhere).await.map(|c| c.subject),
+            Err(TokenError::WrongAudience)
+        );
     }
 }
