@@ -10,6 +10,7 @@ pub mod batch;
 pub mod exhausted;
 pub mod inbox;
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
@@ -34,6 +35,8 @@ use batch::{Item, Verdict};
 /// crash, what the dead process held comes back this much later. It covers the batch in
 /// hand and the one prefetched behind it.
 const ACK_WAIT: Duration = Duration::from_secs(10);
+/// How often a paused consumer asks whether its database answers again.
+const DATABASE_PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// The longest wait before a failed event is delivered again.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
@@ -186,51 +189,56 @@ impl<H: Handler> Consumer<H> {
             )
             .await
             .map_err(|error| failed(format!("create consumer: {error}")))?;
-        // Two batches' worth in flight: one being applied, the next arriving.
-        let mut messages = consumer
-            .stream()
-            .max_messages_per_batch(self.batching.batch_size.saturating_mul(2))
-            .messages()
-            .await
-            .map_err(|error| failed(format!("pull: {error}")))?;
+        let mut messages = Some(self.pull(&consumer).await.map_err(failed)?);
         self.consuming.set(true);
+        // Messages held through a database outage, applied before anything new is pulled.
+        let mut held: VecDeque<jetstream::Message> = VecDeque::new();
         let ended = loop {
-            let first = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => break None,
-                next = messages.next() => next,
-            };
-            let first = match first {
-                Some(Ok(message)) => message,
-                Some(Err(error)) => {
-                    tracing::warn!(consumer = %self.spec.name, error = %error, "pull failed; retrying");
-                    continue;
+            let batch = if held.is_empty() {
+                let pulling = match messages.as_mut() {
+                    Some(pulling) => pulling,
+                    None => messages.insert(self.pull(&consumer).await.map_err(failed)?),
+                };
+                match self.next_batch(pulling, &shutdown).await {
+                    Ok(Some(batch)) => batch,
+                    Ok(None) => break None,
+                    Err(reason) => break Some(failed(reason)),
                 }
-                None => break Some(failed("the message stream ended".into())),
+            } else {
+                let size = held.len().min(self.batching.batch_size);
+                held.drain(..size).collect()
             };
-            let mut batch = vec![first];
-            let linger = tokio::time::sleep(self.batching.linger);
-            tokio::pin!(linger);
-            while batch.len() < self.batching.batch_size {
-                tokio::select! {
-                    biased;
-                    next = messages.next() => match next {
-                        Some(Ok(message)) => batch.push(message),
-                        Some(Err(error)) => tracing::warn!(consumer = %self.spec.name, error = %error, "pull failed; retrying"),
-                        None => break,
-                    },
-                    () = &mut linger => break,
+            let Some(unapplied) = self.handle(batch).await else {
+                continue;
+            };
+            // The database is unreachable. Pause: stop pulling, hold what was delivered
+            // (keeping it ours with progress acknowledgements, so the outage uses up no
+            // delivery), and apply it once the database answers again. Dead letters are
+            // for messages that are wrong, not for a database that is down.
+            let mut paused: Vec<jetstream::Message> = unapplied;
+            paused.extend(held.drain(..));
+            if let Some(mut pulling) = messages.take() {
+                while let Some(Some(Ok(message))) = pulling.next().now_or_never() {
+                    paused.push(message);
                 }
             }
-            self.handle(batch).await;
+            if !self.wait_for_database(&paused, &shutdown).await {
+                for message in &paused {
+                    let _ = message.ack_with(AckKind::Nak(None)).await;
+                }
+                break None;
+            }
+            held.extend(paused);
         };
         self.consuming.set(false);
         exhausted.abort();
         // Prefetched but not started: hand it back now rather than after the ack wait.
         let mut released = 0;
-        while let Some(Some(Ok(message))) = messages.next().now_or_never() {
-            let _ = message.ack_with(AckKind::Nak(None)).await;
-            released += 1;
+        if let Some(mut pulling) = messages {
+            while let Some(Some(Ok(message))) = pulling.next().now_or_never() {
+                let _ = message.ack_with(AckKind::Nak(None)).await;
+                released += 1;
+            }
         }
         let _ = self.jetstream.client().flush().await;
         match ended {
@@ -240,6 +248,91 @@ impl<H: Handler> Consumer<H> {
                 Ok(())
             }
         }
+    }
+
+    /// Pulls with two batches' worth in flight: one being applied, the next arriving.
+    async fn pull(
+        &self,
+        consumer: &jetstream::consumer::PullConsumer,
+    ) -> Result<pull::Stream, String> {
+        consumer
+            .stream()
+            .max_messages_per_batch(self.batching.batch_size.saturating_mul(2))
+            .messages()
+            .await
+            .map_err(|error| format!("pull: {error}"))
+    }
+
+    /// The next batch: the first message to arrive, and what follows it within the linger,
+    /// up to the batch size. `None` on shutdown; an error when the message stream ended.
+    async fn next_batch(
+        &self,
+        messages: &mut pull::Stream,
+        shutdown: &CancellationToken,
+    ) -> Result<Option<Vec<jetstream::Message>>, String> {
+        let first = loop {
+            let next = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return Ok(None),
+                next = messages.next() => next,
+            };
+            match next {
+                Some(Ok(message)) => break message,
+                Some(Err(error)) => {
+                    tracing::warn!(consumer = %self.spec.name, error = %error, "pull failed; retrying");
+                }
+                None => return Err("the message stream ended".into()),
+            }
+        };
+        let mut batch = vec![first];
+        let linger = tokio::time::sleep(self.batching.linger);
+        tokio::pin!(linger);
+        while batch.len() < self.batching.batch_size {
+            tokio::select! {
+                biased;
+                next = messages.next() => match next {
+                    Some(Ok(message)) => batch.push(message),
+                    Some(Err(error)) => tracing::warn!(consumer = %self.spec.name, error = %error, "pull failed; retrying"),
+                    None => break,
+                },
+                () = &mut linger => break,
+            }
+        }
+        Ok(Some(batch))
+    }
+
+    /// Waits until the database answers, keeping `held` from being delivered again
+    /// meanwhile. False when shutdown came first.
+    async fn wait_for_database(
+        &self,
+        held: &[jetstream::Message],
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let consumer = self.spec.name.clone();
+        tracing::warn!(%consumer, held = held.len(), "database unreachable: consumer paused");
+        metrics::gauge!("xinfang_consumer_paused", "consumer" => consumer.clone()).set(1.0);
+        let mut progress = tokio::time::interval(ACK_WAIT / 3);
+        let answered = loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break false,
+                _ = progress.tick() => {
+                    for message in held {
+                        let _ = message.ack_with(AckKind::Progress).await;
+                    }
+                }
+                () = tokio::time::sleep(DATABASE_PROBE_INTERVAL) => {
+                    let ping = tokio::time::timeout(DATABASE_PROBE_INTERVAL, self.db.ping()).await;
+                    if matches!(ping, Ok(Ok(()))) {
+                        break true;
+                    }
+                }
+            }
+        };
+        metrics::gauge!("xinfang_consumer_paused", "consumer" => consumer.clone()).set(0.0);
+        if answered {
+            tracing::info!(%consumer, "database answers again: consumer resumed");
+        }
+        answered
     }
 
     /// The stream belongs to the service that publishes into it, which may not have
@@ -268,8 +361,9 @@ impl<H: Handler> Consumer<H> {
 
     /// Decodes a batch, sets poison aside, applies the rest in one transaction, then
     /// acknowledges what was applied (or was applied before) with one round trip, and
-    /// sends each failure down its own retry or dead-letter path.
-    async fn handle(&self, batch: Vec<jetstream::Message>) {
+    /// sends each failure down its own retry or dead-letter path. When the database cannot
+    /// be reached, nothing is acknowledged or refused: the messages come back to be held.
+    async fn handle(&self, batch: Vec<jetstream::Message>) -> Option<Vec<jetstream::Message>> {
         let mut messages = Vec::with_capacity(batch.len());
         let mut items = Vec::with_capacity(batch.len());
         for message in batch {
@@ -290,7 +384,7 @@ impl<H: Handler> Consumer<H> {
             }
         }
         if items.is_empty() {
-            return;
+            return None;
         }
         let verdicts = batch::apply(
             &self.db,
@@ -302,6 +396,7 @@ impl<H: Handler> Consumer<H> {
         .await;
         let verdicts = match verdicts {
             Ok(verdicts) => verdicts,
+            Err(Failure::Unavailable(_)) => return Some(messages),
             Err(failure) => {
                 tracing::warn!(consumer = %self.spec.name, ?failure, size = items.len(), "batch not applied; it will be retried");
                 vec![Verdict::Failed(failure); items.len()]
@@ -343,6 +438,7 @@ impl<H: Handler> Consumer<H> {
                 Verdict::Applied(_) | Verdict::Duplicate => {}
             }
         }
+        None
     }
 
     async fn failed(&self, message: &jetstream::Message, failure: Failure) {

@@ -47,14 +47,19 @@ pub fn is_unavailable(error: &DbErr) -> bool {
     match error {
         DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error)) => {
-            matches!(
-                error.as_ref(),
+            match error.as_ref() {
                 SqlxError::Io(_)
-                    | SqlxError::Tls(_)
-                    | SqlxError::PoolTimedOut
-                    | SqlxError::PoolClosed
-                    | SqlxError::WorkerCrashed
-            )
+                | SqlxError::Tls(_)
+                | SqlxError::PoolTimedOut
+                | SqlxError::PoolClosed
+                | SqlxError::WorkerCrashed => true,
+                // PostgreSQL's own words for "not now": connection exceptions (class 08),
+                // and the server shutting down or starting (57P01–57P03).
+                SqlxError::Database(error) => error.code().is_some_and(|code| {
+                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            }
         }
         _ => false,
     }

@@ -110,7 +110,7 @@ impl Change for Record {
 
 struct Harness {
     _nats: NatsServer,
-    _database: TestDatabase,
+    _database: Option<TestDatabase>,
     db: DatabaseConnection,
     jetstream: jetstream::Context,
     shutdown: CancellationToken,
@@ -123,9 +123,19 @@ impl Harness {
 
     /// The harness, and the consumer's task, running `handler`.
     async fn start_with(handler: Recorder) -> (Self, tokio::task::JoinHandle<()>) {
-        let nats = NatsServer::start().await.expect("nats-server");
         let database = TestDatabase::postgres().await.expect("database");
-        let db = xinfang_platform::database::connect(database.url(), 4)
+        let url = database.url().to_owned();
+        Self::start_on(&url, Some(database), handler).await
+    }
+
+    /// As [`Harness::start_with`], on the database at `url`.
+    async fn start_on(
+        url: &str,
+        database: Option<TestDatabase>,
+        handler: Recorder,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let nats = NatsServer::start().await.expect("nats-server");
+        let db = xinfang_platform::database::connect(url, 4)
             .await
             .expect("connect");
         Migrator::up(&db, None).await.expect("migrate");
@@ -453,4 +463,33 @@ async fn a_batch_cut_off_before_its_commit_is_applied_once_after_restart() {
     harness.wait_until_applied(4).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(harness.applied_order().await, published);
+}
+
+#[tokio::test]
+async fn a_database_outage_pauses_the_consumer_and_dead_letters_nothing() {
+    // A server of the test's own: this test stops it.
+    let postgres = xinfang_testkit::PrivatePostgres::start()
+        .await
+        .expect("a private PostgreSQL");
+    let (harness, _consuming) = Harness::start_on(&postgres.url(), None, Recorder::default()).await;
+    let (first, payload) = registered("xijiao");
+    harness.publish(Some(first.to_headers()), payload).await;
+    harness.wait_until_applied(1).await;
+
+    postgres.stop().await.expect("stop PostgreSQL");
+    // Events keep coming while the database is away: with three deliveries allowed and
+    // retries 50 ms apart, counting the outage against them would set every one aside.
+    let mut during = Vec::new();
+    for _ in 0..30 {
+        let (envelope, payload) = registered("dongcheng");
+        during.push(envelope.event_id);
+        harness.publish(Some(envelope.to_headers()), payload).await;
+    }
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    postgres.resume().await.expect("start PostgreSQL again");
+
+    harness.wait_until_applied(31).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(harness.applied().await, 31);
+    assert_eq!(harness.dead_letter_reasons(0).await, Vec::<String>::new());
 }

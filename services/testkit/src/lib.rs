@@ -7,11 +7,13 @@
 pub mod auth;
 mod database;
 mod nats;
+mod private_postgres;
 pub mod sample;
 mod stack;
 mod streams;
 
 pub use database::TestDatabase;
 pub use nats::NatsServer;
+pub use private_postgres::PrivatePostgres;
 pub use stack::{Backend, Stack, Svc};
 pub use streams::{PATIENCE, eventually, stored_messages};
