@@ -2,6 +2,7 @@
 
 mod cases;
 mod connect;
+mod dead_letters;
 mod dev;
 mod events;
 mod petitions;
@@ -35,6 +36,9 @@ enum Command {
     Events(events::EventsCommand),
     /// Publish a time range of a service's outbox again, after the broker lost events.
     Redrive(redrive::Redrive),
+    /// List what consumers set aside, and replay it once the reason is fixed.
+    #[command(subcommand)]
+    DeadLetters(dead_letters::DeadLetterCommand),
     /// Set up a local stack: NATS users.
     #[command(subcommand)]
     Dev(dev::DevCommand),
@@ -47,6 +51,7 @@ async fn main() -> ExitCode {
         Command::Case(command) => cases::run(command).await,
         Command::Events(command) => events::run(command).await,
         Command::Redrive(args) => redrive::run(args).await,
+        Command::DeadLetters(command) => dead_letters::run(command).await,
         Command::Dev(command) => dev::run(command),
     };
     match outcome {

@@ -60,7 +60,7 @@ impl NatsLogin {
     }
 }
 
-fn parse_time(flag: &str, text: &str) -> anyhow::Result<OffsetDateTime> {
+pub fn parse_time(flag: &str, text: &str) -> anyhow::Result<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).with_context(|| {
         format!("--{flag} {text:?} is not an RFC 3339 time such as 2026-11-25T08:00:00+08:00")
     })

@@ -7,6 +7,7 @@
 //! the edge, `change` says which [`Change`] the event asks for; [`batch`] runs the changes.
 
 pub mod batch;
+pub mod dead_letters;
 pub mod exhausted;
 pub mod inbox;
 
@@ -477,7 +478,7 @@ impl<H: Handler> Consumer<H> {
             .increment(1);
         let mut headers = message.headers.clone().unwrap_or_default();
         headers.insert(DEAD_LETTER_REASON, reason);
-        headers.insert("xinfang-dead-letter-subject", message.subject.as_str());
+        headers.insert(dead_letters::DEAD_LETTER_SUBJECT, message.subject.as_str());
         let sequence = message
             .info()
             .map(|info| info.stream_sequence)

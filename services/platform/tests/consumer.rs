@@ -38,6 +38,8 @@ impl MigratorTrait for Migrator {
 struct Recorder {
     tried: Arc<Mutex<HashSet<Uuid>>>,
     hang: bool,
+    /// Once set, the case of `nowhere` is known (as after a clerk fixed what was missing).
+    nowhere_known: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Handler for Recorder {
@@ -65,6 +67,7 @@ impl Handler for Recorder {
             territory: event.territory_code.clone(),
             first_try,
             hang: self.hang,
+            nowhere_known: self.nowhere_known.load(std::sync::atomic::Ordering::SeqCst),
         }
     }
 }
@@ -75,6 +78,7 @@ struct Record {
     territory: String,
     first_try: bool,
     hang: bool,
+    nowhere_known: bool,
 }
 
 impl Change for Record {
@@ -91,7 +95,7 @@ impl Change for Record {
 
     fn decide(&self, (): (), _now: time::OffsetDateTime) -> Result<Decided<()>, Failure> {
         match self.territory.as_str() {
-            "nowhere" => Err(Failure::UnknownCase),
+            "nowhere" if !self.nowhere_known => Err(Failure::UnknownCase),
             "flaky" if self.first_try => Err(Failure::Transient("first try fails".into())),
             _ => Ok(Decided::quietly(())),
         }
@@ -492,4 +496,64 @@ async fn a_database_outage_pauses_the_consumer_and_dead_letters_nothing() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(harness.applied().await, 31);
     assert_eq!(harness.dead_letter_reasons(0).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_dead_letter_replayed_after_the_fix_is_applied_exactly_once() {
+    use xinfang_platform::consumer::dead_letters::{self, Selection};
+    let recorder = Recorder::default();
+    let (harness, _consuming) = Harness::start_with(recorder.clone()).await;
+    let (orphan, payload) = registered("nowhere");
+    harness.publish(Some(orphan.to_headers()), payload).await;
+    assert_eq!(harness.dead_letter_reasons(1).await, ["unknown case"]);
+    assert_eq!(harness.applied().await, 0);
+
+    let mine = Selection {
+        consumer: Some("recorder".into()),
+        ..Selection::default()
+    };
+    let listed = dead_letters::list(&harness.jetstream, &mine)
+        .await
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].reason, "unknown case");
+    assert_eq!(listed[0].original_subject, subjects::PETITION_REGISTERED);
+    assert_eq!(
+        listed[0].envelope.as_ref().map(|e| e.event_id),
+        Some(orphan.event_id)
+    );
+    let others = Selection {
+        consumer: Some("someone-else".into()),
+        ..Selection::default()
+    };
+    assert!(
+        dead_letters::list(&harness.jetstream, &others)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+
+    // What was missing is there now: replay it, twice, as a nervous operator would.
+    recorder
+        .nowhere_known
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let by_sequence = Selection {
+        sequence: Some(listed[0].sequence),
+        ..Selection::default()
+    };
+    assert_eq!(
+        dead_letters::replay(&harness.jetstream, &by_sequence)
+            .await
+            .expect("replay"),
+        1
+    );
+    harness.wait_until_applied(1).await;
+    assert_eq!(
+        dead_letters::replay(&harness.jetstream, &mine)
+            .await
+            .expect("replay"),
+        1
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(harness.applied_order().await, [orphan.event_id]);
 }
