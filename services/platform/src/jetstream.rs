@@ -52,7 +52,8 @@ pub async fn connect(
 /// every start of every replica.
 ///
 /// Streams are file-backed and keep every event without an age limit: statistics must be
-/// able to replay the whole history.
+/// able to replay the whole history. Neither single messages nor the whole stream can be
+/// deleted.
 pub async fn ensure_stream(
     jetstream: &jetstream::Context,
     spec: StreamSpec,
@@ -68,6 +69,9 @@ pub async fn ensure_stream(
             duplicate_window: config.duplicate_window,
             retention: stream::RetentionPolicy::Limits,
             deny_delete: true,
+            // Nobody empties a stream: statistics replays history, dead letters wait for
+            // an operator.
+            deny_purge: true,
             ..Default::default()
         })
         .await

@@ -7,12 +7,14 @@ use sea_orm_migration::{DbErr, MigrationTrait, SchemaManager};
 mod m20261125_000001_create_outbox;
 mod m20261125_000003_create_inbox;
 mod m20261125_000005_create_audit;
+mod m20261126_000008_guard_audit_truncate;
 
 /// The outbox (for publishing events) and the audit table (every service answers gRPC).
 pub fn shared() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261125_000001_create_outbox::Migration),
         Box::new(m20261125_000005_create_audit::Migration),
+        Box::new(m20261126_000008_guard_audit_truncate::Migration),
     ]
 }
 

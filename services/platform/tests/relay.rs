@@ -173,3 +173,35 @@ async fn a_row_the_broker_refuses_does_not_hold_back_the_rows_after_it() {
     assert_eq!(out, after.len());
     assert!(!published(&relay.db, refused.envelope.event_id).await);
 }
+
+#[tokio::test]
+async fn a_declared_stream_refuses_to_be_purged_or_to_lose_a_message() {
+    let nats = NatsServer::start().await.expect("nats-server");
+    let config = NatsConfig {
+        url: nats.url(),
+        stream_replicas: 1,
+        duplicate_window: Duration::from_secs(120),
+        user: None,
+        password: None,
+    };
+    let jetstream = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+    xinfang_platform::jetstream::ensure_stream(&jetstream, subjects::INTAKE_STREAM, &config)
+        .await
+        .expect("stream");
+    jetstream
+        .publish(subjects::PETITION_REGISTERED, "an event".into())
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    let mut stream = jetstream
+        .get_stream(subjects::INTAKE_STREAM.name)
+        .await
+        .expect("the stream");
+    assert!(stream.purge().await.is_err(), "the stream was purged");
+    assert!(
+        stream.delete_message(1).await.is_err(),
+        "a message was deleted"
+    );
+    assert_eq!(stream.info().await.expect("info").state.messages, 1);
+}

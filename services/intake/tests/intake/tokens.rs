@@ -182,3 +182,20 @@ async fn liveness_needs_no_token() {
         tonic_health::pb::health_check_response::ServingStatus::Serving as i32
     );
 }
+
+#[tokio::test]
+async fn on_postgres_the_audit_table_refuses_truncate_too() {
+    use sea_orm::ConnectionTrait;
+    let intake = IntakeUnderTest::on_postgres().await;
+    let _ = create_with(&intake, &auth::token(&[Role::Analyst], &[])).await;
+    assert_eq!(intake.audit_entries().await.len(), 1);
+    for statement in [
+        "UPDATE audit_entry SET allowed = true",
+        "DELETE FROM audit_entry",
+        "TRUNCATE audit_entry",
+    ] {
+        let refused = intake.db.execute_unprepared(statement).await;
+        assert!(refused.is_err(), "{statement} went through");
+    }
+    assert_eq!(intake.audit_entries().await.len(), 1);
+}
