@@ -64,11 +64,14 @@ pub async fn draw_from_sequence<C: ConnectionTrait>(
     let row = match db.query_one_raw(next.clone()).await {
         Ok(row) => row,
         Err(_) => {
-            // The year's first number: create its sequence (two replicas may race; the
-            // loser's error is harmless) and draw again.
+            // The year's first number here: create its sequence after every number already
+            // given (by an older build's counter row, or petitions of this year), so an
+            // upgrade in mid-year never hands out a number twice. Two replicas may race;
+            // the loser's error is harmless.
+            let start = highest_given(db, region, year).await? + 1;
             let _ = db
                 .execute_unprepared(&format!(
-                    "CREATE SEQUENCE IF NOT EXISTS {name} MINVALUE 1 START 1 CACHE 1"
+                    "CREATE SEQUENCE IF NOT EXISTS {name} MINVALUE 1 START {start} CACHE 1"
                 ))
                 .await;
             db.query_one_raw(next).await?
@@ -83,6 +86,33 @@ pub async fn draw_from_sequence<C: ConnectionTrait>(
         sequence: u64::try_from(drawn)
             .map_err(|_| DbErr::Custom(format!("{name} is negative: {drawn}")))?,
     })
+}
+
+/// The highest number of the year given so far, by the counter row or by a petition.
+async fn highest_given<C: ConnectionTrait>(
+    db: &C,
+    region: &RegionCode,
+    year: i32,
+) -> Result<u64, DbErr> {
+    let counter = case_number_sequence::Entity::find_by_id((region.as_str().to_owned(), year))
+        .one(db)
+        .await?
+        .map_or(0, |row| u64::try_from(row.last_value).unwrap_or(0));
+    let prefix = format!("{}-{year:04}-", region.as_str());
+    let numbers: Vec<String> = petition::Entity::find()
+        .select_only()
+        .column(petition::Column::CaseNumber)
+        .filter(petition::Column::CaseNumber.starts_with(&prefix))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let registered = numbers
+        .iter()
+        .filter_map(|number| CaseNumber::parse(number).ok())
+        .map(|number| number.sequence)
+        .max()
+        .unwrap_or(0);
+    Ok(std::cmp::max(counter, registered))
 }
 
 /// Draws the next number inside the caller's transaction (SQLite): the counter row's
@@ -122,13 +152,23 @@ pub async fn draw_in_transaction<C: ConnectionTrait>(
     })
 }
 
-/// Records a drawn number as void, with why. Recording it twice keeps the first reason.
+/// Records a drawn number as void, with why — unless a petition holds it after all (a
+/// commit whose answer was lost may have gone through). Recording it twice keeps the first
+/// reason.
 pub async fn void<C: ConnectionTrait>(
     db: &C,
     number: &CaseNumber,
     reason: &str,
     now: OffsetDateTime,
 ) -> Result<(), DbErr> {
+    let registered = petition::Entity::find()
+        .filter(petition::Column::CaseNumber.eq(number.to_string()))
+        .one(db)
+        .await?
+        .is_some();
+    if registered {
+        return Ok(());
+    }
     case_number_void::Entity::insert(case_number_void::ActiveModel {
         region_code: Set(number.region.as_str().to_owned()),
         year: Set(number.year),
@@ -200,13 +240,19 @@ pub async fn reconcile<C: ConnectionTrait>(
         .collect();
     registered.sort_unstable();
     let voided_before = voids(db, region, year).await?;
-    // Everything below the highest number registered before this is settled.
-    let settled_below = registered
-        .iter()
-        .filter(|(_, at)| *at <= now - SETTLE_AFTER)
-        .map(|(sequence, _)| *sequence)
-        .max()
-        .unwrap_or(0);
+    // Everything below the highest number registered before this is settled; a year that
+    // ended more than that long ago is settled whole.
+    let year_over = crate::case_number::registration_year(now - SETTLE_AFTER) > year;
+    let settled_below = if year_over {
+        highest_drawn + 1
+    } else {
+        registered
+            .iter()
+            .filter(|(_, at)| *at <= now - SETTLE_AFTER)
+            .map(|(sequence, _)| *sequence)
+            .max()
+            .unwrap_or(0)
+    };
     let known: std::collections::HashSet<u64> = registered
         .iter()
         .map(|(sequence, _)| *sequence)
@@ -234,12 +280,20 @@ pub async fn reconcile<C: ConnectionTrait>(
             pending.push(sequence);
         }
     }
+    let held: std::collections::HashSet<u64> =
+        registered.iter().map(|(sequence, _)| *sequence).collect();
+    let voided = voids(db, region, year)
+        .await?
+        .into_iter()
+        // A number both registered and void (a lost commit answer) is registered.
+        .filter(|void| !held.contains(&u64::try_from(void.sequence).unwrap_or(0)))
+        .collect();
     Ok(Ledger {
         region: region.clone(),
         year,
         highest_drawn,
         registered: registered.len() as u64,
-        voided: voids(db, region, year).await?,
+        voided,
         pending,
     })
 }

@@ -198,6 +198,8 @@ impl<H: Handler> Consumer<H> {
             let batch = if held.is_empty() {
                 let pulling = match messages.as_mut() {
                     Some(pulling) => pulling,
+                    // Resuming after a pause: not if the service is stopping meanwhile.
+                    None if shutdown.is_cancelled() => break None,
                     None => messages.insert(self.pull(&consumer).await.map_err(failed)?),
                 };
                 match self.next_batch(pulling, &shutdown).await {
@@ -435,7 +437,7 @@ impl<H: Handler> Consumer<H> {
         for (message, verdict) in messages.iter().zip(verdicts) {
             match verdict {
                 Verdict::Failed(failure) => self.failed(message, failure).await,
-                Verdict::Deferred(failure) => self.retry(message, &failure).await,
+                Verdict::Deferred(failure) => self.held_back(message, failure).await,
                 Verdict::Applied(_) | Verdict::Duplicate => {}
             }
         }
@@ -456,6 +458,18 @@ impl<H: Handler> Consumer<H> {
                 .await
             }
             failure => self.retry(message, &failure).await,
+        }
+    }
+
+    /// An event not applied because an earlier event of its case failed: retried with it,
+    /// and set aside (with why) when its own deliveries run out, never left unaccounted.
+    async fn held_back(&self, message: &jetstream::Message, failure: Failure) {
+        if delivered(message) >= self.spec.max_deliver {
+            let reason =
+                format!("held back behind an earlier event of its case that failed: {failure:?}");
+            self.dead_letter(message, &reason).await;
+        } else {
+            self.retry(message, &failure).await;
         }
     }
 

@@ -18,7 +18,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         // A ping on every checkout halves throughput (STACK.md); a broken connection
         // fails the statement instead, which callers retry.
         .test_before_acquire(false)
-        .acquire_timeout(Duration::from_secs(10));
+        // Well inside a consumer's 10 s ack wait: a batch that cannot get a connection
+        // finds out, and pauses, before the broker would deliver it again.
+        .acquire_timeout(Duration::from_secs(3));
     if is_sqlite(url) {
         create_sqlite_folder(url)?;
         options

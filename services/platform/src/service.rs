@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DbErr};
@@ -327,7 +327,19 @@ impl Service {
             let draining = Instant::now();
             tracing::info!(service = name, grace = ?grace, "draining");
             work.cancel();
-            let drain = async {
+            if let Some(mut readiness) = readiness {
+                // It says NOT_SERVING as it stops; a check hung on the database is not
+                // waited for.
+                if tokio::time::timeout(Duration::from_millis(500), &mut readiness)
+                    .await
+                    .is_err()
+                {
+                    readiness.abort();
+                }
+            }
+            // The work in hand gets the grace but a last share, which is the relay's: the
+            // events already committed go out even if a call or a batch overran.
+            let work_done = async {
                 if !grpc_done {
                     let _ = (&mut grpc).await;
                 }
@@ -337,20 +349,25 @@ impl Service {
                 if !tasks_finished && let Err(error) = tasks_done.await {
                     tracing::warn!(service = name, error = %error, "a task failed while draining");
                 }
-                if let Some(readiness) = readiness {
-                    let _ = readiness.await;
-                }
-                // Nothing stages events any more: publish what is committed, then stop.
-                relay_stop.cancel();
-                let _ = relay.await;
             };
-            match tokio::time::timeout(grace, drain).await {
-                Ok(()) => tracing::info!(service = name, took = ?draining.elapsed(), "drained"),
-                Err(_) => tracing::warn!(
+            let relay_share = grace / 4;
+            let work_finished = tokio::time::timeout(grace - relay_share, work_done)
+                .await
+                .is_ok();
+            relay_stop.cancel();
+            let flushed = tokio::time::timeout(grace.saturating_sub(draining.elapsed()), relay)
+                .await
+                .is_ok();
+            if work_finished && flushed {
+                tracing::info!(service = name, took = ?draining.elapsed(), "drained");
+            } else {
+                tracing::warn!(
                     service = name,
                     grace = ?grace,
+                    work_finished,
+                    flushed,
                     "not drained within the grace period; what is unfinished is delivered again or swept after restart"
-                ),
+                );
             }
             outcome
         });

@@ -557,3 +557,43 @@ async fn a_dead_letter_replayed_after_the_fix_is_applied_exactly_once() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(harness.applied_order().await, [orphan.event_id]);
 }
+
+#[tokio::test]
+async fn an_event_held_back_behind_a_failing_one_is_never_left_unaccounted() {
+    let harness = Harness::start().await;
+    let case = Uuid::now_v7();
+    let (orphan, payload) = registered_for(case, "nowhere");
+    harness.publish(Some(orphan.to_headers()), payload).await;
+    let (behind, payload) = registered_for(case, "xijiao");
+    harness.publish(Some(behind.to_headers()), payload).await;
+    // The first can never be applied; the second waits behind it and must end applied or
+    // set aside by the consumer with the reason — not Nak'd on its last delivery and left
+    // to the server's advisory, which a restart loses.
+    let reason = eventually(PATIENCE, || async {
+        if harness.applied_order().await.contains(&behind.event_id) {
+            return Some(None);
+        }
+        dead_letters_of(&harness)
+            .await
+            .into_iter()
+            .find(|(id, _)| *id == Some(behind.event_id))
+            .map(|(_, reason)| Some(reason))
+    })
+    .await;
+    if let Some(reason) = reason {
+        assert!(
+            reason.starts_with("held back behind an earlier event"),
+            "{reason}"
+        );
+    }
+}
+
+async fn dead_letters_of(harness: &Harness) -> Vec<(Option<Uuid>, String)> {
+    use xinfang_platform::consumer::dead_letters::{self, Selection};
+    dead_letters::list(&harness.jetstream, &Selection::default())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|letter| (letter.envelope.map(|e| e.event_id), letter.reason))
+        .collect()
+}

@@ -301,3 +301,56 @@ async fn petitions_are_listed_a_page_at_a_time_without_repeats() {
     }
     assert_eq!(seen, ["第0件", "第1件", "第2件", "第3件", "第4件"]);
 }
+
+#[tokio::test]
+async fn after_an_upgrade_in_mid_year_numbering_continues_after_the_old_counter() {
+    use sea_orm::ConnectionTrait;
+    let intake = IntakeUnderTest::on_postgres().await;
+    // An older build drew numbers from a counter row; 41 of this year are given.
+    intake
+        .db
+        .execute_unprepared(&format!(
+            "INSERT INTO case_number_sequence (region_code, year, last_value) VALUES ('610481', {}, 41)",
+            current_year()
+        ))
+        .await
+        .expect("the old counter");
+    let registered = intake
+        .client
+        .clone()
+        .create_petition(create(visit("升级之后")))
+        .await
+        .expect("registered")
+        .into_inner();
+    assert_eq!(
+        registered.case_number,
+        format!("610481-{}-000042", current_year())
+    );
+}
+
+#[tokio::test]
+async fn a_number_a_petition_holds_is_never_recorded_void() {
+    let intake = IntakeUnderTest::on_postgres().await;
+    let registered = intake
+        .client
+        .clone()
+        .create_petition(create(visit("已登记")))
+        .await
+        .expect("registered")
+        .into_inner();
+    // As after a commit whose answer was lost: the caller voids a number it thinks unused.
+    let number = xinfang_intake::case_number::CaseNumber::parse(&registered.case_number)
+        .expect("a case number");
+    xinfang_intake::numbering::void(
+        &intake.db,
+        &number,
+        "the registration failed: connection reset",
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("void");
+    let ledger = ledger(&intake).await;
+    assert!(ledger.balanced, "{ledger:?}");
+    assert_eq!(ledger.registered, 1);
+    assert_eq!(ledger.voided, []);
+}
