@@ -50,8 +50,24 @@ impl NatsServer {
             operator,
             child: None,
         };
+        // Another test may take the port between `free_port` and the bind: then the server
+        // exits at once, and starts again on a fresh port.
+        for _ in 0..3 {
+            match server.spawn().await {
+                Ok(()) => return Ok(server),
+                Err(_) if server.exited() => server.port = free_port()?,
+                Err(error) => return Err(error),
+            }
+        }
         server.spawn().await?;
         Ok(server)
+    }
+
+    /// Whether the server process has exited (a port taken, a bad configuration).
+    fn exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(Some(_))))
     }
 
     pub fn url(&self) -> String {
@@ -110,9 +126,13 @@ impl NatsServer {
         self.wait_until_ready().await
     }
 
-    async fn wait_until_ready(&self) -> anyhow::Result<()> {
+    async fn wait_until_ready(&mut self) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
+            // Never mistake a stranger on our port for our server.
+            if self.exited() {
+                bail!("nats-server on port {} exited", self.port);
+            }
             if let Ok(client) = self.client().await {
                 let jetstream = async_nats::jetstream::new(client);
                 if jetstream.query_account().await.is_ok() {

@@ -28,7 +28,7 @@ impl PrivatePostgres {
             .context("read the folder's owner")?
             .uid()
             == 0;
-        let cluster = Self {
+        let mut cluster = Self {
             port: free_port()?,
             folder,
             root,
@@ -55,6 +55,13 @@ impl PrivatePostgres {
             ])
             .await
             .context("initdb")?;
+        // Another test may take the port before the server binds it: try a fresh one.
+        for _ in 0..3 {
+            if cluster.resume().await.is_ok() {
+                return Ok(cluster);
+            }
+            cluster.port = free_port()?;
+        }
         cluster.resume().await?;
         Ok(cluster)
     }

@@ -141,7 +141,7 @@ impl Stack {
             stack.spawn(svc)?;
         }
         for svc in Svc::ALL {
-            stack.wait_until_serving(svc).await?;
+            stack.wait_until_serving(svc, true).await?;
         }
         Ok(stack)
     }
@@ -200,7 +200,7 @@ impl Stack {
     pub async fn restart(&mut self, svc: Svc) -> anyhow::Result<()> {
         self.kill(svc).await?;
         self.spawn(svc)?;
-        self.wait_until_serving(svc).await
+        self.wait_until_serving(svc, false).await
     }
 
     /// The last lines each service logged: printed when a test fails, to tell why.
@@ -281,10 +281,28 @@ impl Stack {
         Ok(())
     }
 
-    async fn wait_until_serving(&mut self, svc: Svc) -> anyhow::Result<()> {
-        let url = self.grpc_url(svc);
+    /// Waits for the service to report SERVING. At first start (`may_move`), a port another
+    /// test took between `free_port` and the bind is given up for a fresh one; a restart
+    /// keeps its port, which clients already hold.
+    async fn wait_until_serving(&mut self, svc: Svc, may_move: bool) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let mut moves = 0;
         loop {
+            if let Some(child) = self.running_mut(svc).child.as_mut()
+                && let Ok(Some(exit)) = child.try_wait()
+            {
+                let log = std::fs::read_to_string(self.log_path(svc)).unwrap_or_default();
+                let taken = log.matches("Address already in use").count();
+                if may_move && taken > moves && moves < 3 {
+                    moves = taken;
+                    self.running_mut(svc).port = free_port()?;
+                    self.running_mut(svc).metrics_port = free_port()?;
+                    self.spawn(svc)?;
+                    continue;
+                }
+                bail!("{} exited with {exit}:\n{}", svc.name(), self.log_tails(30));
+            }
+            let url = self.grpc_url(svc);
             let channel = tonic::transport::Endpoint::from_shared(url.clone())?
                 .connect()
                 .await;
@@ -299,11 +317,7 @@ impl Stack {
                     return Ok(());
                 }
             }
-            if let Some(child) = self.running_mut(svc).child.as_mut()
-                && let Ok(Some(exit)) = child.try_wait()
-            {
-                bail!("{} exited with {exit}:\n{}", svc.name(), self.log_tails(30));
-            }
+
             if tokio::time::Instant::now() > deadline {
                 bail!(
                     "{} did not become ready:\n{}",
