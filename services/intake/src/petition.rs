@@ -2,12 +2,12 @@
 //! that cannot be invalid. Every wrong field is reported at once, with its path.
 
 use time::{Date, Duration, OffsetDateTime};
-use xinfang_platform::domain_enum;
 use xinfang_platform::grpc::FieldViolation;
 use xinfang_proto::v1 as proto;
 
 use crate::codes::DirectoryCode;
 use crate::identity::{IdCardNumber, PhoneNumber};
+pub use xinfang_proto::vocabulary::{Channel, PetitionerKind, SourceLevel, UpstreamDisposition};
 
 const MAX_TITLE_CHARS: usize = 200;
 const MAX_CONTENT_CHARS: usize = 20_000;
@@ -18,42 +18,6 @@ const MAX_PEOPLE: u32 = 100_000;
 /// Clocks of clerks' machines drift; a receipt a little in the future is not absurd.
 const ALLOWED_CLOCK_SKEW: Duration = Duration::minutes(5);
 const EARLIEST_RECEIPT_YEAR: i32 = 2000;
-
-domain_enum!(
-    /// How the petition reached the bureau.
-    Channel: proto::Channel, "channel" {
-        Online = "online" / Online,
-        Letter = "letter" / Letter,
-        Visit = "visit" / Visit,
-        Phone = "phone" / Phone,
-        LeaderMailbox = "leader-mailbox" / LeaderMailbox,
-    }
-);
-
-domain_enum!(
-    /// Which bureau first registered the petition.
-    SourceLevel: proto::SourceLevel, "source level" {
-        Local = "local" / Local,
-        Prefecture = "prefecture" / Prefecture,
-        Provincial = "provincial" / Provincial,
-        National = "national" / National,
-    }
-);
-
-domain_enum!(
-    /// Forwarded (转送) or assigned (交办) by the higher bureau.
-    UpstreamDisposition: proto::UpstreamDisposition, "disposition" {
-        Forwarded = "forwarded" / Forwarded,
-        Assigned = "assigned" / Assigned,
-    }
-);
-
-domain_enum!(
-    PetitionerKind: proto::PetitionerKind, "petitioner kind" {
-        Person = "person" / Person,
-        Organisation = "organisation" / Organisation,
-    }
-);
 
 /// A higher bureau's reference for a petition it sent down.
 #[derive(Debug, Clone, PartialEq, Eq)]

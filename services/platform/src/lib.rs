@@ -9,7 +9,6 @@ pub mod auth;
 pub mod config;
 pub mod consumer;
 pub mod database;
-pub mod domain_enum;
 pub mod envelope;
 pub mod grpc;
 pub mod jetstream;

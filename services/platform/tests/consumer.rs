@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use xinfang_platform::config::{ConsumerConfig, NatsConfig};
+use xinfang_platform::config::ConsumerConfig;
 use xinfang_platform::consumer::{Consumer, ConsumerSpec, Failure, Handler};
 use xinfang_platform::envelope::{DEAD_LETTER_REASON, Envelope};
 use xinfang_platform::outbox::OutgoingEvent;
@@ -148,7 +148,7 @@ impl Harness {
         )
             .await
             .expect("table");
-        let config = nats_config(&nats);
+        let config = nats.config();
         let client = xinfang_platform::jetstream::connect(&config, "test")
             .await
             .expect("connect");
@@ -190,7 +190,7 @@ impl Harness {
             clock: Clock::system(),
             consuming: Default::default(),
         };
-        let config = nats_config(&self._nats);
+        let config = self._nats.config();
         let stop = self.shutdown.clone();
         tokio::spawn(async move { consumer.run(&config, stop).await.expect("consumer runs") })
     }
@@ -250,16 +250,6 @@ impl Harness {
 impl Drop for Harness {
     fn drop(&mut self) {
         self.shutdown.cancel();
-    }
-}
-
-fn nats_config(nats: &NatsServer) -> NatsConfig {
-    NatsConfig {
-        url: nats.url(),
-        stream_replicas: 1,
-        duplicate_window: Duration::from_secs(120),
-        user: None,
-        password: None,
     }
 }
 

@@ -10,7 +10,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-use xinfang_platform::config::{NatsConfig, OutboxConfig};
+use xinfang_platform::config::OutboxConfig;
 use xinfang_platform::outbox::relay::outbox_relay;
 use xinfang_platform::outbox::{self, OutgoingEvent, entity};
 use xinfang_proto::intake::v1::PetitionRegistered;
@@ -81,13 +81,7 @@ impl Relay {
             stage(&db, before).await;
             tokio::time::sleep(sweep_interval + Duration::from_millis(100)).await;
         }
-        let config = NatsConfig {
-            url: nats.url(),
-            stream_replicas: 1,
-            duplicate_window: Duration::from_secs(120),
-            user: None,
-            password: None,
-        };
+        let config = nats.config();
         let client = xinfang_platform::jetstream::connect(&config, "test")
             .await
             .expect("connect");
@@ -177,13 +171,7 @@ async fn a_row_the_broker_refuses_does_not_hold_back_the_rows_after_it() {
 #[tokio::test]
 async fn a_declared_stream_refuses_to_be_purged_or_to_lose_a_message() {
     let nats = NatsServer::start().await.expect("nats-server");
-    let config = NatsConfig {
-        url: nats.url(),
-        stream_replicas: 1,
-        duplicate_window: Duration::from_secs(120),
-        user: None,
-        password: None,
-    };
+    let config = nats.config();
     let jetstream = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
     xinfang_platform::jetstream::ensure_stream(&jetstream, subjects::INTAKE_STREAM, &config)
         .await

@@ -3,6 +3,7 @@
 
 pub mod codes;
 pub mod subjects;
+pub mod vocabulary;
 
 /// Messages shared by every service's API and events.
 pub mod v1 {

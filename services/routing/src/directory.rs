@@ -7,35 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Deserialize;
-use xinfang_platform::domain_enum;
 use xinfang_proto::codes::DirectoryCode;
-use xinfang_proto::v1 as proto;
-
-domain_enum!(
-    /// What kind of organ a unit of the directory is.
-    UnitKind: proto::UnitKind, "unit kind" {
-        Bureau = "bureau" / Bureau,
-        Town = "town" / Town,
-        Street = "street" / Street,
-        Village = "village" / Village,
-        Community = "community" / Community,
-        Department = "department" / Department,
-        DisciplineCommission = "discipline-commission" / DisciplineCommission,
-        PoliticalLegal = "political-legal" / PoliticalLegal,
-        StatutoryBody = "statutory-body" / StatutoryBody,
-        HigherBureau = "higher-bureau" / HigherBureau,
-    }
-);
-
-domain_enum!(
-    /// Which track the law puts a matter on (依法分类处理, Art 29–31).
-    LegalTrack: proto::LegalTrack, "legal track" {
-        Suggestion = "suggestion" / Suggestion,
-        Accusation = "accusation" / Accusation,
-        Appeal = "appeal" / Appeal,
-        StatutoryChannel = "statutory-channel" / StatutoryChannel,
-    }
-);
+pub use xinfang_proto::vocabulary::{LegalTrack, UnitKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {

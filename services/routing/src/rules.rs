@@ -1,22 +1,11 @@
 //! The routing rules (属地管理、分级负责，谁主管、谁负责; Art 22, 29–31): which unit handles
 //! a case, on which legal track, and why. Pure: a case and the directory in, a decision out.
 
-use xinfang_platform::domain_enum;
-use xinfang_proto::v1::{self as proto, UpstreamDisposition};
+use xinfang_proto::v1::UpstreamDisposition;
 
 use crate::directory::{Directory, Handler, LegalTrack, UnitKind};
 
-domain_enum!(
-    /// What routing did with a case.
-    Disposition: proto::RoutingDisposition, "routing disposition" {
-        Forward = "forward" / Forward,
-        Assign = "assign" / Assign,
-        Triage = "triage" / Triage,
-    }
-);
-
-/// The stored code of a case no category classified yet (held for triage).
-pub const UNCLASSIFIED: &str = "unclassified";
+pub use xinfang_proto::vocabulary::{Disposition, UNCLASSIFIED};
 
 /// What routing needs to know about a case to route it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,6 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, NotSet};
 use time::OffsetDateTime;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
-use xinfang_platform::domain_enum;
 use xinfang_platform::envelope::Envelope;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided};
@@ -13,32 +12,11 @@ use xinfang_proto::Name;
 use xinfang_proto::intake::v1::PetitionRegistered;
 use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::supervision::v1::TimelineOpened;
-use xinfang_proto::v1 as proto;
+use xinfang_proto::vocabulary::{Channel, SourceLevel};
 
 use crate::store::case_fact::{self, Column};
 
 pub const SERVICE: &str = "statistics";
-
-domain_enum!(
-    /// How the petition reached the bureau.
-    Channel: proto::Channel, "channel" {
-        Online = "online" / Online,
-        Letter = "letter" / Letter,
-        Visit = "visit" / Visit,
-        Phone = "phone" / Phone,
-        LeaderMailbox = "leader-mailbox" / LeaderMailbox,
-    }
-);
-
-domain_enum!(
-    /// Which bureau first registered the petition.
-    SourceLevel: proto::SourceLevel, "source level" {
-        Local = "local" / Local,
-        Prefecture = "prefecture" / Prefecture,
-        Provincial = "provincial" / Provincial,
-        National = "national" / National,
-    }
-);
 
 pub struct CountCases;
 

@@ -2,42 +2,10 @@
 //! routed case and the calendar in, the first deadlines out.
 
 use time::{Date, OffsetDateTime};
-use xinfang_platform::domain_enum;
-use xinfang_proto::v1 as proto;
+pub use xinfang_proto::vocabulary::{DeadlineKind, Disposition, LegalTrack, UNCLASSIFIED};
 
 use crate::calendar::HolidayCalendar;
 use crate::deadlines::{self, FORWARD, NOTICE_OF_RECEIPT, start_day};
-
-domain_enum!(
-    /// What routing did with the case.
-    Disposition: proto::RoutingDisposition, "routing disposition" {
-        Forward = "forward" / Forward,
-        Assign = "assign" / Assign,
-        Triage = "triage" / Triage,
-    }
-);
-
-domain_enum!(
-    /// The legal track routing classified the case on.
-    LegalTrack: proto::LegalTrack, "legal track" {
-        Suggestion = "suggestion" / Suggestion,
-        Accusation = "accusation" / Accusation,
-        Appeal = "appeal" / Appeal,
-        StatutoryChannel = "statutory-channel" / StatutoryChannel,
-    }
-);
-
-domain_enum!(
-    /// Which legal clock a deadline belongs to.
-    DeadlineKind: proto::DeadlineKind, "deadline kind" {
-        Forward = "forward" / Forward,
-        NoticeOfReceipt = "notice-of-receipt" / NoticeOfReceipt,
-        Upstream = "upstream" / Upstream,
-    }
-);
-
-/// The stored code of a track routing has not classified (a case held for triage).
-pub const UNCLASSIFIED: &str = "unclassified";
 
 /// What supervision knows of a case once routing has decided.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -74,6 +74,18 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// The platform's NATS settings for this server: one replica, a two-minute duplicate
+    /// window, no user (an open server).
+    pub fn config(&self) -> xinfang_platform::config::NatsConfig {
+        xinfang_platform::config::NatsConfig {
+            url: self.url(),
+            stream_replicas: 1,
+            duplicate_window: Duration::from_secs(120),
+            user: None,
+            password: None,
+        }
+    }
+
     /// A client connected as the test's operator user (or anonymously on an open server).
     pub async fn client(&self) -> anyhow::Result<async_nats::Client> {
         let options = match &self.operator {

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-use xinfang_platform::config::NatsConfig;
 use xinfang_proto::subjects;
 
 use super::support::{IntakeUnderTest, eventually};
@@ -41,13 +40,7 @@ async fn intake_is_ready_only_once_the_stream_it_consumes_exists() {
         Some(ServingStatus::Serving)
     );
 
-    let config = NatsConfig {
-        url: intake.nats.url(),
-        stream_replicas: 1,
-        duplicate_window: Duration::from_secs(120),
-        user: None,
-        password: None,
-    };
+    let config = intake.nats.config();
     let client = xinfang_platform::jetstream::connect(&config, "routing")
         .await
         .expect("connect");

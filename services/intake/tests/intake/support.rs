@@ -10,7 +10,7 @@ use xinfang_intake::Config;
 use xinfang_intake::store::petition;
 use xinfang_platform::auth::{Role, audit};
 use xinfang_platform::config::{
-    AuthConfig, ConsumerConfig, NatsConfig, OutboxConfig, PlatformConfig, TlsConfig,
+    AuthConfig, ConsumerConfig, OutboxConfig, PlatformConfig, TlsConfig,
 };
 use xinfang_platform::outbox::entity as outbox;
 use xinfang_proto::intake::v1::{
@@ -67,13 +67,7 @@ impl IntakeUnderTest {
             region_code: "610481".parse().expect("region"),
             collective_threshold: 5,
             platform: PlatformConfig {
-                nats: NatsConfig {
-                    url: nats.url(),
-                    stream_replicas: 1,
-                    duplicate_window: Duration::from_secs(120),
-                    user: None,
-                    password: None,
-                },
+                nats: nats.config(),
                 outbox: OutboxConfig {
                     sweep_interval: Duration::from_millis(200),
                     batch_size: 256,
