@@ -73,6 +73,9 @@ for _ in $(seq 1 100); do
 done
 
 export XINFANG_NATS_URL="nats://127.0.0.1:$nats_port"
+# The operator declares the streams; a service may create a missing one but never change one.
+XINFANG_NATS_USER=operator XINFANG_NATS_PASSWORD="$(cat "$data/nats/operator.password")" \
+    "$bin/xinfang" streams declare >/dev/null
 start_service() { # name, gRPC address, metrics port
     XINFANG_NATS_USER="$1" XINFANG_NATS_PASSWORD="$(cat "$data/nats/$1.password")" \
         XINFANG_DATABASE_URL="sqlite://$data/$1.db?mode=rwc" XINFANG_GRPC_LISTEN="$2" \

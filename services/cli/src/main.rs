@@ -7,6 +7,7 @@ mod dev;
 mod events;
 mod petitions;
 mod redrive;
+mod streams;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,9 @@ enum Command {
     /// List what consumers set aside, and replay it once the reason is fixed.
     #[command(subcommand)]
     DeadLetters(dead_letters::DeadLetterCommand),
+    /// Declare the JetStream streams, as the operator.
+    #[command(subcommand)]
+    Streams(streams::StreamCommand),
     /// Set up a local stack: NATS users.
     #[command(subcommand)]
     Dev(dev::DevCommand),
@@ -52,6 +56,7 @@ async fn main() -> ExitCode {
         Command::Events(command) => events::run(command).await,
         Command::Redrive(args) => redrive::run(args).await,
         Command::DeadLetters(command) => dead_letters::run(command).await,
+        Command::Streams(command) => streams::run(command).await,
         Command::Dev(command) => dev::run(command),
     };
     match outcome {

@@ -163,6 +163,7 @@ impl<H: Handler> Consumer<H> {
         shutdown: CancellationToken,
     ) -> Result<(), ConsumerError> {
         ensure_stream(&self.jetstream, subjects::DEAD_LETTER_STREAM, nats).await?;
+        ensure_stream(&self.jetstream, subjects::ADVISORY_STREAM, nats).await?;
         let failed = |reason: String| ConsumerError::Consumer {
             name: self.spec.name.clone(),
             reason,

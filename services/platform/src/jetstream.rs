@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
-use xinfang_proto::subjects::StreamSpec;
+use xinfang_proto::subjects::{self, StreamSpec};
 
 use crate::config::NatsConfig;
 
@@ -14,10 +14,10 @@ pub enum JetStreamError {
         url: String,
         source: async_nats::ConnectError,
     },
-    #[error("declare stream {stream}: {source}")]
+    #[error("declare stream {stream}: {reason}")]
     Stream {
         stream: &'static str,
-        source: jetstream::context::CreateStreamError,
+        reason: String,
     },
 }
 
@@ -48,36 +48,111 @@ pub async fn connect(
         })
 }
 
-/// Creates the stream, or brings an existing one to this configuration. Safe to run at
-/// every start of every replica.
+/// How long a max-deliveries notice waits for its consumer's backstop: far longer than any
+/// outage a service survives.
+const ADVISORY_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// The one configuration of each stream.
 ///
 /// Streams are file-backed and keep every event without an age limit: statistics must be
 /// able to replay the whole history. Neither single messages nor the whole stream can be
 /// deleted.
+pub fn stream_config(spec: StreamSpec, config: &NatsConfig) -> stream::Config {
+    let max_age = if spec == subjects::ADVISORY_STREAM {
+        ADVISORY_MAX_AGE
+    } else {
+        Duration::ZERO
+    };
+    stream::Config {
+        name: spec.name.to_owned(),
+        description: Some(spec.description.to_owned()),
+        subjects: vec![spec.subjects.to_owned()],
+        storage: stream::StorageType::File,
+        num_replicas: config.stream_replicas,
+        duplicate_window: config.duplicate_window,
+        retention: stream::RetentionPolicy::Limits,
+        max_age,
+        deny_delete: true,
+        // Nobody empties a stream: statistics replays history, dead letters wait for an
+        // operator.
+        deny_purge: true,
+        ..Default::default()
+    }
+}
+
+/// A service's side: makes sure the stream exists, creating it when it does not. Never
+/// changes an existing stream: a service's NATS user may create its streams but not update
+/// them, so a compromised service cannot lower a stream's limits and erase history or dead
+/// letters, and an old replica during a rolling upgrade never fights a new one over the
+/// configuration. The operator brings streams to this build's configuration with
+/// [`declare_streams`] (`xinfang streams declare`).
 pub async fn ensure_stream(
     jetstream: &jetstream::Context,
     spec: StreamSpec,
     config: &NatsConfig,
 ) -> Result<(), JetStreamError> {
-    jetstream
-        .create_or_update_stream(stream::Config {
-            name: spec.name.to_owned(),
-            description: Some(spec.description.to_owned()),
-            subjects: vec![spec.subjects.to_owned()],
-            storage: stream::StorageType::File,
-            num_replicas: config.stream_replicas,
-            duplicate_window: config.duplicate_window,
-            retention: stream::RetentionPolicy::Limits,
-            deny_delete: true,
-            // Nobody empties a stream: statistics replays history, dead letters wait for
-            // an operator.
-            deny_purge: true,
-            ..Default::default()
-        })
-        .await
-        .map(|_| ())
-        .map_err(|source| JetStreamError::Stream {
+    let wanted = stream_config(spec, config);
+    match jetstream.get_stream(spec.name).await {
+        Ok(mut existing) => {
+            if let Ok(info) = existing.info().await
+                && differs(&info.config, &wanted)
+            {
+                tracing::warn!(
+                    stream = spec.name,
+                    "the stream's configuration differs from this build's; run `xinfang streams declare` as the operator"
+                );
+            }
+            Ok(())
+        }
+        Err(error) if is_not_found(&error) => {
+            jetstream
+                .create_stream(wanted)
+                .await
+                .map(|_| ())
+                .map_err(|source| JetStreamError::Stream {
+                    stream: spec.name,
+                    reason: source.to_string(),
+                })
+        }
+        Err(error) => Err(JetStreamError::Stream {
             stream: spec.name,
-            source,
-        })
+            reason: error.to_string(),
+        }),
+    }
+}
+
+/// The operator's side: creates every stream, or brings an existing one to this build's
+/// configuration. Safe to run again.
+pub async fn declare_streams(
+    jetstream: &jetstream::Context,
+    config: &NatsConfig,
+) -> Result<(), JetStreamError> {
+    for spec in subjects::STREAMS {
+        jetstream
+            .create_or_update_stream(stream_config(spec, config))
+            .await
+            .map_err(|source| JetStreamError::Stream {
+                stream: spec.name,
+                reason: source.to_string(),
+            })?;
+    }
+    Ok(())
+}
+
+fn is_not_found(error: &jetstream::context::GetStreamError) -> bool {
+    matches!(
+        error.kind(),
+        jetstream::context::GetStreamErrorKind::JetStream(inner)
+            if inner.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+    )
+}
+
+fn differs(existing: &stream::Config, wanted: &stream::Config) -> bool {
+    existing.subjects != wanted.subjects
+        || existing.deny_purge != wanted.deny_purge
+        || existing.deny_delete != wanted.deny_delete
+        || existing.max_age != wanted.max_age
+        || existing.max_messages != wanted.max_messages
+        || existing.max_bytes != wanted.max_bytes
+        || existing.duplicate_window != wanted.duplicate_window
 }

@@ -1,11 +1,14 @@
 //! NATS users with the least each service needs, derived from the subject catalogue
 //! (`xinfang_proto::subjects::SERVICES`): a service may publish only its own events and
-//! dead letters, manage only its own stream and its own durable consumers, and read replies
-//! only on its own inbox prefix. The same function writes the local stack's and the tests'
+//! dead letters, create (never update) only the streams it needs, manage only its own
+//! durable consumers, and read replies only on its own inbox prefix. Without the right to
+//! update a stream, no service can lower a stream's limits and so erase history or dead
+//! letters; the operator declares and updates streams (`xinfang streams declare`). The same function writes the local stack's and the tests'
 //! server configuration, and Kubernetes' (see `deploy/`).
 
 use xinfang_proto::subjects::{
-    DEAD_LETTER_STREAM, ServiceBinding, StreamSpec, dead_letter_subject,
+    ADVISORY_STREAM, DEAD_LETTER_STREAM, ServiceBinding, StreamSpec, dead_letter_subject,
+    exhausted_consumer,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,43 +31,52 @@ pub fn inbox_prefix(service: &str) -> String {
     format!("_INBOX_{service}")
 }
 
-fn manage_stream(stream: &StreamSpec) -> [String; 3] {
+/// Creating a stream that does not exist yet, never changing one that does: the server
+/// refuses a create whose configuration differs from the existing stream's.
+fn create_stream(stream: &StreamSpec) -> [String; 2] {
     [
         format!("$JS.API.STREAM.CREATE.{}", stream.name),
-        format!("$JS.API.STREAM.UPDATE.{}", stream.name),
         format!("$JS.API.STREAM.INFO.{}", stream.name),
+    ]
+}
+
+/// A durable consumer `name` of `stream`: creating it, reading through it, acknowledging.
+fn durable_consumer(stream: &str, name: &str) -> [String; 6] {
+    [
+        format!("$JS.API.CONSUMER.INFO.{stream}.{name}"),
+        format!("$JS.API.CONSUMER.CREATE.{stream}.{name}"),
+        format!("$JS.API.CONSUMER.CREATE.{stream}.{name}.>"),
+        format!("$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{name}"),
+        format!("$JS.API.CONSUMER.MSG.NEXT.{stream}.{name}"),
+        format!("$JS.ACK.{stream}.{name}.>"),
     ]
 }
 
 pub fn permissions(binding: &ServiceBinding) -> Permissions {
     let mut publish = vec!["$JS.API.INFO".to_owned()];
-    let mut subscribe = vec![format!("{}.>", inbox_prefix(binding.service))];
+    let subscribe = vec![format!("{}.>", inbox_prefix(binding.service))];
     if let Some(stream) = &binding.publishes {
         publish.push(stream.subjects.to_owned());
-        publish.extend(manage_stream(stream));
+        publish.extend(create_stream(stream));
     }
     if !binding.consumes.is_empty() {
-        publish.extend(manage_stream(&DEAD_LETTER_STREAM));
+        publish.extend(create_stream(&DEAD_LETTER_STREAM));
+        publish.extend(create_stream(&ADVISORY_STREAM));
     }
     for consumer in binding.consumes {
         let (stream, name) = (consumer.stream.name, consumer.name);
-        publish.extend([
-            dead_letter_subject(name),
-            format!("$JS.API.STREAM.INFO.{stream}"),
-            format!("$JS.API.CONSUMER.INFO.{stream}.{name}"),
-            format!("$JS.API.CONSUMER.CREATE.{stream}.{name}"),
-            format!("$JS.API.CONSUMER.CREATE.{stream}.{name}.>"),
-            format!("$JS.API.CONSUMER.DURABLE.CREATE.{stream}.{name}"),
-            format!("$JS.API.CONSUMER.MSG.NEXT.{stream}.{name}"),
-            format!("$JS.ACK.{stream}.{name}.>"),
-            // Reading back a message that ran out of deliveries, by its sequence.
-            format!("$JS.API.STREAM.MSG.GET.{stream}"),
-        ]);
-        subscribe.push(format!(
-            "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{name}"
+        publish.push(dead_letter_subject(name));
+        publish.push(format!("$JS.API.STREAM.INFO.{stream}"));
+        publish.extend(durable_consumer(stream, name));
+        // The backstop: its notices, and reading back the message a notice names.
+        publish.extend(durable_consumer(
+            ADVISORY_STREAM.name,
+            &exhausted_consumer(name),
         ));
+        publish.push(format!("$JS.API.STREAM.MSG.GET.{stream}"));
     }
-    publish.dedup();
+    let mut seen = std::collections::HashSet::new();
+    publish.retain(|permission| seen.insert(permission.clone()));
     Permissions { publish, subscribe }
 }
 
@@ -118,12 +130,24 @@ mod tests {
             .filter(|p| p.contains("CONSUMER"))
             .collect();
         assert!(!consumer_apis.is_empty());
-        assert!(
-            consumer_apis
-                .iter()
-                .all(|p| p.contains("XINFANG_ROUTING.intake"))
-        );
+        assert!(consumer_apis.iter().all(|p| {
+            p.contains("XINFANG_ROUTING.intake") || p.contains("XINFANG_ADVISORIES.intake-exhausted")
+        }));
         assert_eq!(intake.subscribe[0], "_INBOX_intake.>");
+    }
+
+    #[test]
+    fn no_service_may_change_delete_or_empty_a_stream() {
+        for binding in xinfang_proto::subjects::SERVICES {
+            let granted = permissions(&binding).publish;
+            for forbidden in ["STREAM.UPDATE", "STREAM.DELETE", "STREAM.PURGE", "MSG.DELETE"] {
+                assert!(
+                    !granted.iter().any(|p| p.contains(forbidden)),
+                    "{} may {forbidden}",
+                    binding.service
+                );
+            }
+        }
     }
 
     #[test]

@@ -125,3 +125,54 @@ async fn a_wrong_password_is_refused() {
         .await;
     assert!(refused.is_err());
 }
+
+#[tokio::test]
+async fn a_service_cannot_lower_the_limits_of_its_own_stream_or_the_dead_letters() {
+    let nats = server().await;
+    let operator = async_nats::jetstream::new(nats.client().await.expect("operator"));
+    xinfang_platform::jetstream::declare_streams(&operator, &nats.config())
+        .await
+        .expect("declared by the operator");
+    let (client, _errors) = connect_as(&nats, "routing").await;
+    let mut routing = async_nats::jetstream::new(client);
+    routing.set_timeout(Duration::from_secs(1));
+
+    for spec in [subjects::ROUTING_STREAM, subjects::DEAD_LETTER_STREAM] {
+        let mut lowered = xinfang_platform::jetstream::stream_config(spec, &nats.config());
+        lowered.max_messages = 1;
+        assert!(
+            routing.update_stream(lowered.clone()).await.is_err(),
+            "{} updated by routing",
+            spec.name
+        );
+        // Nor by "creating" it again with other limits.
+        assert!(
+            routing.create_stream(lowered).await.is_err(),
+            "{} recreated by routing",
+            spec.name
+        );
+        let mut stream = operator.get_stream(spec.name).await.expect("stream");
+        let config = stream.info().await.expect("info").config.clone();
+        assert_eq!(config.max_messages, -1, "{}", spec.name);
+    }
+}
+
+#[tokio::test]
+async fn a_service_finds_the_streams_the_operator_declared_without_changing_them() {
+    let nats = server().await;
+    let operator = async_nats::jetstream::new(nats.client().await.expect("operator"));
+    xinfang_platform::jetstream::declare_streams(&operator, &nats.config())
+        .await
+        .expect("declared by the operator");
+    let (client, _errors) = connect_as(&nats, "routing").await;
+    let routing = async_nats::jetstream::new(client);
+    for spec in [
+        subjects::ROUTING_STREAM,
+        subjects::DEAD_LETTER_STREAM,
+        subjects::ADVISORY_STREAM,
+    ] {
+        xinfang_platform::jetstream::ensure_stream(&routing, spec, &nats.config())
+            .await
+            .expect("found");
+    }
+}

@@ -122,27 +122,26 @@ async fn an_empty_range_is_refused() {
     ));
 }
 
-#[tokio::test]
-async fn a_message_no_delivery_finished_is_dead_lettered_from_the_advisory() {
-    let nats = NatsServer::start().await.expect("nats-server");
-    let jetstream = jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+/// The intake stream with a short duplicate window, and the dead-letter and notice streams
+/// as the operator declares them.
+async fn streams_for_the_backstop(nats: &NatsServer) -> jetstream::Context {
+    let jetstream = jetstream::new(nats.client().await.expect("connect"));
     stream_with_short_memory(&jetstream).await;
+    for spec in [subjects::DEAD_LETTER_STREAM, subjects::ADVISORY_STREAM] {
+        jetstream
+            .create_stream(xinfang_platform::jetstream::stream_config(
+                spec,
+                &nats.config(),
+            ))
+            .await
+            .expect("stream");
+    }
     jetstream
-        .create_stream(stream::Config {
-            name: subjects::DEAD_LETTER_STREAM.name.to_owned(),
-            subjects: vec![subjects::DEAD_LETTER_STREAM.subjects.to_owned()],
-            ..Default::default()
-        })
-        .await
-        .expect("dead-letter stream");
-    let shutdown = CancellationToken::new();
-    tokio::spawn(set_aside_exhausted(
-        jetstream.clone(),
-        subjects::INTAKE_STREAM.name,
-        "routing".to_owned(),
-        shutdown.clone(),
-    ));
-    // A consumer whose process "dies" with every delivery: it never acknowledges.
+}
+
+/// A consumer whose process "dies" with every delivery: it takes the message twice and
+/// never acknowledges, so the server gives up on it.
+async fn exhaust_one_message(jetstream: &jetstream::Context) {
     let consumer = jetstream
         .get_stream(subjects::INTAKE_STREAM.name)
         .await
@@ -156,7 +155,6 @@ async fn a_message_no_delivery_finished_is_dead_lettered_from_the_advisory() {
         })
         .await
         .expect("consumer");
-    tokio::time::sleep(Duration::from_millis(200)).await;
     jetstream
         .publish(subjects::PETITION_REGISTERED, "stuck".into())
         .await
@@ -171,9 +169,11 @@ async fn a_message_no_delivery_finished_is_dead_lettered_from_the_advisory() {
             .expect("a delivery")
             .expect("a message");
     }
+    // The notice fires when the server would deliver a third time.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+}
 
-    let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 1).await;
-    shutdown.cancel();
+fn assert_set_aside_once(dead: &[jetstream::Message]) {
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].subject.as_str(), "xinfang.v1.deadletter.routing");
     assert_eq!(dead[0].payload.as_ref(), b"stuck");
@@ -186,6 +186,56 @@ async fn a_message_no_delivery_finished_is_dead_lettered_from_the_advisory() {
         reason.as_deref(),
         Some("delivered 2 times without being applied (max deliveries)")
     );
+}
+
+fn backstop(jetstream: &jetstream::Context, shutdown: &CancellationToken) {
+    tokio::spawn(set_aside_exhausted(
+        jetstream.clone(),
+        subjects::INTAKE_STREAM.name,
+        "routing".to_owned(),
+        shutdown.clone(),
+    ));
+}
+
+#[tokio::test]
+async fn a_message_no_delivery_finished_is_dead_lettered_from_the_advisory() {
+    let nats = NatsServer::start().await.expect("nats-server");
+    let jetstream = streams_for_the_backstop(&nats).await;
+    let shutdown = CancellationToken::new();
+    backstop(&jetstream, &shutdown);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    exhaust_one_message(&jetstream).await;
+
+    let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 1).await;
+    shutdown.cancel();
+    assert_set_aside_once(&dead);
+}
+
+#[tokio::test]
+async fn a_message_exhausted_while_its_service_was_down_is_dead_lettered_at_the_next_start() {
+    let nats = NatsServer::start().await.expect("nats-server");
+    let jetstream = streams_for_the_backstop(&nats).await;
+    // The service is down: no backstop runs while the server gives up on the message.
+    exhaust_one_message(&jetstream).await;
+    assert!(
+        stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 0)
+            .await
+            .is_empty()
+    );
+
+    let shutdown = CancellationToken::new();
+    backstop(&jetstream, &shutdown);
+    let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 1).await;
+    // A second start does not set it aside again: the notice was acknowledged.
+    shutdown.cancel();
+    let again = CancellationToken::new();
+    backstop(&jetstream, &again);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 1).await;
+    again.cancel();
+    assert_set_aside_once(&dead);
+    assert_eq!(after.len(), 1);
 }
 
 #[tokio::test]

@@ -42,6 +42,35 @@ pub const DEAD_LETTER_STREAM: StreamSpec = StreamSpec {
     description: "poison messages set aside by consumers, with the reason",
 };
 
+/// The server's notices that a message ran out of deliveries, kept until each consumer's
+/// backstop has set the message aside: a notice that fires while the consumer's service is
+/// down waits here for its next start instead of being lost.
+pub const ADVISORY_STREAM: StreamSpec = StreamSpec {
+    name: "XINFANG_ADVISORIES",
+    subjects: "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>",
+    description: "max-deliveries notices, until each consumer's backstop has handled them",
+};
+
+/// Every stream, as the operator declares them (`xinfang streams declare`).
+pub const STREAMS: [StreamSpec; 5] = [
+    INTAKE_STREAM,
+    ROUTING_STREAM,
+    SUPERVISION_STREAM,
+    DEAD_LETTER_STREAM,
+    ADVISORY_STREAM,
+];
+
+/// The server's notice that `consumer` of `stream` gave up on a message.
+pub fn max_deliveries_advisory(stream: &str, consumer: &str) -> String {
+    format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{consumer}")
+}
+
+/// The durable consumer of [`ADVISORY_STREAM`] through which `consumer`'s backstop reads
+/// its notices.
+pub fn exhausted_consumer(consumer: &str) -> String {
+    format!("{consumer}-exhausted")
+}
+
 /// A petition was registered with a case number.
 pub const PETITION_REGISTERED: &str = "xinfang.v1.intake.petition.registered";
 
@@ -170,6 +199,10 @@ mod tests {
         ));
         assert!(under(SUPERVISION_STREAM, ANY_TIMELINE_OPENED));
         assert!(under(DEAD_LETTER_STREAM, &dead_letter_subject("routing")));
+        assert!(under(
+            ADVISORY_STREAM,
+            &max_deliveries_advisory(INTAKE_STREAM.name, "routing")
+        ));
     }
 
     #[test]

@@ -107,6 +107,14 @@ impl Stack {
             Some(operator),
         )
         .await?;
+        // As in production: the operator declares the streams; the services, which may not
+        // change a stream, find them there.
+        let operator = async_nats::jetstream::new(nats.client().await?);
+        let mut declared = nats.config();
+        declared.duplicate_window = duplicate_window()?;
+        xinfang_platform::jetstream::declare_streams(&operator, &declared)
+            .await
+            .context("declare the streams as the operator")?;
         let password_of = |svc: Svc| {
             users
                 .iter()
@@ -268,6 +276,7 @@ impl Stack {
             "XINFANG_DATABASE_MAX_CONNECTIONS",
             "XINFANG_CONSUMER_BATCH_SIZE",
             "XINFANG_CONSUMER_LINGER",
+            "XINFANG_NATS_DUPLICATE_WINDOW",
         ] {
             if let Some(value) = std::env::var_os(setting) {
                 command.env(setting, value);
@@ -358,4 +367,14 @@ fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
 
 fn demo_directory() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../routing/directory/xingping.toml")
+}
+
+/// The services' duplicate window: theirs by default (10 minutes), or what the caller set
+/// (the fault suite shortens it, to outlast it).
+fn duplicate_window() -> anyhow::Result<Duration> {
+    match std::env::var("XINFANG_NATS_DUPLICATE_WINDOW") {
+        Ok(text) => xinfang_platform::config::parse_duration(&text)
+            .map_err(|e| anyhow::anyhow!("XINFANG_NATS_DUPLICATE_WINDOW: {e}")),
+        Err(_) => Ok(Duration::from_secs(600)),
+    }
 }

@@ -1,7 +1,11 @@
 //! The backstop for messages that ran out of deliveries without the consumer setting them
 //! aside itself (its process died while handling them, every time).
 
-use async_nats::jetstream;
+use std::time::Duration;
+
+use async_nats::jetstream::{
+    self, AckKind, consumer::pull, stream::RawMessageErrorKind,
+};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use xinfang_proto::subjects;
@@ -21,78 +25,153 @@ struct MaxDeliveriesAdvisory {
     deliveries: u64,
 }
 
+/// How long a notice waits before it is tried again, when the message could not be read
+/// back or set aside (NATS busy, the dead-letter stream full).
+const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// What became of one notice.
+enum Handled {
+    /// The message is in the dead-letter stream.
+    SetAside,
+    /// The notice is unreadable, or the message is gone from the stream: nothing to set
+    /// aside, ever.
+    Nothing(String),
+    /// Try again later.
+    Retry(String),
+}
+
 /// Catches what ran out of deliveries without the consumer setting it aside itself (its
-/// process died while handling it, every time): the server's MAX_DELIVERIES advisory names
-/// the stream position; the message is read back and published to the consumer's
-/// dead-letter subject with the reason. Runs until `shutdown`.
+/// process died while handling it, every time, or it was handed back on its last
+/// delivery): the server's MAX_DELIVERIES notice names the stream position; the message is
+/// read back and published to the consumer's dead-letter subject with the reason.
+///
+/// The notices are kept in [`subjects::ADVISORY_STREAM`] and read through a durable
+/// consumer, so a notice that fired while this service was down is handled at its next
+/// start, and a notice is acknowledged only once the dead letter is stored: nothing leaves
+/// the stream unaccounted. Runs until `shutdown`.
 pub async fn set_aside_exhausted(
     jetstream: jetstream::Context,
     stream: &'static str,
     consumer: String,
     shutdown: CancellationToken,
 ) {
-    let advisories = format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{consumer}");
-    let client = jetstream.client();
-    let mut subscription = match client.subscribe(advisories.clone()).await {
-        Ok(subscription) => subscription,
-        Err(error) => {
-            tracing::error!(%consumer, error = %error, "cannot watch max-deliveries advisories");
-            return;
-        }
-    };
     loop {
-        let advisory = tokio::select! {
-            () = shutdown.cancelled() => return,
-            next = subscription.next() => match next {
-                Some(message) => message,
-                None => return,
+        let ended = watch(&jetstream, stream, &consumer, &shutdown).await;
+        match ended {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::error!(%consumer, error = %error, "max-deliveries backstop interrupted; starting again");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(RETRY_AFTER) => {}
+                }
+            }
+        }
+    }
+}
+
+async fn watch(
+    jetstream: &jetstream::Context,
+    stream: &'static str,
+    consumer: &str,
+    shutdown: &CancellationToken,
+) -> Result<(), String> {
+    let notices = jetstream
+        .get_stream(subjects::ADVISORY_STREAM.name)
+        .await
+        .map_err(|e| format!("advisory stream: {e}"))?;
+    let name = subjects::exhausted_consumer(consumer);
+    let reader = notices
+        .get_or_create_consumer(
+            &name,
+            pull::Config {
+                durable_name: Some(name.clone()),
+                filter_subject: subjects::max_deliveries_advisory(stream, consumer),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| format!("advisory consumer {name}: {e}"))?;
+    let mut messages = reader
+        .messages()
+        .await
+        .map_err(|e| format!("advisory consumer {name}: {e}"))?;
+    loop {
+        let notice = tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            next = messages.next() => match next {
+                Some(Ok(message)) => message,
+                Some(Err(error)) => {
+                    tracing::warn!(%consumer, error = %error, "reading max-deliveries notices; retrying");
+                    continue;
+                }
+                None => return Err("the notice stream ended".into()),
             },
         };
-        let Ok(advisory) = serde_json::from_slice::<MaxDeliveriesAdvisory>(&advisory.payload)
-        else {
-            tracing::warn!(%consumer, "unreadable max-deliveries advisory");
-            continue;
-        };
-        let sequence = advisory.stream_seq;
-        let stored = match jetstream.get_stream(stream).await {
-            Ok(handle) => handle
-                .get_raw_message(sequence)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
-        let stored = match stored {
-            Ok(stored) => stored,
-            Err(error) => {
-                tracing::error!(%consumer, sequence, error = %error, "an exhausted message could not be read back");
-                continue;
+        let acknowledgement = match set_aside(jetstream, stream, consumer, &notice.payload).await {
+            Handled::SetAside => AckKind::Ack,
+            Handled::Nothing(why) => {
+                tracing::error!(%consumer, why = %why, "a max-deliveries notice with nothing to set aside");
+                AckKind::Term
+            }
+            Handled::Retry(why) => {
+                tracing::error!(%consumer, why = %why, "an exhausted message could not be set aside yet; retrying");
+                AckKind::Nak(Some(RETRY_AFTER))
             }
         };
-        let reason = format!(
-            "delivered {} times without being applied (max deliveries)",
-            advisory.deliveries
-        );
-        tracing::warn!(%consumer, sequence, subject = %stored.subject, "dead-lettering an exhausted message");
-        let mut headers = stored.headers.clone();
-        headers.insert(DEAD_LETTER_REASON, reason.as_str());
-        headers.insert("xinfang-dead-letter-subject", stored.subject.as_str());
-        headers.insert(
-            async_nats::header::NATS_MESSAGE_ID,
-            dead_letter_id(&consumer, stream, sequence).as_str(),
-        );
-        let published = jetstream
-            .publish_with_headers(
-                subjects::dead_letter_subject(&consumer),
-                headers,
-                stored.payload.clone(),
-            )
-            .await;
-        let acknowledged = match published {
-            Ok(ack) => ack.await.map(|_| ()).map_err(|error| error.to_string()),
-            Err(error) => Err(error.to_string()),
-        };
-        if let Err(error) = acknowledged {
-            tracing::error!(%consumer, sequence, error = %error, "an exhausted message could not be dead-lettered");
+        if let Err(error) = notice.ack_with(acknowledgement).await {
+            tracing::warn!(%consumer, error = %error, "acknowledging a max-deliveries notice");
         }
+    }
+}
+
+async fn set_aside(
+    jetstream: &jetstream::Context,
+    stream: &'static str,
+    consumer: &str,
+    notice: &[u8],
+) -> Handled {
+    let Ok(advisory) = serde_json::from_slice::<MaxDeliveriesAdvisory>(notice) else {
+        return Handled::Nothing("unreadable notice".into());
+    };
+    let sequence = advisory.stream_seq;
+    let source = match jetstream.get_stream(stream).await {
+        Ok(source) => source,
+        Err(error) => return Handled::Retry(format!("stream {stream}: {error}")),
+    };
+    let stored = match source.get_raw_message(sequence).await {
+        Ok(stored) => stored,
+        Err(error) if error.kind() == RawMessageErrorKind::NoMessageFound => {
+            return Handled::Nothing(format!("message {sequence} is no longer in {stream}"));
+        }
+        Err(error) => return Handled::Retry(format!("read back {sequence}: {error}")),
+    };
+    let reason = format!(
+        "delivered {} times without being applied (max deliveries)",
+        advisory.deliveries
+    );
+    tracing::warn!(%consumer, sequence, subject = %stored.subject, "dead-lettering an exhausted message");
+    let mut headers = stored.headers.clone();
+    headers.insert(DEAD_LETTER_REASON, reason.as_str());
+    headers.insert("xinfang-dead-letter-subject", stored.subject.as_str());
+    headers.insert(
+        async_nats::header::NATS_MESSAGE_ID,
+        dead_letter_id(consumer, stream, sequence).as_str(),
+    );
+    let published = jetstream
+        .publish_with_headers(
+            subjects::dead_letter_subject(consumer),
+            headers,
+            stored.payload.clone(),
+        )
+        .await;
+    match published {
+        Ok(ack) => match ack.await {
+            Ok(_) => Handled::SetAside,
+            Err(error) => Handled::Retry(format!("dead-letter {sequence}: {error}")),
+        },
+        Err(error) => Handled::Retry(format!("dead-letter {sequence}: {error}")),
     }
 }

@@ -1,0 +1,31 @@
+//! `xinfang streams declare`: the operator creates every stream, or brings it to this
+//! build's configuration. The services may create a missing stream but never change one, so
+//! this runs before the services start (`make run`, the Kubernetes job) and after an
+//! upgrade that changes a stream.
+
+use anyhow::Context;
+use clap::Subcommand;
+use xinfang_platform::config::NatsConfig;
+use xinfang_platform::jetstream;
+
+#[derive(Subcommand)]
+pub enum StreamCommand {
+    /// Create or update every stream (as the operator NATS user).
+    Declare {
+        #[command(flatten)]
+        nats: NatsConfig,
+    },
+}
+
+pub async fn run(command: StreamCommand) -> anyhow::Result<()> {
+    let StreamCommand::Declare { nats } = command;
+    let client = jetstream::connect(&nats, "operator").await?;
+    let context = async_nats::jetstream::new(client);
+    jetstream::declare_streams(&context, &nats)
+        .await
+        .context("declare the streams")?;
+    for stream in xinfang_proto::subjects::STREAMS {
+        println!("{}\t{}", stream.name, stream.subjects);
+    }
+    Ok(())
+}
