@@ -7,7 +7,7 @@ BUF := $(CURDIR)/.tools/buf/node_modules/.bin/buf
 CARGO ?= cargo
 NEXTEST_PROFILE := $(if $(CI),ci,default)
 
-.PHONY: run test bench build tools lint unit clean
+.PHONY: run test bench chaos build tools lint unit clean
 
 run: tools build
 	XINFANG_NATS_SERVER=$(NATS_SERVER) deploy/local/run.sh
@@ -37,6 +37,15 @@ bench: tools
 	done; done; \
 	XINFANG_NATS_SERVER=$(NATS_SERVER) XINFANG_BIN_DIR=$(CURDIR)/target/release \
 		target/release/xinfang-bench --petitions 1000 --concurrency 16 --backend sqlite
+
+# The fault suite in full: each fault under load (three random-kill seeds, PostgreSQL down
+# 3 minutes, ...), a table of accepted / present / lost / doubled / dead-lettered / drain
+# time. About 15 minutes; needs root for the full-disk scenario. `make test` runs it light.
+CHAOS_ARGS ?=
+chaos: tools build
+	@url="$$(deploy/local/test-postgres.sh)"; \
+	XINFANG_NATS_SERVER=$(NATS_SERVER) XINFANG_TEST_DATABASE_URL="$$url" \
+		XINFANG_BIN_DIR=$(CURDIR)/target/debug target/debug/xinfang-chaos $(CHAOS_ARGS)
 
 build:
 	$(CARGO) build --workspace --locked --bins

@@ -3,6 +3,7 @@
 //! builds the binaries first.
 
 mod access;
+mod chaos;
 mod crashes;
 mod drain;
 mod limits;

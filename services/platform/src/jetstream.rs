@@ -104,16 +104,14 @@ pub async fn ensure_stream(
             }
             Ok(())
         }
-        Err(error) if is_not_found(&error) => {
-            jetstream
-                .create_stream(wanted)
-                .await
-                .map(|_| ())
-                .map_err(|source| JetStreamError::Stream {
-                    stream: spec.name,
-                    reason: source.to_string(),
-                })
-        }
+        Err(error) if is_not_found(&error) => jetstream
+            .create_stream(wanted)
+            .await
+            .map(|_| ())
+            .map_err(|source| JetStreamError::Stream {
+                stream: spec.name,
+                reason: source.to_string(),
+            }),
         Err(error) => Err(JetStreamError::Stream {
             stream: spec.name,
             reason: error.to_string(),
@@ -152,7 +150,8 @@ fn differs(existing: &stream::Config, wanted: &stream::Config) -> bool {
         || existing.deny_purge != wanted.deny_purge
         || existing.deny_delete != wanted.deny_delete
         || existing.max_age != wanted.max_age
-        || existing.max_messages != wanted.max_messages
-        || existing.max_bytes != wanted.max_bytes
+        // A limit set at all (the server says -1 for none) would drop history.
+        || existing.max_messages > 0
+        || existing.max_bytes > 0
         || existing.duplicate_window != wanted.duplicate_window
 }

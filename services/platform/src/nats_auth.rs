@@ -131,7 +131,8 @@ mod tests {
             .collect();
         assert!(!consumer_apis.is_empty());
         assert!(consumer_apis.iter().all(|p| {
-            p.contains("XINFANG_ROUTING.intake") || p.contains("XINFANG_ADVISORIES.intake-exhausted")
+            p.contains("XINFANG_ROUTING.intake")
+                || p.contains("XINFANG_ADVISORIES.intake-exhausted")
         }));
         assert_eq!(intake.subscribe[0], "_INBOX_intake.>");
     }
@@ -140,7 +141,12 @@ mod tests {
     fn no_service_may_change_delete_or_empty_a_stream() {
         for binding in xinfang_proto::subjects::SERVICES {
             let granted = permissions(&binding).publish;
-            for forbidden in ["STREAM.UPDATE", "STREAM.DELETE", "STREAM.PURGE", "MSG.DELETE"] {
+            for forbidden in [
+                "STREAM.UPDATE",
+                "STREAM.DELETE",
+                "STREAM.PURGE",
+                "MSG.DELETE",
+            ] {
                 assert!(
                     !granted.iter().any(|p| p.contains(forbidden)),
                     "{} may {forbidden}",

@@ -28,6 +28,12 @@ impl TestDatabase {
     pub async fn postgres() -> anyhow::Result<Self> {
         let admin_url = std::env::var("XINFANG_TEST_DATABASE_URL")
             .unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+        Self::postgres_on(&admin_url).await
+    }
+
+    /// A fresh database on the server of `admin_url` (a private cluster, say).
+    pub async fn postgres_on(admin_url: &str) -> anyhow::Result<Self> {
+        let admin_url = admin_url.to_owned();
         let name = format!("xinfang_test_{}", uuid::Uuid::now_v7().simple());
         let admin = Database::connect(admin_url.as_str())
             .await

@@ -15,5 +15,5 @@ mod streams;
 pub use database::TestDatabase;
 pub use nats::NatsServer;
 pub use private_postgres::PrivatePostgres;
-pub use stack::{Backend, Stack, Svc};
+pub use stack::{Backend, Stack, StackOptions, Svc};
 pub use streams::{PATIENCE, eventually, stored_messages};

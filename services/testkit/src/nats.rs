@@ -40,7 +40,22 @@ impl NatsServer {
         authorization: Option<String>,
         operator: Option<(String, String)>,
     ) -> anyhow::Result<Self> {
-        let store = tempfile::tempdir().context("create a JetStream store folder")?;
+        Self::start_in(None, sync_interval, authorization, operator).await
+    }
+
+    /// As [`Self::start_configured`], with the store in a folder under `parent` (the fault
+    /// suite puts it on a small file system of its own, to fill it).
+    pub async fn start_in(
+        parent: Option<&Path>,
+        sync_interval: &str,
+        authorization: Option<String>,
+        operator: Option<(String, String)>,
+    ) -> anyhow::Result<Self> {
+        let store = match parent {
+            Some(parent) => tempfile::tempdir_in(parent),
+            None => tempfile::tempdir(),
+        }
+        .context("create a JetStream store folder")?;
         let port = free_port()?;
         let mut server = Self {
             port,
@@ -68,6 +83,16 @@ impl NatsServer {
         self.child
             .as_mut()
             .is_some_and(|child| matches!(child.try_wait(), Ok(Some(_))))
+    }
+
+    /// What the server logged, for a test that fails to say why.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.store.path().join("nats-server.log")).unwrap_or_default()
+    }
+
+    /// The folder the server keeps its streams in.
+    pub fn store(&self) -> &Path {
+        self.store.path()
     }
 
     pub fn url(&self) -> String {
@@ -126,11 +151,16 @@ impl NatsServer {
         }
         std::fs::write(&config, text).context("write nats.conf")?;
         let binary = binary()?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.store.path().join("nats-server.log"))
+            .context("open the server's log")?;
         let child = Command::new(&binary)
             .arg("--config")
             .arg(&config)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(log))
             .kill_on_drop(true)
             .spawn()
             .with_context(|| format!("start {}", binary.display()))?;

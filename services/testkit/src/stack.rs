@@ -56,6 +56,33 @@ pub enum Backend {
     Sqlite,
 }
 
+/// How to start a stack, for a test that needs more than the defaults.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    pub backend: Backend,
+    /// JetStream's `sync_interval`.
+    pub sync_interval: String,
+    /// The PostgreSQL server the services' databases are created on (a private cluster a
+    /// test may stop); by default `XINFANG_TEST_DATABASE_URL`'s.
+    pub postgres: Option<String>,
+    /// Where the broker's store folder is created; by default the system's temporary folder.
+    pub nats_store_parent: Option<PathBuf>,
+    /// Settings every service is started with, besides the stack's own.
+    pub service_env: Vec<(String, String)>,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            backend: Backend::Postgres,
+            sync_interval: "always".to_owned(),
+            postgres: None,
+            nats_store_parent: None,
+            service_env: Vec::new(),
+        }
+    }
+}
+
 struct Running {
     svc: Svc,
     /// Its NATS user's password (the user is the service's name).
@@ -69,6 +96,7 @@ struct Running {
 pub struct Stack {
     pub nats: NatsServer,
     services: Vec<Running>,
+    service_env: Vec<(String, String)>,
     logs: TempDir,
     /// The HS256 secret file every service verifies tokens with (see `crate::auth`).
     secret: PathBuf,
@@ -86,6 +114,15 @@ impl Stack {
         backend: Backend,
         sync_interval: &str,
     ) -> anyhow::Result<Self> {
+        Self::start_with(StackOptions {
+            backend,
+            sync_interval: sync_interval.to_owned(),
+            ..StackOptions::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(options: StackOptions) -> anyhow::Result<Self> {
         let password = || uuid::Uuid::new_v4().simple().to_string();
         let mut users: Vec<NatsUser> = subjects::SERVICES
             .iter()
@@ -101,8 +138,9 @@ impl Stack {
             password: operator.1.clone(),
             permissions: None,
         });
-        let nats = NatsServer::start_configured(
-            sync_interval,
+        let nats = NatsServer::start_in(
+            options.nats_store_parent.as_deref(),
+            &options.sync_interval,
             Some(nats_auth::authorization_block(&users)),
             Some(operator),
         )
@@ -111,7 +149,7 @@ impl Stack {
         // change a stream, find them there.
         let operator = async_nats::jetstream::new(nats.client().await?);
         let mut declared = nats.config();
-        declared.duplicate_window = duplicate_window()?;
+        declared.duplicate_window = duplicate_window(&options.service_env)?;
         xinfang_platform::jetstream::declare_streams(&operator, &declared)
             .await
             .context("declare the streams as the operator")?;
@@ -125,9 +163,10 @@ impl Stack {
         let logs = tempfile::tempdir().context("create a log folder")?;
         let mut services = Vec::new();
         for svc in Svc::ALL {
-            let database = match backend {
-                Backend::Postgres => TestDatabase::postgres().await?,
-                Backend::Sqlite => TestDatabase::sqlite()?,
+            let database = match (options.backend, &options.postgres) {
+                (Backend::Postgres, Some(server)) => TestDatabase::postgres_on(server).await?,
+                (Backend::Postgres, None) => TestDatabase::postgres().await?,
+                (Backend::Sqlite, _) => TestDatabase::sqlite()?,
             };
             services.push(Running {
                 svc,
@@ -142,6 +181,7 @@ impl Stack {
         let mut stack = Self {
             nats,
             services,
+            service_env: options.service_env,
             logs,
             secret,
         };
@@ -250,6 +290,7 @@ impl Stack {
             .context("open a service log")?;
         let nats_url = self.nats.url();
         let secret = self.secret.clone();
+        let service_env = self.service_env.clone();
         let running = self.running_mut(svc);
         let mut command = Command::new(&binary);
         command
@@ -282,6 +323,7 @@ impl Stack {
                 command.env(setting, value);
             }
         }
+        command.envs(service_env);
         running.child = Some(
             command
                 .spawn()
@@ -371,10 +413,17 @@ fn demo_directory() -> PathBuf {
 
 /// The services' duplicate window: theirs by default (10 minutes), or what the caller set
 /// (the fault suite shortens it, to outlast it).
-fn duplicate_window() -> anyhow::Result<Duration> {
-    match std::env::var("XINFANG_NATS_DUPLICATE_WINDOW") {
-        Ok(text) => xinfang_platform::config::parse_duration(&text)
-            .map_err(|e| anyhow::anyhow!("XINFANG_NATS_DUPLICATE_WINDOW: {e}")),
-        Err(_) => Ok(Duration::from_secs(600)),
+fn duplicate_window(service_env: &[(String, String)]) -> anyhow::Result<Duration> {
+    const SETTING: &str = "XINFANG_NATS_DUPLICATE_WINDOW";
+    let set = service_env
+        .iter()
+        .rev()
+        .find(|(name, _)| name == SETTING)
+        .map(|(_, value)| value.clone())
+        .or_else(|| std::env::var(SETTING).ok());
+    match set {
+        Some(text) => xinfang_platform::config::parse_duration(&text)
+            .map_err(|e| anyhow::anyhow!("{SETTING}: {e}")),
+        None => Ok(Duration::from_secs(600)),
     }
 }

@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{
-    self, AckKind, consumer::pull, stream::RawMessageErrorKind,
-};
+use async_nats::jetstream::{self, AckKind, consumer::pull, stream::RawMessageErrorKind};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use xinfang_proto::subjects;
