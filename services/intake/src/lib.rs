@@ -48,6 +48,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             region: config.region_code.clone(),
             collective_threshold: config.collective_threshold,
             numbers: NumberSource::for_backend(service.db.get_database_backend()),
+            connection_attempts: config.platform.database_max_connections.saturating_add(1),
         },
     };
     let (router, health) = service.grpc_server()?;

@@ -9,6 +9,7 @@ use sea_orm::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_platform::auth::Authorized;
+use xinfang_platform::database;
 use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided, WritePath};
@@ -30,9 +31,13 @@ pub struct Registrar {
     /// From this many people up, a petition is collective (集体访); DOMAIN.md's default is 5.
     pub collective_threshold: u32,
     pub numbers: NumberSource,
+    /// How many times a registration is tried when pooled connections turn out dead (after
+    /// a database restart): one more than the pool holds.
+    pub connection_attempts: u32,
 }
 
 /// One CreatePetition call, parsed.
+#[derive(Clone)]
 pub struct Registration {
     pub request_id: Uuid,
     /// A hash of the petition as sent, to tell a retry from a different petition.
@@ -56,7 +61,34 @@ pub enum RegisterError {
 }
 
 /// Registers the petition; `registering` is the caller, audited in the same transaction.
+///
+/// A registration that met a dead pooled connection is tried again at once, as the client
+/// would with the same request id (registration is idempotent on it): a database restart
+/// costs the clerk nothing once the database answers.
 pub async fn register(
+    write: &WritePath,
+    registrar: &Registrar,
+    registration: Registration,
+    registering: Authorized,
+) -> Result<Registered, RegisterError> {
+    let mut attempt = 1;
+    loop {
+        let outcome =
+            register_once(write, registrar, registration.clone(), registering.clone()).await;
+        match outcome {
+            Err(RegisterError::Database(error))
+                if database::is_dead_connection(&error)
+                    && attempt < registrar.connection_attempts =>
+            {
+                tracing::warn!(attempt, error = %error, "a dead database connection; registering again");
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+async fn register_once(
     write: &WritePath,
     registrar: &Registrar,
     registration: Registration,

@@ -5,6 +5,7 @@ mod intake {
     pub mod support;
 
     mod broker_outage;
+    mod database_restart;
     mod invalid_petitions;
     mod mutual_tls;
     mod readiness;

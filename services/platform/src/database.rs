@@ -67,6 +67,31 @@ pub fn is_unavailable(error: &DbErr) -> bool {
     }
 }
 
+/// Whether the error came from a pooled connection that died under the pool — the server
+/// restarted, or cut it — rather than from the statement: another pooled connection, or a
+/// fresh one, may well work. The pool does not test a connection before handing it out
+/// (see [`connect`]); it drops one that failed, so after a restart each dead connection
+/// fails once. A caller whose work is idempotent tries again at once, up to one more time
+/// than the pool has connections, instead of passing a restart on to its client.
+pub fn is_dead_connection(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    match error {
+        DbErr::Conn(RuntimeErr::SqlxError(error))
+        | DbErr::Exec(RuntimeErr::SqlxError(error))
+        | DbErr::Query(RuntimeErr::SqlxError(error)) => match error.as_ref() {
+            SqlxError::Io(_) | SqlxError::WorkerCrashed => true,
+            // Connection exceptions, and "terminating connection due to administrator
+            // command" (a restart, or pg_terminate_backend).
+            SqlxError::Database(error) => error
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.as_ref() == "57P01"),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 pub fn is_sqlite(url: &str) -> bool {
     url.starts_with("sqlite:")
 }

@@ -43,6 +43,11 @@ impl IntakeUnderTest {
         .await
     }
 
+    /// On a database of the caller's (on a private cluster a test restarts, say).
+    pub async fn on(database: TestDatabase) -> Self {
+        Self::start(database, TlsConfig::default()).await
+    }
+
     pub async fn on_sqlite() -> Self {
         Self::start(
             TestDatabase::sqlite().expect("test database"),
