@@ -3,6 +3,7 @@
 //! builds the binaries first.
 
 mod access;
+mod accusations;
 mod chaos;
 mod crashes;
 mod drain;

@@ -135,6 +135,7 @@ pub async fn run(scenario: Scenario, intensity: Intensity) -> anyhow::Result<Out
     };
     let load = load::Load::start(&stack, ledger.clone(), clients, pause);
     wait_for_traffic(&ledger).await;
+    tokio::time::sleep(pick(1, 10)).await;
 
     let mut expected_dead_letters = 0;
     let note = match scenario {
@@ -193,6 +194,8 @@ pub async fn run(scenario: Scenario, intensity: Intensity) -> anyhow::Result<Out
             format!("{expected_dead_letters} poison letters expected")
         }
     };
+    // The system takes new work after the fault, too.
+    tokio::time::sleep(pick(2, 10)).await;
     let client_failures = load.stop().await;
     let drained = Instant::now();
     let patience = pick(180, 600);

@@ -18,10 +18,11 @@ use xinfang_proto::intake::v1::{
 use xinfang_proto::v1 as proto;
 
 use crate::case_number::{CaseNumber, registration_year};
+use crate::directory;
 use crate::numbering;
 use crate::petition::NewPetition;
 use crate::register::{RegisterError, Registrar, Registration, register};
-use crate::store::{petition, petition_scope, petitioner};
+use crate::store::{accused_person, petition, petition_scope, petitioner};
 use crate::view;
 
 /// What registering can fail with beyond a query's errors, mapped to a status code by the
@@ -88,10 +89,24 @@ impl IntakeService for IntakeApi {
                 .audit(Some(registered.petition.case_id), true, "answered a retry")
                 .await?;
         }
-        Ok(Response::new(view::petition(
+        let case_id = registered.petition.case_id;
+        let accused = accused_person::of_cases(&self.write.db, [case_id])
+            .await
+            .map_err(QueryError::from)?;
+        let mut answer = view::petition(
             &registered.petition,
             registered.petitioner.as_ref(),
-        )))
+            accused.get(&case_id),
+        );
+        answer.notices.extend(
+            directory::accused_unit_notice(
+                &self.write.db,
+                registered.petition.accused_unit_code.as_deref(),
+            )
+            .await
+            .map_err(QueryError::from)?,
+        );
+        Ok(Response::new(answer))
     }
 
     async fn get_petition(
@@ -149,7 +164,14 @@ impl IntakeService for IntakeApi {
                 QueryError::NotFound(format!("petition {shown_key} not found")).into()
             })
             .await?;
-        Ok(Response::new(view::petition(&row, identity.as_ref())))
+        let accused = accused_person::of_cases(&self.write.db, [row.case_id])
+            .await
+            .map_err(QueryError::from)?;
+        Ok(Response::new(view::petition(
+            &row,
+            identity.as_ref(),
+            accused.get(&row.case_id),
+        )))
     }
 
     async fn list_petitions(
@@ -188,9 +210,15 @@ impl IntakeService for IntakeApi {
         authorized
             .audit(None, true, &format!("listed {} case(s)", rows.len()))
             .await?;
+        let accused =
+            accused_person::of_cases(&self.write.db, rows.iter().map(|(row, _)| row.case_id))
+                .await
+                .map_err(QueryError::from)?;
         let petitions = rows
             .iter()
-            .map(|(row, identity)| view::petition(row, identity.as_ref()))
+            .map(|(row, identity)| {
+                view::petition(row, identity.as_ref(), accused.get(&row.case_id))
+            })
             .collect();
         Ok(Response::new(api::ListPetitionsResponse {
             petitions,

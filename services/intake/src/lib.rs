@@ -5,6 +5,7 @@ pub mod api;
 pub mod case_number;
 pub mod codes;
 pub mod config;
+pub mod directory;
 pub mod identity;
 pub mod migrations;
 pub mod numbering;
@@ -41,6 +42,10 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     service.consume(
         ConsumerSpec::from_binding(subjects::INTAKE_TAKES_ROUTED),
         scope::RecordScope,
+    );
+    service.consume(
+        ConsumerSpec::from_binding(subjects::INTAKE_TAKES_DIRECTORY),
+        directory::RecordDirectory,
     );
     let api = IntakeApi {
         write: service.write_path(),

@@ -5,6 +5,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261125_000002_create_petitions;
 mod m20261125_000006_create_petition_scopes;
 mod m20261125_000007_create_case_number_voids;
+mod m20261126_000008_create_known_units_and_accused_persons;
 
 pub struct Migrator;
 
@@ -16,6 +17,9 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261125_000006_create_petition_scopes::Migration));
         migrations.push(Box::new(
             m20261125_000007_create_case_number_voids::Migration,
+        ));
+        migrations.push(Box::new(
+            m20261126_000008_create_known_units_and_accused_persons::Migration,
         ));
         migrations
     }

@@ -36,6 +36,20 @@ pub struct Petitioner {
     pub address: Option<String>,
 }
 
+/// The person an accusation names. Personal data: its Debug shows nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccusedPerson {
+    pub name: String,
+    pub position: Option<String>,
+    pub unit_name: Option<String>,
+}
+
+impl std::fmt::Debug for AccusedPerson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccusedPerson(..)")
+    }
+}
+
 /// A petition that passed every check, ready to register.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPetition {
@@ -51,6 +65,7 @@ pub struct NewPetition {
     pub title: String,
     pub content: String,
     pub accused_unit: Option<DirectoryCode>,
+    pub accused_person: Option<AccusedPerson>,
 }
 
 impl NewPetition {
@@ -103,6 +118,7 @@ impl NewPetition {
                 DirectoryCode::parse(&petition.accused_unit_code).map(Some),
             )
         };
+        let accused_person = parse_accused_person(petition, &mut violations);
 
         let parsed = (|| {
             Some(Self {
@@ -117,6 +133,7 @@ impl NewPetition {
                 title: title?,
                 content: content?,
                 accused_unit: accused_unit?,
+                accused_person: accused_person?,
             })
         })();
         match parsed {
@@ -144,6 +161,51 @@ impl Violations {
             .map_err(|description| self.add(field, description))
             .ok()
     }
+}
+
+/// The accused person, if named: a name, and the accused unit's code beside it, so the
+/// case is kept away from the unit they work in (Art 30).
+fn parse_accused_person(
+    petition: &proto::Petition,
+    violations: &mut Violations,
+) -> Option<Option<AccusedPerson>> {
+    let Some(person) = petition.accused_person.as_ref() else {
+        return Some(None);
+    };
+    if petition.accused_unit_code.is_empty() {
+        violations.add(
+            "petition.accused_unit_code",
+            "is required when an accused person is named: the case must be kept away from their unit",
+        );
+    }
+    let optional = |field: &str, value: &str, max: usize, violations: &mut Violations| {
+        if value.trim().is_empty() {
+            Some(None)
+        } else {
+            violations.check(field, text(value, max, false)).map(Some)
+        }
+    };
+    let name = violations.check(
+        "petition.accused_person.name",
+        text(&person.name, MAX_NAME_CHARS, false),
+    );
+    let position = optional(
+        "petition.accused_person.position",
+        &person.position,
+        MAX_NAME_CHARS,
+        violations,
+    );
+    let unit_name = optional(
+        "petition.accused_person.unit_name",
+        &person.unit_name,
+        MAX_ADDRESS_CHARS,
+        violations,
+    );
+    Some(Some(AccusedPerson {
+        name: name?,
+        position: position?,
+        unit_name: unit_name?,
+    }))
 }
 
 fn parse_source(

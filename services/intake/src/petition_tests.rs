@@ -228,6 +228,36 @@ fn absurd_values_are_refused() {
             "petition.accused_unit_code",
             Box::new(|p| p.accused_unit_code = "x y".into()),
         ),
+        (
+            "petition.accused_unit_code",
+            Box::new(|p| {
+                p.accused_person = Some(proto::AccusedPerson {
+                    name: "钱有权".into(),
+                    ..Default::default()
+                });
+            }),
+        ),
+        (
+            "petition.accused_person.name",
+            Box::new(|p| {
+                p.accused_unit_code = "zhaocun".into();
+                p.accused_person = Some(proto::AccusedPerson {
+                    position: "村委会主任".into(),
+                    ..Default::default()
+                });
+            }),
+        ),
+        (
+            "petition.accused_person.position",
+            Box::new(|p| {
+                p.accused_unit_code = "zhaocun".into();
+                p.accused_person = Some(proto::AccusedPerson {
+                    name: "钱有权".into(),
+                    position: "x".repeat(101),
+                    ..Default::default()
+                });
+            }),
+        ),
     ];
     for (field, spoil) in cases {
         let mut petition = visit();
@@ -246,4 +276,21 @@ fn text_is_stored_trimmed() {
     petition.title = "  征地补偿  ".into();
     let parsed = NewPetition::parse(Some(&petition), NOW).expect("valid petition");
     assert_eq!(parsed.title, "征地补偿");
+}
+
+#[test]
+fn an_accused_person_is_parsed_beside_the_accused_unit_and_never_printed() {
+    let mut petition = visit();
+    petition.accused_unit_code = "zhaocun".into();
+    petition.accused_person = Some(proto::AccusedPerson {
+        name: " 钱有权 ".into(),
+        position: "村委会主任".into(),
+        unit_name: String::new(),
+    });
+    let parsed = NewPetition::parse(Some(&petition), NOW).expect("valid petition");
+    let person = parsed.accused_person.expect("an accused person");
+    assert_eq!(person.name, "钱有权");
+    assert_eq!(person.position.as_deref(), Some("村委会主任"));
+    assert_eq!(person.unit_name, None);
+    assert!(!format!("{person:?}").contains("钱有权"));
 }

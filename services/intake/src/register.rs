@@ -3,8 +3,8 @@
 //! caller is answered only after it committed.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, SqlErr,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use crate::case_number::{CaseNumber, registration_year};
 use crate::codes::RegionCode;
 use crate::numbering::{self, NumberSource};
 use crate::petition::NewPetition;
-use crate::store::{petition, petitioner};
+use crate::store::{accused_person, petition, petitioner};
 
 pub const SERVICE: &str = "intake";
 
@@ -316,6 +316,16 @@ impl Change for RegisterPetition {
             petitioner::Entity::insert(petitioner::ActiveModel::from(petitioner.clone()))
                 .exec_without_returning(transaction)
                 .await?;
+        }
+        if let Some(person) = &self.registration.petition.accused_person {
+            accused_person::Entity::insert(accused_person::ActiveModel {
+                case_id: Set(registered.petition.case_id),
+                name: Set(person.name.clone()),
+                position: Set(person.position.clone()),
+                unit_name: Set(person.unit_name.clone()),
+            })
+            .exec_without_returning(transaction)
+            .await?;
         }
         self.registering
             .audit_in(transaction, Some(registered.petition.case_id), "registered")

@@ -6,9 +6,13 @@ use xinfang_proto::v1 as proto;
 
 use crate::identity::{IdCardNumber, PhoneNumber, mask_address, mask_name};
 use crate::petition::{Channel, PetitionerKind, SourceLevel, UpstreamDisposition};
-use crate::store::{petition, petitioner};
+use crate::store::{accused_person, petition, petitioner};
 
-pub fn petition(row: &petition::Model, petitioner: Option<&petitioner::Model>) -> proto::Petition {
+pub fn petition(
+    row: &petition::Model,
+    petitioner: Option<&petitioner::Model>,
+    accused: Option<&accused_person::Model>,
+) -> proto::Petition {
     proto::Petition {
         case_id: row.case_id.to_string(),
         case_number: row.case_number.clone(),
@@ -43,6 +47,18 @@ pub fn petition(row: &petition::Model, petitioner: Option<&petitioner::Model>) -
         content: row.content.clone(),
         accused_unit_code: row.accused_unit_code.clone().unwrap_or_default(),
         collective: row.collective,
+        accused_person: accused.map(masked_accused),
+        notices: Vec::new(),
+    }
+}
+
+/// The accused person's name masked like a petitioner's: a handler who needs it in full
+/// reads the case file, not a list.
+fn masked_accused(row: &accused_person::Model) -> proto::AccusedPerson {
+    proto::AccusedPerson {
+        name: mask_name(&row.name),
+        position: row.position.clone().unwrap_or_default(),
+        unit_name: row.unit_name.clone().unwrap_or_default(),
     }
 }
 

@@ -123,7 +123,8 @@ mod tests {
                 .iter()
                 .any(|p| p.starts_with("xinfang.v1.routing"))
         );
-        // It reads routing's decisions only through its own durable consumer.
+        // It reads routing's stream only through its own durable consumers (decisions, the
+        // directory), and its max-deliveries notices through theirs.
         let consumer_apis: Vec<&String> = intake
             .publish
             .iter()
@@ -131,8 +132,7 @@ mod tests {
             .collect();
         assert!(!consumer_apis.is_empty());
         assert!(consumer_apis.iter().all(|p| {
-            p.contains("XINFANG_ROUTING.intake")
-                || p.contains("XINFANG_ADVISORIES.intake-exhausted")
+            p.contains("XINFANG_ROUTING.intake") || p.contains("XINFANG_ADVISORIES.intake")
         }));
         assert_eq!(intake.subscribe[0], "_INBOX_intake.>");
     }

@@ -54,4 +54,5 @@ pub use prost::Name;
 
 impl Event for intake::v1::PetitionRegistered {}
 impl Event for routing::v1::PetitionRouted {}
+impl Event for routing::v1::DirectoryPublished {}
 impl Event for supervision::v1::TimelineOpened {}

@@ -79,6 +79,9 @@ pub fn petition_routed(unit_code: &str) -> String {
     format!("xinfang.v1.routing.unit.{unit_code}.petition.routed")
 }
 
+/// Routing loaded a unit directory that differs from the last one it published.
+pub const DIRECTORY_PUBLISHED: &str = "xinfang.v1.routing.directory.published";
+
 /// Every routing decision, whichever the unit.
 pub const ANY_PETITION_ROUTED: &str = "xinfang.v1.routing.unit.*.petition.routed";
 
@@ -121,6 +124,14 @@ pub const INTAKE_TAKES_ROUTED: ConsumerBinding = ConsumerBinding {
     filter: ANY_PETITION_ROUTED,
 };
 
+/// Intake keeps the unit codes of the directory, to tell a clerk at once that a code is
+/// not in it.
+pub const INTAKE_TAKES_DIRECTORY: ConsumerBinding = ConsumerBinding {
+    name: "intake-directory",
+    stream: ROUTING_STREAM,
+    filter: DIRECTORY_PUBLISHED,
+};
+
 pub const SUPERVISION_TAKES_ROUTED: ConsumerBinding = ConsumerBinding {
     name: "supervision",
     stream: ROUTING_STREAM,
@@ -148,7 +159,7 @@ pub const STATISTICS_TAKES: [ConsumerBinding; 3] = [
 pub const INTAKE: ServiceBinding = ServiceBinding {
     service: "intake",
     publishes: Some(INTAKE_STREAM),
-    consumes: &[INTAKE_TAKES_ROUTED],
+    consumes: &[INTAKE_TAKES_ROUTED, INTAKE_TAKES_DIRECTORY],
 };
 
 pub const ROUTING: ServiceBinding = ServiceBinding {
@@ -193,6 +204,7 @@ mod tests {
             &petition_routed("xingping-dongcheng")
         ));
         assert!(under(ROUTING_STREAM, ANY_PETITION_ROUTED));
+        assert!(under(ROUTING_STREAM, DIRECTORY_PUBLISHED));
         assert!(under(
             SUPERVISION_STREAM,
             &timeline_opened("xingping-dongcheng")

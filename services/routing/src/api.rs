@@ -107,16 +107,7 @@ impl RoutingService for RoutingApi {
                     .unwrap_or(usize::MAX)
                     .saturating_add(1),
             )
-            .map(|unit| proto::Unit {
-                code: unit.code.to_string(),
-                name: unit.name.clone(),
-                kind: unit.kind.to_proto().into(),
-                parent_code: unit
-                    .parent
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            })
+            .map(crate::directory::Unit::to_proto)
             .collect();
         let next_page_token = next_page(&mut units, page_size, |unit| unit.code.clone());
         Ok(Response::new(api::ListUnitsResponse {

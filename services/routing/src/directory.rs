@@ -31,6 +31,21 @@ pub struct Unit {
     pub parent: Option<DirectoryCode>,
 }
 
+impl Unit {
+    pub fn to_proto(&self) -> xinfang_proto::v1::Unit {
+        xinfang_proto::v1::Unit {
+            code: self.code.to_string(),
+            name: self.name.clone(),
+            kind: self.kind.to_proto().into(),
+            parent_code: self
+                .parent
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// Who handles a matter category.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handler {

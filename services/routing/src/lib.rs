@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod directory;
 pub mod migrations;
+pub mod publish;
 pub mod route;
 pub mod rules;
 pub mod store;
@@ -45,6 +46,14 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         shutdown,
     )
     .await?;
+    let announced = service
+        .write_path()
+        .execute(publish::PublishDirectory::of(&directory))
+        .await
+        .context("record the directory's publication")?;
+    if announced.is_some() {
+        tracing::info!(version = %directory.version, "directory published");
+    }
     service.consume(
         registered_consumer(),
         RouteRegistered {

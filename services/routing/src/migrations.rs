@@ -5,6 +5,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261125_000010_create_routing_decisions;
 mod m20261125_000011_add_unit_paths;
 mod m20261126_000012_store_domain_codes;
+mod m20261126_000013_create_directory_publications;
 
 pub struct Migrator;
 
@@ -17,6 +18,9 @@ impl MigratorTrait for Migrator {
         ));
         migrations.push(Box::new(m20261125_000011_add_unit_paths::Migration));
         migrations.push(Box::new(m20261126_000012_store_domain_codes::Migration));
+        migrations.push(Box::new(
+            m20261126_000013_create_directory_publications::Migration,
+        ));
         migrations
     }
 }

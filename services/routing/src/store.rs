@@ -1,3 +1,5 @@
-//! Routing's tables: one decision per case. The directory itself lives in its file.
+//! Routing's tables: one decision per case, and the directories it announced. The
+//! directory itself lives in its file.
 
 pub mod decision;
+pub mod publication;
