@@ -108,10 +108,24 @@ impl Readiness {
             if let Some(row) = oldest
                 && row.staged_at < OffsetDateTime::now_utc() - RELAY_STUCK_AFTER
             {
-                return Err(format!(
-                    "outbox relay stuck: event {} committed at {} is not published",
-                    row.event_id, row.staged_at
-                ));
+                // Stuck means not moving past it. If later events were published, the relay
+                // works and the broker refuses this one event: that is for an operator (it
+                // is logged at every sweep), not a reason to take every replica out of
+                // service.
+                let later_published = entity::Entity::find()
+                    .filter(entity::Column::Position.gt(row.position))
+                    .filter(entity::Column::PublishedAt.is_not_null())
+                    .one(&self.db)
+                    .await
+                    .map_err(|error| format!("database: {error}"))?
+                    .is_some();
+                if !later_published {
+                    return Err(format!(
+                        "outbox relay stuck: event {} committed at {} is not published",
+                        row.event_id, row.staged_at
+                    ));
+                }
+                tracing::warn!(event = %row.event_id, staged_at = %row.staged_at, "an event the broker will not take; later events are published");
             }
         }
         Ok(())

@@ -57,3 +57,62 @@ async fn intake_is_ready_only_once_the_stream_it_consumes_exists() {
     })
     .await;
 }
+
+/// An outbox row no stream takes, committed `minutes` ago.
+async fn refused_row(intake: &IntakeUnderTest, minutes: i64) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use xinfang_platform::outbox::entity;
+    let staged = time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes);
+    entity::Entity::insert(entity::ActiveModel {
+        event_id: Set(uuid::Uuid::now_v7()),
+        subject: Set("xinfang.v1.nowhere.refused".into()),
+        event_type: Set("xinfang.intake.v1.PetitionRegistered".into()),
+        case_id: Set(uuid::Uuid::now_v7()),
+        occurred_at: Set(staged),
+        staged_at: Set(staged),
+        payload: Set(Vec::new()),
+        traceparent: Set(None),
+        published_at: Set(None),
+        ..Default::default()
+    })
+    .exec(&intake.db)
+    .await
+    .expect("insert the row");
+}
+
+#[tokio::test]
+async fn one_event_the_broker_refuses_does_not_take_intake_out_of_service_while_others_flow() {
+    let intake = IntakeUnderTest::on_postgres().await;
+    let config = intake.nats.config();
+    let client = xinfang_platform::jetstream::connect(&config, "routing")
+        .await
+        .expect("connect");
+    xinfang_platform::jetstream::ensure_stream(
+        &async_nats::jetstream::new(client),
+        subjects::ROUTING_STREAM,
+        &config,
+    )
+    .await
+    .expect("routing's stream");
+    refused_row(&intake, 3).await;
+    // Nothing after it was published: the relay looks stuck.
+    eventually(Duration::from_secs(10), || async {
+        (status(&intake, "xinfang.intake.v1.IntakeService").await
+            == Some(ServingStatus::NotServing))
+        .then_some(())
+    })
+    .await;
+
+    // A petition registered now is published past it: the relay works.
+    let mut client = intake.client.clone();
+    client
+        .create_petition(super::support::create(super::support::visit("after")))
+        .await
+        .expect("registered");
+    intake.published(1).await;
+    eventually(Duration::from_secs(10), || async {
+        (status(&intake, "xinfang.intake.v1.IntakeService").await == Some(ServingStatus::Serving))
+            .then_some(())
+    })
+    .await;
+}
