@@ -239,6 +239,49 @@ async fn a_message_exhausted_while_its_service_was_down_is_dead_lettered_at_the_
 }
 
 #[tokio::test]
+async fn a_message_handed_back_on_its_last_delivery_is_dead_lettered_not_forgotten() {
+    let nats = NatsServer::start().await.expect("nats-server");
+    let jetstream = streams_for_the_backstop(&nats).await;
+    let shutdown = CancellationToken::new();
+    backstop(&jetstream, &shutdown);
+    let consumer = jetstream
+        .get_stream(subjects::INTAKE_STREAM.name)
+        .await
+        .expect("stream")
+        .create_consumer(pull::Config {
+            durable_name: Some("routing".to_owned()),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            max_deliver: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("consumer");
+    jetstream
+        .publish(subjects::PETITION_REGISTERED, "stuck".into())
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    // A stopping consumer hands the message back both times it holds it (a drain).
+    let mut messages = consumer.messages().await.expect("messages");
+    for _ in 0..2 {
+        let message = messages
+            .next()
+            .await
+            .expect("a delivery")
+            .expect("a message");
+        message
+            .ack_with(jetstream::AckKind::Nak(None))
+            .await
+            .expect("handed back");
+    }
+
+    let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 1).await;
+    shutdown.cancel();
+    assert_set_aside_once(&dead);
+}
+
+#[tokio::test]
 async fn redrive_on_sqlite_selects_the_range_whatever_offset_it_is_written_in() {
     let nats = NatsServer::start().await.expect("nats-server");
     let database = TestDatabase::sqlite().expect("database");
