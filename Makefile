@@ -40,7 +40,7 @@ bench: tools
 
 # The fault suite in full: each fault under load (three random-kill seeds, PostgreSQL down
 # 3 minutes, ...), a table of accepted / present / lost / doubled / dead-lettered / drain
-# time. About 15 minutes; needs root for the full-disk scenario. `make test` runs it light.
+# time. About 25 minutes; needs root for the full-disk scenario. `make test` runs it light.
 CHAOS_ARGS ?=
 chaos: tools build
 	@url="$$(deploy/local/test-postgres.sh)"; \

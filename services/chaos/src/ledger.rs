@@ -65,11 +65,26 @@ pub fn case_table(svc: Svc) -> &'static str {
     }
 }
 
+/// The cases a service holds completely: intake also knows where each went (its own
+/// consumer of routing's decisions), statistics has all three of its events.
+fn complete_cases(svc: Svc) -> String {
+    match svc {
+        Svc::Intake => "SELECT petition.case_id FROM petition \
+             JOIN petition_scope ON petition_scope.case_id = petition.case_id"
+            .to_owned(),
+        Svc::Statistics => "SELECT case_id FROM case_fact WHERE registered_at IS NOT NULL \
+             AND routed_at IS NOT NULL AND supervised_at IS NOT NULL"
+            .to_owned(),
+        other => format!("SELECT case_id FROM {}", case_table(other)),
+    }
+}
+
 /// What the services hold, measured against the ledger.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Holdings {
     pub accepted: u64,
-    /// Ledger cases present, per service (intake, routing, supervision, statistics).
+    /// Ledger cases present and complete, per service (intake, routing, supervision,
+    /// statistics).
     pub present: [u64; 4],
     /// Ledger cases missing from at least one service.
     pub lost: u64,
@@ -85,7 +100,8 @@ pub struct Holdings {
 impl Holdings {
     /// Every service holds exactly the ledger, and no valid event waits in dead letters.
     pub fn exact(&self) -> bool {
-        self.present.iter().all(|&n| n == self.accepted)
+        self.accepted > 0
+            && self.present.iter().all(|&n| n == self.accepted)
             && self.lost == 0
             && self.doubled == 0
             && self.stranded == 0
@@ -101,10 +117,16 @@ pub async fn holdings(stack: &Stack, ledger: &Ledger) -> anyhow::Result<Holdings
     };
     let mut missing: HashSet<Uuid> = HashSet::new();
     for (i, svc) in Svc::ALL.into_iter().enumerate() {
-        let held = case_ids(stack, svc).await?;
-        holdings.present[i] = expected.intersection(&held).count() as u64;
+        let held = case_ids(
+            stack,
+            svc,
+            &format!("SELECT case_id FROM {}", case_table(svc)),
+        )
+        .await?;
+        let complete = case_ids(stack, svc, &complete_cases(svc)).await?;
+        holdings.present[i] = expected.intersection(&complete).count() as u64;
         holdings.doubled += held.difference(&expected).count() as u64;
-        missing.extend(expected.difference(&held));
+        missing.extend(expected.difference(&complete));
     }
     holdings.lost = missing.len() as u64;
     let jetstream = async_nats::jetstream::new(stack.nats.client().await?);
@@ -124,14 +146,11 @@ pub async fn holdings(stack: &Stack, ledger: &Ledger) -> anyhow::Result<Holdings
     Ok(holdings)
 }
 
-async fn case_ids(stack: &Stack, svc: Svc) -> anyhow::Result<HashSet<Uuid>> {
+async fn case_ids(stack: &Stack, svc: Svc, query: &str) -> anyhow::Result<HashSet<Uuid>> {
     let db = sea_orm::Database::connect(stack.database_url(svc))
         .await
         .with_context(|| format!("connect to {}'s database", svc.name()))?;
-    let statement = Statement::from_string(
-        db.get_database_backend(),
-        format!("SELECT case_id FROM {}", case_table(svc)),
-    );
+    let statement = Statement::from_string(db.get_database_backend(), query.to_owned());
     let rows = db.query_all_raw(statement).await;
     db.close().await.ok();
     let rows = rows.with_context(|| format!("read {}'s cases", svc.name()))?;

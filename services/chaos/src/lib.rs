@@ -81,6 +81,8 @@ pub struct Outcome {
     pub drain: Option<Duration>,
     /// Petitions a client could not get accepted (refused, or no answer in 10 minutes).
     pub client_failures: u64,
+    /// Petitions accepted once the fault was over: the system takes new work again.
+    pub accepted_after: u64,
     /// What happened on the way, for the table's reader.
     pub note: String,
 }
@@ -88,6 +90,7 @@ pub struct Outcome {
 impl Outcome {
     pub fn passed(&self) -> bool {
         self.drain.is_some()
+            && self.accepted_after > 0
             && self.holdings.exact()
             && self.holdings.dead_letters == self.expected_dead_letters
             && self.client_failures == 0
@@ -134,7 +137,7 @@ pub async fn run(scenario: Scenario, intensity: Intensity) -> anyhow::Result<Out
         Intensity::Full => (8, Duration::from_millis(10)),
     };
     let load = load::Load::start(&stack, ledger.clone(), clients, pause);
-    wait_for_traffic(&ledger).await;
+    wait_for_traffic(&ledger).await?;
     tokio::time::sleep(pick(1, 10)).await;
 
     let mut expected_dead_letters = 0;
@@ -173,6 +176,10 @@ pub async fn run(scenario: Scenario, intensity: Intensity) -> anyhow::Result<Out
             if let Some(postgres) = &postgres {
                 terminated = faults::terminate_connections(postgres, during).await?;
             }
+            anyhow::ensure!(
+                terminated > 0,
+                "no connection was terminated: the fault did not happen"
+            );
             format!("{terminated} terminated in {} s", during.as_secs())
         }
         Scenario::BrokerDiskFull => {
@@ -195,8 +202,10 @@ pub async fn run(scenario: Scenario, intensity: Intensity) -> anyhow::Result<Out
         }
     };
     // The system takes new work after the fault, too.
+    let before = ledger.len();
     tokio::time::sleep(pick(2, 10)).await;
     let client_failures = load.stop().await;
+    let accepted_after = ledger.len().saturating_sub(before) as u64;
     let drained = Instant::now();
     let patience = pick(180, 600);
     let mut holdings = ledger::holdings(&stack, &ledger).await?;
@@ -229,13 +238,20 @@ pub async fn run(scenario: Scenario, intensity: Intensity) -> anyhow::Result<Out
         expected_dead_letters,
         drain,
         client_failures,
+        accepted_after,
         note,
     })
 }
 
-async fn wait_for_traffic(ledger: &Ledger) {
+async fn wait_for_traffic(ledger: &Ledger) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while ledger.len() < 20 && Instant::now() < deadline {
+    while ledger.len() < 20 {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "only {} petitions accepted in 30 s before the fault",
+            ledger.len()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    Ok(())
 }

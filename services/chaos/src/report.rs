@@ -13,7 +13,10 @@ pub fn print_table(outcomes: &[Outcome]) {
             || "never".to_owned(),
             |d| format!("{:.1} s", d.as_secs_f64()),
         );
-        let mut notes = outcome.note.clone();
+        let mut notes = format!(
+            "{}; {} accepted after",
+            outcome.note, outcome.accepted_after
+        );
         if outcome.client_failures > 0 {
             notes.push_str(&format!("; {} client failures", outcome.client_failures));
         }

@@ -89,23 +89,30 @@ impl IntakeService for IntakeApi {
                 .audit(Some(registered.petition.case_id), true, "answered a retry")
                 .await?;
         }
+        // The petition is committed: what follows only completes the answer, and a dead
+        // pooled connection here must not turn a registration into an error.
         let case_id = registered.petition.case_id;
         let accused = accused_person::of_cases(&self.write.db, [case_id])
             .await
-            .map_err(QueryError::from)?;
+            .unwrap_or_else(|error| {
+                tracing::warn!(error = %error, "the accused person is left out of the answer");
+                Default::default()
+            });
         let mut answer = view::petition(
             &registered.petition,
             registered.petitioner.as_ref(),
             accused.get(&case_id),
         );
-        answer.notices.extend(
-            directory::accused_unit_notice(
-                &self.write.db,
-                registered.petition.accused_unit_code.as_deref(),
-            )
-            .await
-            .map_err(QueryError::from)?,
-        );
+        let notice = directory::accused_unit_notice(
+            &self.write.db,
+            registered.petition.accused_unit_code.as_deref(),
+        )
+        .await
+        .unwrap_or_else(|error| {
+            tracing::warn!(error = %error, "the accused unit could not be checked for the answer; routing still checks it");
+            None
+        });
+        answer.notices.extend(notice);
         Ok(Response::new(answer))
     }
 

@@ -15,7 +15,7 @@ use xinfang_proto::routing::v1::DirectoryPublished;
 
 use crate::store::known_unit;
 
-/// SQLite takes at most 32766 parameters per statement; three per unit.
+/// SQLite takes at most 32766 parameters per statement; four per unit.
 const UNITS_PER_INSERT: usize = 1000;
 
 pub struct RecordDirectory;
@@ -36,34 +36,59 @@ impl Handler for RecordDirectory {
         Ok(event)
     }
 
-    fn change(&self, _envelope: &Envelope, event: &DirectoryPublished) -> ReplaceDirectory {
-        ReplaceDirectory(event.clone())
+    fn change(&self, envelope: &Envelope, event: &DirectoryPublished) -> ReplaceDirectory {
+        ReplaceDirectory {
+            directory: event.clone(),
+            published_at: envelope.occurred_at,
+        }
     }
 }
 
-/// The published directory replaces the one intake knew.
-pub struct ReplaceDirectory(DirectoryPublished);
+/// The published directory replaces the one intake knew, unless that one is newer.
+pub struct ReplaceDirectory {
+    directory: DirectoryPublished,
+    published_at: OffsetDateTime,
+}
 
 impl Change for ReplaceDirectory {
-    type State = ();
-    type Outcome = ();
+    /// When the directory intake knows was announced.
+    type State = Option<OffsetDateTime>;
+    /// Whether this one replaces it.
+    type Outcome = bool;
     type Error = Failure;
 
-    async fn load(&self, _transaction: &DatabaseTransaction) -> Result<(), Failure> {
-        Ok(())
+    async fn load(
+        &self,
+        transaction: &DatabaseTransaction,
+    ) -> Result<Option<OffsetDateTime>, Failure> {
+        Ok(known_unit::Entity::find()
+            .one(transaction)
+            .await?
+            .map(|unit| unit.published_at))
     }
 
-    fn decide(&self, (): (), _now: OffsetDateTime) -> Result<Decided<()>, Failure> {
-        Ok(Decided::quietly(()))
+    fn decide(
+        &self,
+        known: Option<OffsetDateTime>,
+        _now: OffsetDateTime,
+    ) -> Result<Decided<bool>, Failure> {
+        Ok(Decided::quietly(
+            known.is_none_or(|known| known < self.published_at),
+        ))
     }
 
-    async fn save(&self, transaction: &DatabaseTransaction, (): &()) -> Result<(), Failure> {
+    async fn save(&self, transaction: &DatabaseTransaction, newer: &bool) -> Result<(), Failure> {
+        if !newer {
+            return Ok(());
+        }
         known_unit::Entity::delete_many().exec(transaction).await?;
-        for units in self.0.units.chunks(UNITS_PER_INSERT) {
+        let published_at = xinfang_platform::wire::stored(self.published_at);
+        for units in self.directory.units.chunks(UNITS_PER_INSERT) {
             known_unit::Entity::insert_many(units.iter().map(|unit| known_unit::ActiveModel {
                 code: Set(unit.code.clone()),
                 name: Set(unit.name.clone()),
-                directory_version: Set(self.0.version.clone()),
+                directory_version: Set(self.directory.version.clone()),
+                published_at: Set(published_at),
             }))
             .exec_without_returning(transaction)
             .await?;
@@ -96,4 +121,30 @@ pub async fn accused_unit_notice<C: ConnectionTrait>(
         "the accused unit {code} is not in the unit directory: the case is held for a clerk \
          to route by hand (check the code; a typo could name the wrong unit)"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn announced(at: OffsetDateTime) -> ReplaceDirectory {
+        ReplaceDirectory {
+            directory: DirectoryPublished::default(),
+            published_at: at,
+        }
+    }
+
+    #[test]
+    fn a_newer_directory_replaces_the_known_one_and_an_older_never_does() {
+        let known = Some(datetime!(2026-11-25 08:00 UTC));
+        let newer = announced(datetime!(2026-11-25 09:00 UTC));
+        let older = announced(datetime!(2026-11-25 07:00 UTC));
+        let again = announced(datetime!(2026-11-25 08:00 UTC));
+        let now = datetime!(2026-11-25 10:00 UTC);
+        assert!(newer.decide(known, now).expect("decided").outcome);
+        assert!(!older.decide(known, now).expect("decided").outcome);
+        assert!(!again.decide(known, now).expect("decided").outcome);
+        assert!(older.decide(None, now).expect("decided").outcome);
+    }
 }

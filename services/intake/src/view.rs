@@ -52,8 +52,9 @@ pub fn petition(
     }
 }
 
-/// The accused person's name masked like a petitioner's: a handler who needs it in full
-/// reads the case file, not a list.
+/// The accused person's name masked like a petitioner's. Nothing serves it in full yet:
+/// the handling unit's read of the whole case file comes with the lifecycle's commands,
+/// audited like every read.
 fn masked_accused(row: &accused_person::Model) -> proto::AccusedPerson {
     proto::AccusedPerson {
         name: mask_name(&row.name),

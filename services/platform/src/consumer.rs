@@ -162,13 +162,23 @@ impl<H: Handler> Consumer<H> {
         nats: &NatsConfig,
         shutdown: CancellationToken,
     ) -> Result<(), ConsumerError> {
-        ensure_stream(&self.jetstream, subjects::DEAD_LETTER_STREAM, nats).await?;
-        ensure_stream(&self.jetstream, subjects::ADVISORY_STREAM, nats).await?;
+        // Where set-aside messages and max-deliveries notices go. The operator declares
+        // them; a service's NATS user may not create them (a compromised service could
+        // otherwise create them with limits that erase dead letters), so on a server that
+        // checks users the consumer waits for them.
+        for spec in [subjects::DEAD_LETTER_STREAM, subjects::ADVISORY_STREAM] {
+            if let Err(error) = ensure_stream(&self.jetstream, spec, nats).await {
+                tracing::warn!(consumer = %self.spec.name, stream = spec.name, error = %error, "waiting for the operator to declare the stream (xinfang streams declare)");
+                if self.wait_for_stream(spec.name, &shutdown).await.is_none() {
+                    return Ok(());
+                }
+            }
+        }
         let failed = |reason: String| ConsumerError::Consumer {
             name: self.spec.name.clone(),
             reason,
         };
-        let Some(stream) = self.wait_for_stream(&shutdown).await else {
+        let Some(stream) = self.wait_for_stream(self.spec.stream.name, &shutdown).await else {
             return Ok(());
         };
         let exhausted = tokio::spawn(set_aside_exhausted(
@@ -343,15 +353,16 @@ impl<H: Handler> Consumer<H> {
     /// started yet: wait for it rather than create it with another's settings.
     async fn wait_for_stream(
         &self,
+        name: &str,
         shutdown: &CancellationToken,
     ) -> Option<jetstream::stream::Stream> {
         let mut waited = 0u32;
         loop {
-            match self.jetstream.get_stream(self.spec.stream.name).await {
+            match self.jetstream.get_stream(name).await {
                 Ok(stream) => return Some(stream),
                 Err(error) => {
                     if waited.is_multiple_of(10) {
-                        tracing::info!(consumer = %self.spec.name, stream = self.spec.stream.name, error = %error, "waiting for the stream to exist");
+                        tracing::info!(consumer = %self.spec.name, stream = name, error = %error, "waiting for the stream to exist");
                     }
                     waited += 1;
                 }

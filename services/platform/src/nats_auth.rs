@@ -1,9 +1,10 @@
 //! NATS users with the least each service needs, derived from the subject catalogue
 //! (`xinfang_proto::subjects::SERVICES`): a service may publish only its own events and
-//! dead letters, create (never update) only the streams it needs, manage only its own
+//! dead letters, create (never update) its own stream and no other, manage only its own
 //! durable consumers, and read replies only on its own inbox prefix. Without the right to
-//! update a stream, no service can lower a stream's limits and so erase history or dead
-//! letters; the operator declares and updates streams (`xinfang streams declare`). The same function writes the local stack's and the tests'
+//! update a stream, or to create the dead-letter and notice streams, no service can set a
+//! limit that erases history or dead letters; the operator declares and updates streams
+//! (`xinfang streams declare`). The same function writes the local stack's and the tests'
 //! server configuration, and Kubernetes' (see `deploy/`).
 
 use xinfang_proto::subjects::{
@@ -60,8 +61,9 @@ pub fn permissions(binding: &ServiceBinding) -> Permissions {
         publish.extend(create_stream(stream));
     }
     if !binding.consumes.is_empty() {
-        publish.extend(create_stream(&DEAD_LETTER_STREAM));
-        publish.extend(create_stream(&ADVISORY_STREAM));
+        // The dead letters and the notices are the operator's to create: read them only.
+        publish.push(format!("$JS.API.STREAM.INFO.{}", DEAD_LETTER_STREAM.name));
+        publish.push(format!("$JS.API.STREAM.INFO.{}", ADVISORY_STREAM.name));
     }
     for consumer in binding.consumes {
         let (stream, name) = (consumer.stream.name, consumer.name);
@@ -150,6 +152,21 @@ mod tests {
                 assert!(
                     !granted.iter().any(|p| p.contains(forbidden)),
                     "{} may {forbidden}",
+                    binding.service
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_service_may_create_the_dead_letter_or_notice_streams() {
+        for binding in xinfang_proto::subjects::SERVICES {
+            let granted = permissions(&binding).publish;
+            for stream in [DEAD_LETTER_STREAM, ADVISORY_STREAM] {
+                let create = format!("$JS.API.STREAM.CREATE.{}", stream.name);
+                assert!(
+                    !granted.contains(&create),
+                    "{} may {create}",
                     binding.service
                 );
             }

@@ -99,33 +99,33 @@ impl Readiness {
             async_nats::connection::State::Connected
         );
         if connected {
-            let oldest = entity::Entity::find()
+            // Stuck means not moving: an event committed a while ago waits behind the newest
+            // one published. An older event the broker refuses while later ones are
+            // published is passed over (and logged at every sweep); it is for an operator,
+            // not a reason to take every replica out of service.
+            let newest_published = entity::Entity::find()
+                .filter(entity::Column::PublishedAt.is_not_null())
+                .order_by_desc(entity::Column::Position)
+                .one(&self.db)
+                .await
+                .map_err(|error| format!("database: {error}"))?
+                .map(|row| row.position);
+            let mut waiting = entity::Entity::find()
                 .filter(entity::Column::PublishedAt.is_null())
+                .filter(entity::Column::StagedAt.lt(OffsetDateTime::now_utc() - RELAY_STUCK_AFTER));
+            if let Some(position) = newest_published {
+                waiting = waiting.filter(entity::Column::Position.gt(position));
+            }
+            let waiting = waiting
                 .order_by_asc(entity::Column::Position)
                 .one(&self.db)
                 .await
                 .map_err(|error| format!("database: {error}"))?;
-            if let Some(row) = oldest
-                && row.staged_at < OffsetDateTime::now_utc() - RELAY_STUCK_AFTER
-            {
-                // Stuck means not moving past it. If later events were published, the relay
-                // works and the broker refuses this one event: that is for an operator (it
-                // is logged at every sweep), not a reason to take every replica out of
-                // service.
-                let later_published = entity::Entity::find()
-                    .filter(entity::Column::Position.gt(row.position))
-                    .filter(entity::Column::PublishedAt.is_not_null())
-                    .one(&self.db)
-                    .await
-                    .map_err(|error| format!("database: {error}"))?
-                    .is_some();
-                if !later_published {
-                    return Err(format!(
-                        "outbox relay stuck: event {} committed at {} is not published",
-                        row.event_id, row.staged_at
-                    ));
-                }
-                tracing::warn!(event = %row.event_id, staged_at = %row.staged_at, "an event the broker will not take; later events are published");
+            if let Some(row) = waiting {
+                return Err(format!(
+                    "outbox relay stuck: event {} committed at {} is not published",
+                    row.event_id, row.staged_at
+                ));
             }
         }
         Ok(())

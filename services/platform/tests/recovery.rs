@@ -227,7 +227,22 @@ async fn a_message_exhausted_while_its_service_was_down_is_dead_lettered_at_the_
     let shutdown = CancellationToken::new();
     backstop(&jetstream, &shutdown);
     let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 1).await;
-    // A second start does not set it aside again: the notice was acknowledged.
+    // The notice was acknowledged once the dead letter was stored: none waits any more.
+    let notices = xinfang_testkit::eventually(Duration::from_secs(10), || async {
+        let mut reader = jetstream
+            .get_stream(subjects::ADVISORY_STREAM.name)
+            .await
+            .ok()?
+            .get_consumer::<pull::Config>(&subjects::exhausted_consumer("routing"))
+            .await
+            .ok()?;
+        let info = reader.info().await.ok()?;
+        (info.num_pending == 0 && info.num_ack_pending == 0)
+            .then_some(info.delivered.stream_sequence)
+    })
+    .await;
+    assert_eq!(notices, 1, "one notice, handled");
+    // A second start does not set it aside again.
     shutdown.cancel();
     let again = CancellationToken::new();
     backstop(&jetstream, &again);

@@ -4,7 +4,8 @@
 //! state change: the record of what was published and the event commit together.
 
 use prost::Message;
-use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, QueryOrder};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -38,7 +39,7 @@ impl PublishDirectory {
     }
 }
 
-/// Whether this directory was published before.
+/// Whether this directory is the last one published.
 pub struct Published(bool);
 
 impl Change for PublishDirectory {
@@ -48,10 +49,15 @@ impl Change for PublishDirectory {
     type Error = DbErr;
 
     async fn load(&self, transaction: &DatabaseTransaction) -> Result<Published, DbErr> {
-        let found = publication::Entity::find_by_id(self.fingerprint.clone())
+        // The last one published, not any ever: a directory rolled back to an earlier
+        // version is announced again.
+        let newest = publication::Entity::find()
+            .order_by_desc(publication::Column::PublishedAt)
             .one(transaction)
             .await?;
-        Ok(Published(found.is_some()))
+        Ok(Published(newest.is_some_and(|newest| {
+            newest.fingerprint == self.fingerprint
+        })))
     }
 
     fn decide(
@@ -86,12 +92,22 @@ impl Change for PublishDirectory {
         let Some(published_at) = *published else {
             return Ok(());
         };
+        // Two replicas starting with a new directory both announce it (intake takes the
+        // same units twice); neither fails on the other's row.
         publication::Entity::insert(publication::ActiveModel {
             fingerprint: Set(self.fingerprint.clone()),
             version: Set(self.event.version.clone()),
             published_at: Set(published_at),
         })
-        .exec(transaction)
+        .on_conflict(
+            OnConflict::column(publication::Column::Fingerprint)
+                .update_columns([
+                    publication::Column::Version,
+                    publication::Column::PublishedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(transaction)
         .await
         .map(|_| ())
     }

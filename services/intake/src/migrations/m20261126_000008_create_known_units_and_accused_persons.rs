@@ -12,6 +12,7 @@ enum KnownUnit {
     Code,
     Name,
     DirectoryVersion,
+    PublishedAt,
 }
 
 #[derive(DeriveIden)]
@@ -40,6 +41,11 @@ impl MigrationTrait for Migration {
                     .col(
                         ColumnDef::new(KnownUnit::DirectoryVersion)
                             .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(KnownUnit::PublishedAt)
+                            .timestamp_with_time_zone()
                             .not_null(),
                     )
                     .to_owned(),

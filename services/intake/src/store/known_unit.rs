@@ -10,6 +10,9 @@ pub struct Model {
     pub code: String,
     pub name: String,
     pub directory_version: String,
+    /// When routing announced the directory: an older announcement (redelivered, replayed)
+    /// never replaces a newer one.
+    pub published_at: TimeDateTimeWithTimeZone,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -103,6 +103,7 @@ async fn watch(
                 Some(Ok(message)) => message,
                 Some(Err(error)) => {
                     tracing::warn!(%consumer, error = %error, "reading max-deliveries notices; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
                 None => return Err("the notice stream ended".into()),
@@ -119,7 +120,13 @@ async fn watch(
                 AckKind::Nak(Some(RETRY_AFTER))
             }
         };
-        if let Err(error) = notice.ack_with(acknowledgement).await {
+        // A notice is done with only once the server has its acknowledgement: otherwise it
+        // comes back, and the dead letter's id keeps the repeat from doubling it.
+        let acknowledged = match acknowledgement {
+            AckKind::Ack => notice.double_ack().await,
+            other => notice.ack_with(other).await,
+        };
+        if let Err(error) = acknowledged {
             tracing::warn!(%consumer, error = %error, "acknowledging a max-deliveries notice");
         }
     }
