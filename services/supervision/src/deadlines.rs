@@ -43,6 +43,14 @@ pub const OBJECTION: DeadlineRule = DeadlineRule {
 };
 /// Handle within 60 days of acceptance (Art 32).
 pub const HANDLING: DeadlineRule = DeadlineRule::days(60);
+/// The longest extension of the handling period, approved by the unit's head (Art 32).
+pub const MAX_EXTENSION_DAYS: u16 = 30;
+/// Ask for review within 30 days of receiving the reply (Art 35); ask for re-review within
+/// 30 days of receiving the review decision (Art 36).
+pub const REVIEW_REQUEST: DeadlineRule = DeadlineRule::days(30);
+/// Decide a review, or a re-review (hearing time not counted), within 30 days of the
+/// request (Art 35, 36).
+pub const REVIEW_DECISION: DeadlineRule = DeadlineRule::days(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadline {

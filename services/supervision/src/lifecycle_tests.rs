@@ -1,0 +1,351 @@
+use time::macros::date;
+
+use super::*;
+
+fn calendar() -> HolidayCalendar {
+    HolidayCalendar::official().expect("the project's holiday calendar")
+}
+
+const OWED: CaseFacts = CaseFacts { notice_owed: true };
+const DAY: Date = date!(2026 - 03 - 02);
+
+/// One stage of each kind.
+fn stages() -> Vec<Stage> {
+    vec![
+        Stage::AwaitingSignFor,
+        Stage::SignedFor { on: DAY },
+        Stage::Accepted {
+            on: DAY,
+            extended_by: None,
+        },
+        Stage::Accepted {
+            on: DAY,
+            extended_by: Some(10),
+        },
+        Stage::Refused { on: DAY },
+        Stage::Replied { on: DAY },
+        Stage::Completed { served_on: DAY },
+        Stage::UnderReview { requested_on: DAY },
+        Stage::Reviewed { served_on: DAY },
+        Stage::UnderReReview {
+            requested_on: DAY,
+            hearing_since: None,
+        },
+        Stage::UnderReReview {
+            requested_on: DAY,
+            hearing_since: Some(DAY),
+        },
+        Stage::Final { decided_on: DAY },
+    ]
+}
+
+fn commands() -> Vec<Command> {
+    vec![
+        Command::SignFor,
+        Command::Accept,
+        Command::Refuse,
+        Command::Extend { days: 30 },
+        Command::RecordStep,
+        Command::Reply {
+            decision: ReplyDecision::Support,
+        },
+        Command::RecordService,
+        Command::Evaluate(Evaluation::Satisfied),
+        Command::RequestReview,
+        Command::DecideReview,
+        Command::RequestReReview,
+        Command::OpenHearing,
+        Command::CloseHearing,
+        Command::DecideReReview,
+    ]
+}
+
+/// Every (stage, command) the law allows, and the stage it leads to; every other pair is
+/// refused naming the stage.
+const ALLOWED: &[(&str, &str, &str)] = &[
+    ("awaiting sign-for", "sign for", "signed for"),
+    ("signed for", "accept", "accepted"),
+    ("signed for", "refuse", "refused"),
+    ("accepted", "extend", "accepted"),
+    ("accepted", "record a handling step", "accepted"),
+    ("accepted", "reply", "replied"),
+    ("replied", "record service", "completed"),
+    ("completed", "evaluate", "completed"),
+    ("completed", "request review", "under review"),
+    ("under review", "decide review", "reviewed"),
+    ("reviewed", "evaluate", "reviewed"),
+    ("reviewed", "request re-review", "under re-review"),
+    ("under re-review", "open a hearing", "under re-review"),
+    ("under re-review", "close the hearing", "under re-review"),
+    ("under re-review", "decide re-review", "final"),
+    ("final", "evaluate", "final"),
+];
+
+#[test]
+fn every_command_in_every_stage_is_allowed_or_refused_naming_the_stage() {
+    let calendar = calendar();
+    for stage in stages() {
+        for command in commands() {
+            let outcome = decide(stage, command, DAY, OWED, &calendar);
+            let allowed = ALLOWED
+                .iter()
+                .find(|(from, what, _)| *from == stage.name() && *what == command.name());
+            let hearing_open = matches!(
+                stage,
+                Stage::UnderReReview {
+                    hearing_since: Some(_),
+                    ..
+                }
+            );
+            let special = match (stage, command) {
+                (
+                    Stage::Accepted {
+                        extended_by: Some(_),
+                        ..
+                    },
+                    Command::Extend { .. },
+                ) => Some(Refusal::AlreadyExtended),
+                // A hearing is opened once, closed once, and the decision waits for its end.
+                (_, Command::OpenHearing | Command::DecideReReview) if hearing_open => {
+                    Some(Refusal::NotAllowed {
+                        command: command.name(),
+                        stage: stage.name(),
+                    })
+                }
+                (
+                    Stage::UnderReReview {
+                        hearing_since: None,
+                        ..
+                    },
+                    Command::CloseHearing,
+                ) => Some(Refusal::NotAllowed {
+                    command: command.name(),
+                    stage: stage.name(),
+                }),
+                _ => None,
+            };
+            match (special, allowed) {
+                (Some(refusal), _) => assert_eq!(outcome, Err(refusal), "{stage:?} {command:?}"),
+                (None, Some((_, _, to))) => assert_eq!(
+                    outcome.map(|step| step.stage.name()),
+                    Ok(*to),
+                    "{stage:?} {command:?}"
+                ),
+                (None, None) => assert_eq!(
+                    outcome,
+                    Err(Refusal::NotAllowed {
+                        command: command.name(),
+                        stage: stage.name(),
+                    }),
+                    "{stage:?} {command:?}"
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn signing_for_opens_the_objection_window_and_the_notice_clock_when_owed() {
+    let step = decide(
+        Stage::AwaitingSignFor,
+        Command::SignFor,
+        DAY,
+        OWED,
+        &calendar(),
+    )
+    .expect("signed for");
+    assert_eq!(
+        step.effects,
+        vec![
+            Effect::Open {
+                clock: Clock::Objection,
+                start: DAY,
+                rule: OBJECTION
+            },
+            Effect::Open {
+                clock: Clock::NoticeOfReceipt,
+                start: DAY,
+                rule: NOTICE_OF_RECEIPT
+            },
+        ]
+    );
+    let anonymous = CaseFacts { notice_owed: false };
+    let step = decide(
+        Stage::AwaitingSignFor,
+        Command::SignFor,
+        DAY,
+        anonymous,
+        &calendar(),
+    )
+    .expect("signed for");
+    assert_eq!(
+        step.effects.len(),
+        1,
+        "no notice is owed: {:?}",
+        step.effects
+    );
+}
+
+#[test]
+fn accepting_meets_the_notice_closes_the_objection_window_and_starts_handling() {
+    let on = date!(2026 - 03 - 05);
+    let step = decide(
+        Stage::SignedFor { on: DAY },
+        Command::Accept,
+        on,
+        OWED,
+        &calendar(),
+    )
+    .expect("accepted");
+    assert_eq!(
+        step.effects,
+        vec![
+            Effect::Meet {
+                clock: Clock::NoticeOfReceipt,
+                on
+            },
+            Effect::Close {
+                clock: Clock::Objection,
+                on
+            },
+            Effect::Open {
+                clock: Clock::Handling,
+                start: on,
+                rule: HANDLING
+            },
+        ]
+    );
+}
+
+#[test]
+fn the_handling_period_is_extended_once_by_at_most_thirty_days() {
+    let accepted = Stage::Accepted {
+        on: DAY,
+        extended_by: None,
+    };
+    let calendar = calendar();
+    assert_eq!(
+        decide(accepted, Command::Extend { days: 31 }, DAY, OWED, &calendar),
+        Err(Refusal::ExtensionOutOfRange(31))
+    );
+    assert_eq!(
+        decide(accepted, Command::Extend { days: 0 }, DAY, OWED, &calendar),
+        Err(Refusal::ExtensionOutOfRange(0))
+    );
+    let step =
+        decide(accepted, Command::Extend { days: 30 }, DAY, OWED, &calendar).expect("extended");
+    assert_eq!(
+        step.effects,
+        vec![Effect::Extend {
+            clock: Clock::Handling,
+            days: 30
+        }]
+    );
+    assert_eq!(
+        decide(
+            step.stage,
+            Command::Extend { days: 5 },
+            DAY,
+            OWED,
+            &calendar
+        ),
+        Err(Refusal::AlreadyExtended)
+    );
+}
+
+#[test]
+fn review_is_asked_for_within_thirty_days_of_service_or_not_at_all() {
+    // Served Monday 2 March 2026: the window's last day is Wednesday 1 April.
+    let completed = Stage::Completed { served_on: DAY };
+    let calendar = calendar();
+    let last_day = date!(2026 - 04 - 01);
+    assert!(decide(completed, Command::RequestReview, last_day, OWED, &calendar).is_ok());
+    assert_eq!(
+        decide(
+            completed,
+            Command::RequestReview,
+            date!(2026 - 04 - 02),
+            OWED,
+            &calendar
+        ),
+        Err(Refusal::WindowClosed {
+            command: "request review",
+            due: last_day
+        })
+    );
+}
+
+#[test]
+fn a_dissatisfied_petitioner_gets_a_follow_up() {
+    let completed = Stage::Completed { served_on: DAY };
+    let step = decide(
+        completed,
+        Command::Evaluate(Evaluation::Dissatisfied),
+        DAY,
+        OWED,
+        &calendar(),
+    )
+    .expect("evaluated");
+    assert_eq!(step.stage, completed);
+    assert_eq!(step.effects, vec![Effect::FollowUp]);
+}
+
+#[test]
+fn a_case_goes_from_sign_for_to_final_with_every_clock_met_and_the_hearing_not_counted() {
+    let calendar = calendar();
+    let path = [
+        (Command::SignFor, date!(2026 - 03 - 02)),
+        (Command::Accept, date!(2026 - 03 - 04)),
+        (Command::RecordStep, date!(2026 - 03 - 20)),
+        (
+            Command::Reply {
+                decision: ReplyDecision::NotSupport,
+            },
+            date!(2026 - 04 - 20),
+        ),
+        (Command::RecordService, date!(2026 - 04 - 22)),
+        (Command::RequestReview, date!(2026 - 05 - 06)),
+        (Command::DecideReview, date!(2026 - 05 - 29)),
+        (Command::RequestReReview, date!(2026 - 06 - 08)),
+        (Command::OpenHearing, date!(2026 - 06 - 15)),
+        (Command::CloseHearing, date!(2026 - 06 - 25)),
+        (Command::DecideReReview, date!(2026 - 07 - 06)),
+    ];
+    let mut stage = Stage::AwaitingSignFor;
+    let mut effects = Vec::new();
+    for (command, on) in path {
+        let step = decide(stage, command, on, OWED, &calendar)
+            .unwrap_or_else(|refusal| panic!("{command:?} on {on}: {refusal}"));
+        stage = step.stage;
+        effects.extend(step.effects);
+    }
+    assert_eq!(
+        stage,
+        Stage::Final {
+            decided_on: date!(2026 - 07 - 06)
+        }
+    );
+    let met: Vec<Clock> = effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::Meet { clock, .. } => Some(*clock),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        met,
+        [
+            Clock::NoticeOfReceipt,
+            Clock::Handling,
+            Clock::ReviewRequest,
+            Clock::ReviewDecision,
+            Clock::ReReviewRequest,
+            Clock::ReReviewDecision,
+        ]
+    );
+    assert!(effects.contains(&Effect::Pause {
+        clock: Clock::ReReviewDecision,
+        on: date!(2026 - 06 - 15)
+    }));
+    assert_eq!(effects.last(), Some(&Effect::MatterFinal));
+}
