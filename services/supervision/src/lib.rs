@@ -7,6 +7,7 @@ pub mod api;
 pub mod calendar;
 pub mod config;
 pub mod deadlines;
+pub mod ledger;
 pub mod lifecycle;
 pub mod migrations;
 pub mod store;
