@@ -169,6 +169,26 @@ async fn a_row_the_broker_refuses_does_not_hold_back_the_rows_after_it() {
 }
 
 #[tokio::test]
+async fn a_row_the_client_cannot_send_does_not_hold_back_the_rows_after_it() {
+    // Larger than the server's 1 MiB maximum payload: refused before it leaves the client.
+    let mut oversized = event(subjects::PETITION_REGISTERED);
+    oversized.payload = vec![0u8; 2 * 1024 * 1024].into();
+    let after: Vec<OutgoingEvent> = (0..5)
+        .map(|_| event(subjects::PETITION_REGISTERED))
+        .collect();
+    let mut rows = vec![oversized.clone()];
+    rows.extend(after.iter().cloned());
+    let relay = Relay::start_after(10, Duration::from_secs(1), &rows).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut out = 0;
+    for event in &after {
+        out += usize::from(published(&relay.db, event.envelope.event_id).await);
+    }
+    assert_eq!(out, after.len());
+    assert!(!published(&relay.db, oversized.envelope.event_id).await);
+}
+
+#[tokio::test]
 async fn a_declared_stream_refuses_to_be_purged_or_to_lose_a_message() {
     let nats = NatsServer::start().await.expect("nats-server");
     let config = nats.config();

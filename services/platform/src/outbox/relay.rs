@@ -169,9 +169,10 @@ impl OutboxRelay {
                 .await
             {
                 Ok(ack) => pending.push((event.envelope.event_id, ack)),
+                // The client would not send it (larger than the server takes, say): the rows
+                // after it still go, and the sweep tries this one again.
                 Err(error) => {
-                    tracing::warn!(error = %error, subject = %event.subject, "publish failed; the sweep will retry");
-                    break;
+                    tracing::warn!(error = %error, event = %event.envelope.event_id, subject = %event.subject, "publish failed; the sweep will retry");
                 }
             }
         }
