@@ -45,12 +45,31 @@ pub struct LedgerEntry {
 /// Where a clock stands on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockState {
-    Running { due: Date },
+    Running {
+        due: Date,
+    },
     Paused,
-    Overdue { due: Date },
+    /// A duty not done by its due day.
+    Overdue {
+        due: Date,
+    },
+    /// A window (to object, to ask for review) that ran out unused: nobody is late.
+    Lapsed {
+        due: Date,
+    },
     MetInTime,
-    MetLate { days_late: i64 },
+    MetLate {
+        days_late: i64,
+    },
     Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("no {0:?} clock is open on this case")]
+    NoOpenClock(Clock),
+    #[error("the {0:?} clock counts working days: a pause counts calendar days")]
+    PauseOnWorkingDays(Clock),
 }
 
 impl LedgerEntry {
@@ -70,7 +89,9 @@ impl LedgerEntry {
         if self.paused_since.is_some() {
             return ClockState::Paused;
         }
-        if today > self.due {
+        if today > self.due && self.clock.is_window() {
+            ClockState::Lapsed { due: self.due }
+        } else if today > self.due {
             ClockState::Overdue { due: self.due }
         } else {
             ClockState::Running { due: self.due }
@@ -78,10 +99,10 @@ impl LedgerEntry {
     }
 
     fn counted_rule(&self) -> DeadlineRule {
-        let added = self.extended_by + self.paused_days;
+        let added = self.extended_by.saturating_add(self.paused_days);
         let span = match self.rule.span {
-            Span::CalendarDays(days) => Span::CalendarDays(days + added),
-            Span::WorkingDays(days) => Span::WorkingDays(days + added),
+            Span::CalendarDays(days) => Span::CalendarDays(days.saturating_add(added)),
+            Span::WorkingDays(days) => Span::WorkingDays(days.saturating_add(self.extended_by)),
         };
         DeadlineRule { span, ..self.rule }
     }
@@ -107,6 +128,10 @@ pub struct DeadlineLedger {
 }
 
 impl DeadlineLedger {
+    fn open_or_err(&mut self, clock: Clock) -> Result<&mut LedgerEntry, LedgerError> {
+        self.open(clock).ok_or(LedgerError::NoOpenClock(clock))
+    }
+
     /// The open entry of a clock: the latest one not met or closed.
     fn open(&mut self, clock: Clock) -> Option<&mut LedgerEntry> {
         self.entries.iter_mut().rev().find(|entry| {
@@ -114,9 +139,26 @@ impl DeadlineLedger {
         })
     }
 
-    /// Applies one of the lifecycle's effects. Effects that are not about clocks (a
-    /// follow-up, finality) leave the ledger as it is.
-    pub fn apply(&mut self, effect: &Effect, calendar: &HolidayCalendar) {
+    /// The due day of a clock's open entry: what the lifecycle checks a late extension or
+    /// hearing against.
+    pub fn due(&self, clock: Clock) -> Option<Date> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|entry| {
+                entry.clock == clock && entry.met_on.is_none() && entry.closed_on.is_none()
+            })
+            .map(|entry| entry.due)
+    }
+
+    /// Applies one of the lifecycle's effects. Effects that are not about clocks (an
+    /// opinion, an evaluation, a follow-up, finality) leave the ledger as it is; one about a
+    /// clock that is not open is an error, never silently dropped.
+    pub fn apply(
+        &mut self,
+        effect: &Effect,
+        calendar: &HolidayCalendar,
+    ) -> Result<(), LedgerError> {
         match *effect {
             Effect::Open { clock, start, rule } => {
                 let mut entry = LedgerEntry {
@@ -135,38 +177,34 @@ impl DeadlineLedger {
                 entry.compute(calendar);
                 self.entries.push(entry);
             }
-            Effect::Meet { clock, on } => {
-                if let Some(entry) = self.open(clock) {
-                    entry.met_on = Some(on);
-                }
-            }
-            Effect::Close { clock, on } => {
-                if let Some(entry) = self.open(clock) {
-                    entry.closed_on = Some(on);
-                }
-            }
+            Effect::Meet { clock, on } => self.open_or_err(clock)?.met_on = Some(on),
+            Effect::Close { clock, on } => self.open_or_err(clock)?.closed_on = Some(on),
             Effect::Extend { clock, days } => {
-                if let Some(entry) = self.open(clock) {
-                    entry.extended_by += days;
-                    entry.compute(calendar);
-                }
+                let entry = self.open_or_err(clock)?;
+                entry.extended_by = entry.extended_by.saturating_add(days);
+                entry.compute(calendar);
             }
             Effect::Pause { clock, on } => {
-                if let Some(entry) = self.open(clock) {
-                    entry.paused_since = Some(on);
+                let entry = self.open_or_err(clock)?;
+                if matches!(entry.rule.span, Span::WorkingDays(_)) {
+                    return Err(LedgerError::PauseOnWorkingDays(clock));
                 }
+                entry.paused_since = Some(on);
             }
             Effect::Resume { clock, on } => {
-                if let Some(entry) = self.open(clock)
-                    && let Some(since) = entry.paused_since.take()
-                {
-                    let paused = (on - since).whole_days().max(0);
-                    entry.paused_days += u16::try_from(paused).unwrap_or(u16::MAX);
+                let entry = self.open_or_err(clock)?;
+                if let Some(since) = entry.paused_since.take() {
+                    // The days of the hearing, the first and the last included.
+                    let paused = (on - since).whole_days().max(0) + 1;
+                    entry.paused_days = entry
+                        .paused_days
+                        .saturating_add(u16::try_from(paused).unwrap_or(u16::MAX));
                     entry.compute(calendar);
                 }
             }
-            Effect::FollowUp | Effect::MatterFinal => {}
+            Effect::Opinion(_) | Effect::Evaluated(_) | Effect::FollowUp | Effect::MatterFinal => {}
         }
+        Ok(())
     }
 
     /// Recomputes every provisional due day with a calendar that knows more years (a new
@@ -187,7 +225,7 @@ impl DeadlineLedger {
         moved
     }
 
-    /// The clocks overdue on `today`.
+    /// The duties overdue on `today` (a lapsed window is nobody's fault).
     pub fn overdue(&self, today: Date) -> impl Iterator<Item = &LedgerEntry> {
         self.entries
             .iter()

@@ -1,7 +1,7 @@
 use time::macros::date;
 
 use super::*;
-use crate::deadlines::{HANDLING, NOTICE_OF_RECEIPT, OBJECTION, REVIEW_DECISION};
+use crate::deadlines::{HANDLING, NOTICE_OF_RECEIPT, OBJECTION, REVIEW_DECISION, REVIEW_REQUEST};
 
 fn calendar() -> HolidayCalendar {
     HolidayCalendar::official().expect("the project's holiday calendar")
@@ -9,7 +9,9 @@ fn calendar() -> HolidayCalendar {
 
 fn opened(clock: Clock, start: Date, rule: DeadlineRule) -> DeadlineLedger {
     let mut ledger = DeadlineLedger::default();
-    ledger.apply(&Effect::Open { clock, start, rule }, &calendar());
+    ledger
+        .apply(&Effect::Open { clock, start, rule }, &calendar())
+        .expect("opened");
     ledger
 }
 
@@ -24,7 +26,9 @@ fn the_worked_example_signed_for_on_26_september_2025() {
         (Clock::Objection, OBJECTION),
         (Clock::NoticeOfReceipt, NOTICE_OF_RECEIPT),
     ] {
-        ledger.apply(&Effect::Open { clock, start, rule }, &calendar);
+        ledger
+            .apply(&Effect::Open { clock, start, rule }, &calendar)
+            .expect("opened");
     }
     let dues: Vec<(Clock, Date, &str)> = ledger
         .entries
@@ -45,13 +49,15 @@ fn an_extension_adds_its_days_and_the_due_day_still_rolls_off_a_weekend() {
     let calendar = calendar();
     let mut ledger = opened(Clock::Handling, date!(2026 - 06 - 01), HANDLING);
     assert_eq!(ledger.entries[0].due, date!(2026 - 07 - 31));
-    ledger.apply(
-        &Effect::Extend {
-            clock: Clock::Handling,
-            days: 30,
-        },
-        &calendar,
-    );
+    ledger
+        .apply(
+            &Effect::Extend {
+                clock: Clock::Handling,
+                days: 30,
+            },
+            &calendar,
+        )
+        .expect("applied");
     // 30 August 2026 is a Sunday.
     assert_eq!(ledger.entries[0].due, date!(2026 - 08 - 31));
     assert_eq!(ledger.entries[0].extended_by, 30);
@@ -66,27 +72,32 @@ fn hearing_days_are_not_counted() {
         REVIEW_DECISION,
     );
     assert_eq!(ledger.entries[0].due, date!(2026 - 07 - 08));
-    ledger.apply(
-        &Effect::Pause {
-            clock: Clock::ReReviewDecision,
-            on: date!(2026 - 06 - 15),
-        },
-        &calendar,
-    );
+    ledger
+        .apply(
+            &Effect::Pause {
+                clock: Clock::ReReviewDecision,
+                on: date!(2026 - 06 - 15),
+            },
+            &calendar,
+        )
+        .expect("applied");
     assert_eq!(
         ledger.entries[0].state(date!(2026 - 07 - 10)),
         ClockState::Paused
     );
-    ledger.apply(
-        &Effect::Resume {
-            clock: Clock::ReReviewDecision,
-            on: date!(2026 - 06 - 25),
-        },
-        &calendar,
-    );
-    // Ten days later: 18 July, a Saturday, so Monday 20 July.
+    ledger
+        .apply(
+            &Effect::Resume {
+                clock: Clock::ReReviewDecision,
+                on: date!(2026 - 06 - 25),
+            },
+            &calendar,
+        )
+        .expect("applied");
+    // The eleven hearing days, 15 to 25 June, are not counted: 19 July, a Sunday, so
+    // Monday 20 July.
     assert_eq!(ledger.entries[0].due, date!(2026 - 07 - 20));
-    assert_eq!(ledger.entries[0].paused_days, 10);
+    assert_eq!(ledger.entries[0].paused_days, 11);
 }
 
 #[test]
@@ -100,13 +111,15 @@ fn a_clock_is_running_overdue_met_in_time_or_met_late() {
         ClockState::Overdue { due }
     );
     assert_eq!(ledger.overdue(date!(2026 - 08 - 01)).count(), 1);
-    ledger.apply(
-        &Effect::Meet {
-            clock: Clock::Handling,
-            on: date!(2026 - 08 - 03),
-        },
-        &calendar,
-    );
+    ledger
+        .apply(
+            &Effect::Meet {
+                clock: Clock::Handling,
+                on: date!(2026 - 08 - 03),
+            },
+            &calendar,
+        )
+        .expect("applied");
     assert_eq!(
         ledger.entries[0].state(date!(2026 - 09 - 01)),
         ClockState::MetLate { days_late: 3 }
@@ -114,26 +127,30 @@ fn a_clock_is_running_overdue_met_in_time_or_met_late() {
     assert_eq!(ledger.overdue(date!(2026 - 09 - 01)).count(), 0);
 
     let mut in_time = opened(Clock::Handling, date!(2026 - 06 - 01), HANDLING);
-    in_time.apply(
-        &Effect::Meet {
-            clock: Clock::Handling,
-            on: due,
-        },
-        &calendar,
-    );
+    in_time
+        .apply(
+            &Effect::Meet {
+                clock: Clock::Handling,
+                on: due,
+            },
+            &calendar,
+        )
+        .expect("applied");
     assert_eq!(in_time.entries[0].state(due), ClockState::MetInTime);
 }
 
 #[test]
 fn a_closed_clock_is_neither_met_nor_overdue() {
     let mut ledger = opened(Clock::Objection, date!(2026 - 06 - 01), OBJECTION);
-    ledger.apply(
-        &Effect::Close {
-            clock: Clock::Objection,
-            on: date!(2026 - 06 - 02),
-        },
-        &calendar(),
-    );
+    ledger
+        .apply(
+            &Effect::Close {
+                clock: Clock::Objection,
+                on: date!(2026 - 06 - 02),
+            },
+            &calendar(),
+        )
+        .expect("applied");
     assert_eq!(
         ledger.entries[0].state(date!(2026 - 12 - 31)),
         ClockState::Closed
@@ -166,4 +183,41 @@ fn a_deadline_in_an_unpublished_year_is_provisional_and_moves_when_the_notice_is
     assert!(!ledger.entries[0].provisional);
     // Nothing provisional is left to move.
     assert!(ledger.recompute(&loaded).is_empty());
+}
+
+#[test]
+fn a_window_that_runs_out_lapses_and_nobody_is_overdue() {
+    let ledger = opened(Clock::ReviewRequest, date!(2026 - 06 - 01), REVIEW_REQUEST);
+    let due = date!(2026 - 07 - 01);
+    assert_eq!(
+        ledger.entries[0].state(date!(2026 - 07 - 02)),
+        ClockState::Lapsed { due }
+    );
+    assert_eq!(ledger.overdue(date!(2026 - 07 - 02)).count(), 0);
+}
+
+#[test]
+fn an_effect_on_a_clock_that_is_not_open_is_an_error() {
+    let mut ledger = DeadlineLedger::default();
+    assert_eq!(
+        ledger.apply(
+            &Effect::Meet {
+                clock: Clock::Handling,
+                on: date!(2026 - 06 - 01)
+            },
+            &calendar()
+        ),
+        Err(LedgerError::NoOpenClock(Clock::Handling))
+    );
+    let mut objection = opened(Clock::Objection, date!(2026 - 06 - 01), OBJECTION);
+    assert_eq!(
+        objection.apply(
+            &Effect::Pause {
+                clock: Clock::Objection,
+                on: date!(2026 - 06 - 02)
+            },
+            &calendar()
+        ),
+        Err(LedgerError::PauseOnWorkingDays(Clock::Objection))
+    );
 }

@@ -1,12 +1,13 @@
 //! The case lifecycle as one explicit state machine (DOMAIN.md, "The procedure"; Art 22–36):
 //! from the unit's sign-for (签收) through acceptance (受理) or refusal (不予受理),
-//! handling, the written reply and its service (送达, the case is then completed, 办结), to
-//! review (复查) and re-review (复核), after which the matter is final.
+//! handling, the written reply and its service (送达: the case is then completed, 办结),
+//! to review (复查) and re-review (复核), each decided and served, after which the matter is
+//! final.
 //!
-//! Pure: the stage, the command, the day it happens and the calendar in; the next stage and
-//! what it does to the case's clocks out. A command the stage does not allow is refused
-//! naming the stage (the API answers FAILED_PRECONDITION). The gRPC commands, the deadline
-//! ledger that applies the clock effects and the events are built on this.
+//! Pure: the stage, the command, the day it happens, the clocks' due days and the calendar
+//! in; the next stage and its effects (on the clocks, and what is to be recorded) out. A
+//! command the stage does not allow is refused naming the stage (the API answers
+//! FAILED_PRECONDITION). The gRPC commands, the storage and the events are built on this.
 
 use time::Date;
 
@@ -45,7 +46,11 @@ pub enum Stage {
     UnderReview {
         requested_on: Date,
     },
-    /// The review decision was served: re-review may be asked for.
+    /// The review is decided; its opinion waits to be served.
+    ReviewDecided {
+        on: Date,
+    },
+    /// The review opinion was served: re-review may be asked for.
     Reviewed {
         served_on: Date,
     },
@@ -54,9 +59,13 @@ pub enum Stage {
         requested_on: Date,
         hearing_since: Option<Date>,
     },
-    /// Re-reviewed: the same facts and reasons are not accepted again anywhere (Art 36).
+    /// The re-review is decided; its opinion waits to be served.
+    ReReviewDecided {
+        on: Date,
+    },
+    /// Re-reviewed and served: the same facts and reasons are not accepted again (Art 36).
     Final {
-        decided_on: Date,
+        served_on: Date,
     },
 }
 
@@ -71,8 +80,10 @@ impl Stage {
             Stage::Replied { .. } => "replied",
             Stage::Completed { .. } => "completed",
             Stage::UnderReview { .. } => "under review",
+            Stage::ReviewDecided { .. } => "review decided",
             Stage::Reviewed { .. } => "reviewed",
             Stage::UnderReReview { .. } => "under re-review",
+            Stage::ReReviewDecided { .. } => "re-review decided",
             Stage::Final { .. } => "final",
         }
     }
@@ -94,7 +105,7 @@ pub enum Evaluation {
     Dissatisfied,
 }
 
-/// What a unit, the bureau or the petitioner does.
+/// What a unit, the bureau, a higher organ or the petitioner does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     SignFor,
@@ -109,14 +120,19 @@ pub enum Command {
     Reply {
         decision: ReplyDecision,
     },
+    /// The written reply, review opinion or re-review opinion reached the petitioner.
     RecordService,
     Evaluate(Evaluation),
     RequestReview,
-    DecideReview,
+    DecideReview {
+        decision: ReplyDecision,
+    },
     RequestReReview,
     OpenHearing,
     CloseHearing,
-    DecideReReview,
+    DecideReReview {
+        decision: ReplyDecision,
+    },
 }
 
 impl Command {
@@ -131,11 +147,11 @@ impl Command {
             Command::RecordService => "record service",
             Command::Evaluate(_) => "evaluate",
             Command::RequestReview => "request review",
-            Command::DecideReview => "decide review",
+            Command::DecideReview { .. } => "decide review",
             Command::RequestReReview => "request re-review",
             Command::OpenHearing => "open a hearing",
             Command::CloseHearing => "close the hearing",
-            Command::DecideReReview => "decide re-review",
+            Command::DecideReReview { .. } => "decide re-review",
         }
     }
 }
@@ -152,7 +168,18 @@ pub enum Clock {
     ReReviewDecision,
 }
 
-/// What a step does to the case's clocks and beyond.
+impl Clock {
+    /// A window in which someone *may* act (object, ask for review), rather than a duty:
+    /// when it runs out it lapses, and nobody is overdue.
+    pub fn is_window(self) -> bool {
+        matches!(
+            self,
+            Clock::Objection | Clock::ReviewRequest | Clock::ReReviewRequest
+        )
+    }
+}
+
+/// What a step does to the case's clocks, and what it records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
     Open {
@@ -160,7 +187,7 @@ pub enum Effect {
         start: Date,
         rule: DeadlineRule,
     },
-    /// Done in time or late: the ledger compares with the due day.
+    /// Done, in time or late: the ledger compares with the due day.
     Meet {
         clock: Clock,
         on: Date,
@@ -178,10 +205,14 @@ pub enum Effect {
         clock: Clock,
         on: Date,
     },
+    /// The pause ends: the days from the pause to `on`, both counted, are not counted.
     Resume {
         clock: Clock,
         on: Date,
     },
+    /// The decision of a written opinion (the reply, a review or a re-review).
+    Opinion(ReplyDecision),
+    Evaluated(Evaluation),
     /// A dissatisfied petitioner: the supervisor follows up.
     FollowUp,
     /// The same facts and reasons are final (Art 36): intake refuses them again.
@@ -204,54 +235,65 @@ pub enum Refusal {
         command: &'static str,
         stage: &'static str,
     },
-    #[error("the window to {command} closed on {due}")]
-    WindowClosed { command: &'static str, due: Date },
+    #[error("cannot {command} a case that is {stage}: the time for it ended on {due}")]
+    TooLate {
+        command: &'static str,
+        stage: &'static str,
+        due: Date,
+    },
+    #[error("cannot extend a case that is {stage}: its handling period was extended already")]
+    AlreadyExtended { stage: &'static str },
     #[error("an extension is 1 to {MAX_EXTENSION_DAYS} days, not {0}")]
     ExtensionOutOfRange(u16),
-    #[error("the handling period was extended already")]
-    AlreadyExtended,
 }
 
-/// The next stage and the effects of `command` on `on`.
+/// The next stage and the effects of a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     pub stage: Stage,
     pub effects: Vec<Effect>,
 }
 
+/// Decides `command` on `on`. `due` gives an open clock's due day (from the ledger), so an
+/// extension or a hearing cannot come after the time they would stretch has run out.
 pub fn decide(
     stage: Stage,
     command: Command,
     on: Date,
     facts: CaseFacts,
+    due: impl Fn(Clock) -> Option<Date>,
     calendar: &HolidayCalendar,
 ) -> Result<Step, Refusal> {
     use Clock::*;
     let step = |stage, effects| Ok(Step { stage, effects });
+    let too_late = |due: Date| Refusal::TooLate {
+        command: command.name(),
+        stage: stage.name(),
+        due,
+    };
     let within = |start: Date, rule| {
-        let due = deadlines::deadline(start, rule, calendar).due;
-        if on <= due {
+        let last = deadlines::deadline(start, rule, calendar).due;
+        if on <= last {
             Ok(())
         } else {
-            Err(Refusal::WindowClosed {
-                command: command.name(),
-                due,
-            })
+            Err(too_late(last))
         }
     };
+    let before_due = |clock| match due(clock) {
+        Some(last) if on > last => Err(too_late(last)),
+        _ => Ok(()),
+    };
+    let open = |clock, rule| Effect::Open {
+        clock,
+        start: on,
+        rule,
+    };
+    let meet = |clock| Effect::Meet { clock, on };
     match (stage, command) {
         (Stage::AwaitingSignFor, Command::SignFor) => {
-            let mut effects = vec![Effect::Open {
-                clock: Objection,
-                start: on,
-                rule: OBJECTION,
-            }];
+            let mut effects = vec![open(Objection, OBJECTION)];
             if facts.notice_owed {
-                effects.push(Effect::Open {
-                    clock: NoticeOfReceipt,
-                    start: on,
-                    rule: NOTICE_OF_RECEIPT,
-                });
+                effects.push(open(NoticeOfReceipt, NOTICE_OF_RECEIPT));
             }
             step(Stage::SignedFor { on }, effects)
         }
@@ -268,11 +310,7 @@ pub fn decide(
                         clock: Objection,
                         on,
                     },
-                    Effect::Open {
-                        clock: Handling,
-                        start: on,
-                        rule: HANDLING,
-                    },
+                    open(Handling, HANDLING),
                 ],
             ),
         ),
@@ -293,11 +331,15 @@ pub fn decide(
                 ..
             },
             Command::Extend { .. },
-        ) => Err(Refusal::AlreadyExtended),
+        ) => Err(Refusal::AlreadyExtended {
+            stage: stage.name(),
+        }),
         (Stage::Accepted { on: accepted, .. }, Command::Extend { days }) => {
             if days == 0 || days > MAX_EXTENSION_DAYS {
                 return Err(Refusal::ExtensionOutOfRange(days));
             }
+            // An overdue case is not made punctual by extending it afterwards.
+            before_due(Handling)?;
             step(
                 Stage::Accepted {
                     on: accepted,
@@ -310,62 +352,39 @@ pub fn decide(
             )
         }
         (accepted @ Stage::Accepted { .. }, Command::RecordStep) => step(accepted, Vec::new()),
-        (Stage::Accepted { .. }, Command::Reply { .. }) => step(
-            Stage::Replied { on },
-            vec![Effect::Meet {
-                clock: Handling,
-                on,
-            }],
-        ),
+        (Stage::Accepted { .. }, Command::Reply { decision }) => {
+            step(Stage::Replied { on }, vec![Effect::Opinion(decision)])
+        }
+        // Handling ends at completion (办结), when the reply reaches the petitioner.
         (Stage::Replied { .. }, Command::RecordService) => step(
             Stage::Completed { served_on: on },
-            vec![Effect::Open {
-                clock: ReviewRequest,
-                start: on,
-                rule: REVIEW_REQUEST,
-            }],
+            vec![meet(Handling), open(ReviewRequest, REVIEW_REQUEST)],
         ),
         (
             served @ (Stage::Completed { .. } | Stage::Reviewed { .. } | Stage::Final { .. }),
             Command::Evaluate(evaluation),
-        ) => step(
-            served,
+        ) => {
+            let mut effects = vec![Effect::Evaluated(evaluation)];
             if evaluation == Evaluation::Dissatisfied {
-                vec![Effect::FollowUp]
-            } else {
-                Vec::new()
-            },
-        ),
+                effects.push(Effect::FollowUp);
+            }
+            step(served, effects)
+        }
         (Stage::Completed { served_on }, Command::RequestReview) => {
             within(served_on, REVIEW_REQUEST)?;
             step(
                 Stage::UnderReview { requested_on: on },
-                vec![
-                    Effect::Meet {
-                        clock: ReviewRequest,
-                        on,
-                    },
-                    Effect::Open {
-                        clock: ReviewDecision,
-                        start: on,
-                        rule: REVIEW_DECISION,
-                    },
-                ],
+                vec![meet(ReviewRequest), open(ReviewDecision, REVIEW_DECISION)],
             )
         }
-        (Stage::UnderReview { .. }, Command::DecideReview) => step(
+        (Stage::UnderReview { .. }, Command::DecideReview { decision }) => step(
+            Stage::ReviewDecided { on },
+            vec![meet(ReviewDecision), Effect::Opinion(decision)],
+        ),
+        // The re-review window runs from the petitioner's receipt of the review opinion.
+        (Stage::ReviewDecided { .. }, Command::RecordService) => step(
             Stage::Reviewed { served_on: on },
-            vec![
-                Effect::Meet {
-                    clock: ReviewDecision,
-                    on,
-                },
-                Effect::Open {
-                    clock: ReReviewRequest,
-                    start: on,
-                    rule: REVIEW_REQUEST,
-                },
-            ],
+            vec![open(ReReviewRequest, REVIEW_REQUEST)],
         ),
         (Stage::Reviewed { served_on }, Command::RequestReReview) => {
             within(served_on, REVIEW_REQUEST)?;
@@ -375,15 +394,8 @@ pub fn decide(
                     hearing_since: None,
                 },
                 vec![
-                    Effect::Meet {
-                        clock: ReReviewRequest,
-                        on,
-                    },
-                    Effect::Open {
-                        clock: ReReviewDecision,
-                        start: on,
-                        rule: REVIEW_DECISION,
-                    },
+                    meet(ReReviewRequest),
+                    open(ReReviewDecision, REVIEW_DECISION),
                 ],
             )
         }
@@ -393,16 +405,20 @@ pub fn decide(
                 hearing_since: None,
             },
             Command::OpenHearing,
-        ) => step(
-            Stage::UnderReReview {
-                requested_on,
-                hearing_since: Some(on),
-            },
-            vec![Effect::Pause {
-                clock: ReReviewDecision,
-                on,
-            }],
-        ),
+        ) => {
+            // A hearing does not make a late decision punctual.
+            before_due(ReReviewDecision)?;
+            step(
+                Stage::UnderReReview {
+                    requested_on,
+                    hearing_since: Some(on),
+                },
+                vec![Effect::Pause {
+                    clock: ReReviewDecision,
+                    on,
+                }],
+            )
+        }
         (
             Stage::UnderReReview {
                 requested_on,
@@ -424,17 +440,14 @@ pub fn decide(
                 hearing_since: None,
                 ..
             },
-            Command::DecideReReview,
+            Command::DecideReReview { decision },
         ) => step(
-            Stage::Final { decided_on: on },
-            vec![
-                Effect::Meet {
-                    clock: ReReviewDecision,
-                    on,
-                },
-                Effect::MatterFinal,
-            ],
+            Stage::ReReviewDecided { on },
+            vec![meet(ReReviewDecision), Effect::Opinion(decision)],
         ),
+        (Stage::ReReviewDecided { .. }, Command::RecordService) => {
+            step(Stage::Final { served_on: on }, vec![Effect::MatterFinal])
+        }
         (stage, command) => Err(Refusal::NotAllowed {
             command: command.name(),
             stage: stage.name(),

@@ -1,6 +1,7 @@
 use time::macros::date;
 
 use super::*;
+use crate::ledger::{ClockState, DeadlineLedger};
 
 fn calendar() -> HolidayCalendar {
     HolidayCalendar::official().expect("the project's holiday calendar")
@@ -8,6 +9,11 @@ fn calendar() -> HolidayCalendar {
 
 const OWED: CaseFacts = CaseFacts { notice_owed: true };
 const DAY: Date = date!(2026 - 03 - 02);
+
+/// No clock's due day matters to the step.
+fn no_dues(_: Clock) -> Option<Date> {
+    None
+}
 
 /// One stage of each kind.
 fn stages() -> Vec<Stage> {
@@ -26,6 +32,7 @@ fn stages() -> Vec<Stage> {
         Stage::Replied { on: DAY },
         Stage::Completed { served_on: DAY },
         Stage::UnderReview { requested_on: DAY },
+        Stage::ReviewDecided { on: DAY },
         Stage::Reviewed { served_on: DAY },
         Stage::UnderReReview {
             requested_on: DAY,
@@ -35,7 +42,8 @@ fn stages() -> Vec<Stage> {
             requested_on: DAY,
             hearing_since: Some(DAY),
         },
-        Stage::Final { decided_on: DAY },
+        Stage::ReReviewDecided { on: DAY },
+        Stage::Final { served_on: DAY },
     ]
 }
 
@@ -52,11 +60,15 @@ fn commands() -> Vec<Command> {
         Command::RecordService,
         Command::Evaluate(Evaluation::Satisfied),
         Command::RequestReview,
-        Command::DecideReview,
+        Command::DecideReview {
+            decision: ReplyDecision::Explain,
+        },
         Command::RequestReReview,
         Command::OpenHearing,
         Command::CloseHearing,
-        Command::DecideReReview,
+        Command::DecideReReview {
+            decision: ReplyDecision::Explain,
+        },
     ]
 }
 
@@ -72,12 +84,14 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("replied", "record service", "completed"),
     ("completed", "evaluate", "completed"),
     ("completed", "request review", "under review"),
-    ("under review", "decide review", "reviewed"),
+    ("under review", "decide review", "review decided"),
+    ("review decided", "record service", "reviewed"),
     ("reviewed", "evaluate", "reviewed"),
     ("reviewed", "request re-review", "under re-review"),
     ("under re-review", "open a hearing", "under re-review"),
     ("under re-review", "close the hearing", "under re-review"),
-    ("under re-review", "decide re-review", "final"),
+    ("under re-review", "decide re-review", "re-review decided"),
+    ("re-review decided", "record service", "final"),
     ("final", "evaluate", "final"),
 ];
 
@@ -86,7 +100,7 @@ fn every_command_in_every_stage_is_allowed_or_refused_naming_the_stage() {
     let calendar = calendar();
     for stage in stages() {
         for command in commands() {
-            let outcome = decide(stage, command, DAY, OWED, &calendar);
+            let outcome = decide(stage, command, DAY, OWED, no_dues, &calendar);
             let allowed = ALLOWED
                 .iter()
                 .find(|(from, what, _)| *from == stage.name() && *what == command.name());
@@ -104,9 +118,9 @@ fn every_command_in_every_stage_is_allowed_or_refused_naming_the_stage() {
                         ..
                     },
                     Command::Extend { .. },
-                ) => Some(Refusal::AlreadyExtended),
+                ) => Some(Refusal::AlreadyExtended { stage: "accepted" }),
                 // A hearing is opened once, closed once, and the decision waits for its end.
-                (_, Command::OpenHearing | Command::DecideReReview) if hearing_open => {
+                (_, Command::OpenHearing | Command::DecideReReview { .. }) if hearing_open => {
                     Some(Refusal::NotAllowed {
                         command: command.name(),
                         stage: stage.name(),
@@ -151,6 +165,7 @@ fn signing_for_opens_the_objection_window_and_the_notice_clock_when_owed() {
         Command::SignFor,
         DAY,
         OWED,
+        no_dues,
         &calendar(),
     )
     .expect("signed for");
@@ -175,6 +190,7 @@ fn signing_for_opens_the_objection_window_and_the_notice_clock_when_owed() {
         Command::SignFor,
         DAY,
         anonymous,
+        no_dues,
         &calendar(),
     )
     .expect("signed for");
@@ -194,6 +210,7 @@ fn accepting_meets_the_notice_closes_the_objection_window_and_starts_handling() 
         Command::Accept,
         on,
         OWED,
+        no_dues,
         &calendar(),
     )
     .expect("accepted");
@@ -225,15 +242,36 @@ fn the_handling_period_is_extended_once_by_at_most_thirty_days() {
     };
     let calendar = calendar();
     assert_eq!(
-        decide(accepted, Command::Extend { days: 31 }, DAY, OWED, &calendar),
+        decide(
+            accepted,
+            Command::Extend { days: 31 },
+            DAY,
+            OWED,
+            no_dues,
+            &calendar
+        ),
         Err(Refusal::ExtensionOutOfRange(31))
     );
     assert_eq!(
-        decide(accepted, Command::Extend { days: 0 }, DAY, OWED, &calendar),
+        decide(
+            accepted,
+            Command::Extend { days: 0 },
+            DAY,
+            OWED,
+            no_dues,
+            &calendar
+        ),
         Err(Refusal::ExtensionOutOfRange(0))
     );
-    let step =
-        decide(accepted, Command::Extend { days: 30 }, DAY, OWED, &calendar).expect("extended");
+    let step = decide(
+        accepted,
+        Command::Extend { days: 30 },
+        DAY,
+        OWED,
+        no_dues,
+        &calendar,
+    )
+    .expect("extended");
     assert_eq!(
         step.effects,
         vec![Effect::Extend {
@@ -247,9 +285,10 @@ fn the_handling_period_is_extended_once_by_at_most_thirty_days() {
             Command::Extend { days: 5 },
             DAY,
             OWED,
+            no_dues,
             &calendar
         ),
-        Err(Refusal::AlreadyExtended)
+        Err(Refusal::AlreadyExtended { stage: "accepted" })
     );
 }
 
@@ -259,17 +298,29 @@ fn review_is_asked_for_within_thirty_days_of_service_or_not_at_all() {
     let completed = Stage::Completed { served_on: DAY };
     let calendar = calendar();
     let last_day = date!(2026 - 04 - 01);
-    assert!(decide(completed, Command::RequestReview, last_day, OWED, &calendar).is_ok());
+    assert!(
+        decide(
+            completed,
+            Command::RequestReview,
+            last_day,
+            OWED,
+            no_dues,
+            &calendar
+        )
+        .is_ok()
+    );
     assert_eq!(
         decide(
             completed,
             Command::RequestReview,
             date!(2026 - 04 - 02),
             OWED,
+            no_dues,
             &calendar
         ),
-        Err(Refusal::WindowClosed {
+        Err(Refusal::TooLate {
             command: "request review",
+            stage: "completed",
             due: last_day
         })
     );
@@ -283,15 +334,22 @@ fn a_dissatisfied_petitioner_gets_a_follow_up() {
         Command::Evaluate(Evaluation::Dissatisfied),
         DAY,
         OWED,
+        no_dues,
         &calendar(),
     )
     .expect("evaluated");
     assert_eq!(step.stage, completed);
-    assert_eq!(step.effects, vec![Effect::FollowUp]);
+    assert_eq!(
+        step.effects,
+        vec![
+            Effect::Evaluated(Evaluation::Dissatisfied),
+            Effect::FollowUp
+        ]
+    );
 }
 
 #[test]
-fn a_case_goes_from_sign_for_to_final_with_every_clock_met_and_the_hearing_not_counted() {
+fn a_case_goes_from_sign_for_to_final_with_every_duty_met_through_the_ledger() {
     let calendar = calendar();
     let path = [
         (Command::SignFor, date!(2026 - 03 - 02)),
@@ -305,47 +363,148 @@ fn a_case_goes_from_sign_for_to_final_with_every_clock_met_and_the_hearing_not_c
         ),
         (Command::RecordService, date!(2026 - 04 - 22)),
         (Command::RequestReview, date!(2026 - 05 - 06)),
-        (Command::DecideReview, date!(2026 - 05 - 29)),
+        (
+            Command::DecideReview {
+                decision: ReplyDecision::NotSupport,
+            },
+            date!(2026 - 05 - 29),
+        ),
+        (Command::RecordService, date!(2026 - 06 - 01)),
         (Command::RequestReReview, date!(2026 - 06 - 08)),
         (Command::OpenHearing, date!(2026 - 06 - 15)),
         (Command::CloseHearing, date!(2026 - 06 - 25)),
-        (Command::DecideReReview, date!(2026 - 07 - 06)),
+        (
+            Command::DecideReReview {
+                decision: ReplyDecision::NotSupport,
+            },
+            date!(2026 - 07 - 15),
+        ),
+        (Command::RecordService, date!(2026 - 07 - 17)),
     ];
     let mut stage = Stage::AwaitingSignFor;
+    let mut ledger = DeadlineLedger::default();
     let mut effects = Vec::new();
     for (command, on) in path {
-        let step = decide(stage, command, on, OWED, &calendar)
-            .unwrap_or_else(|refusal| panic!("{command:?} on {on}: {refusal}"));
+        let step = decide(
+            stage,
+            command,
+            on,
+            OWED,
+            |clock| ledger.due(clock),
+            &calendar,
+        )
+        .unwrap_or_else(|refusal| panic!("{command:?} on {on}: {refusal}"));
+        for effect in &step.effects {
+            ledger
+                .apply(effect, &calendar)
+                .unwrap_or_else(|error| panic!("{effect:?}: {error}"));
+        }
         stage = step.stage;
         effects.extend(step.effects);
     }
     assert_eq!(
         stage,
         Stage::Final {
-            decided_on: date!(2026 - 07 - 06)
+            served_on: date!(2026 - 07 - 17)
         }
     );
-    let met: Vec<Clock> = effects
+    // Every duty met in time — the re-review decision only because its hearing was not
+    // counted (due 8 July without it) — and the objection window closed by acceptance.
+    let states: Vec<(Clock, ClockState)> = ledger
+        .entries
         .iter()
-        .filter_map(|effect| match effect {
-            Effect::Meet { clock, .. } => Some(*clock),
-            _ => None,
-        })
+        .map(|entry| (entry.clock, entry.state(date!(2026 - 12 - 31))))
         .collect();
     assert_eq!(
-        met,
+        states,
         [
-            Clock::NoticeOfReceipt,
-            Clock::Handling,
-            Clock::ReviewRequest,
-            Clock::ReviewDecision,
-            Clock::ReReviewRequest,
-            Clock::ReReviewDecision,
+            (Clock::Objection, ClockState::Closed),
+            (Clock::NoticeOfReceipt, ClockState::MetInTime),
+            (Clock::Handling, ClockState::MetInTime),
+            (Clock::ReviewRequest, ClockState::MetInTime),
+            (Clock::ReviewDecision, ClockState::MetInTime),
+            (Clock::ReReviewRequest, ClockState::MetInTime),
+            (Clock::ReReviewDecision, ClockState::MetInTime),
         ]
     );
-    assert!(effects.contains(&Effect::Pause {
-        clock: Clock::ReReviewDecision,
-        on: date!(2026 - 06 - 15)
-    }));
     assert_eq!(effects.last(), Some(&Effect::MatterFinal));
+}
+
+#[test]
+fn an_overdue_handling_period_is_not_extended_after_the_fact() {
+    let calendar = calendar();
+    let accepted = Stage::Accepted {
+        on: DAY,
+        extended_by: None,
+    };
+    let due = date!(2026 - 05 - 06);
+    let late = decide(
+        accepted,
+        Command::Extend { days: 30 },
+        date!(2026 - 05 - 07),
+        OWED,
+        |clock| (clock == Clock::Handling).then_some(due),
+        &calendar,
+    );
+    assert_eq!(
+        late,
+        Err(Refusal::TooLate {
+            command: "extend",
+            stage: "accepted",
+            due
+        })
+    );
+}
+
+#[test]
+fn a_hearing_cannot_open_after_the_re_review_decision_was_due() {
+    let under = Stage::UnderReReview {
+        requested_on: DAY,
+        hearing_since: None,
+    };
+    let due = date!(2026 - 04 - 01);
+    let late = decide(
+        under,
+        Command::OpenHearing,
+        date!(2026 - 04 - 02),
+        OWED,
+        |clock| (clock == Clock::ReReviewDecision).then_some(due),
+        &calendar(),
+    );
+    assert_eq!(
+        late,
+        Err(Refusal::TooLate {
+            command: "open a hearing",
+            stage: "under re-review",
+            due
+        })
+    );
+}
+
+#[test]
+fn re_review_is_asked_for_within_thirty_days_of_the_review_opinions_service() {
+    let reviewed = Stage::Reviewed { served_on: DAY };
+    let calendar = calendar();
+    assert!(
+        decide(
+            reviewed,
+            Command::RequestReReview,
+            date!(2026 - 04 - 01),
+            OWED,
+            no_dues,
+            &calendar
+        )
+        .is_ok()
+    );
+    assert!(matches!(
+        decide(
+            reviewed,
+            Command::RequestReReview,
+            date!(2026 - 04 - 02),
+            OWED,
+            no_dues,
+            &calendar
+        ),
+        Err(Refusal::TooLate { .. })
+    ));
 }
