@@ -26,6 +26,16 @@ pub enum Stage {
     SignedFor {
         on: Date,
     },
+    /// The unit objected that the matter is not its business; the forwarding bureau
+    /// decides (Art 23).
+    ObjectionPending {
+        signed_for_on: Date,
+        objected_on: Date,
+    },
+    /// The bureau upheld the objection: the materials go back and the case is routed again.
+    Returned {
+        on: Date,
+    },
     /// Being handled; at most one extension.
     Accepted {
         on: Date,
@@ -75,6 +85,8 @@ impl Stage {
         match self {
             Stage::AwaitingSignFor => "awaiting sign-for",
             Stage::SignedFor { .. } => "signed for",
+            Stage::ObjectionPending { .. } => "awaiting the bureau on an objection",
+            Stage::Returned { .. } => "returned to the bureau",
             Stage::Accepted { .. } => "accepted",
             Stage::Refused { .. } => "refused",
             Stage::Replied { .. } => "replied",
@@ -109,6 +121,12 @@ pub enum Evaluation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     SignFor,
+    /// The unit objects, with reasons, that the matter is not its business.
+    Object,
+    /// The forwarding bureau decides the objection: upheld sends the case back.
+    DecideObjection {
+        upheld: bool,
+    },
     Accept,
     Refuse,
     /// Extend the handling period by this many days (approved by the unit's head, the
@@ -139,6 +157,8 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::SignFor => "sign for",
+            Command::Object => "object",
+            Command::DecideObjection { .. } => "decide the objection",
             Command::Accept => "accept",
             Command::Refuse => "refuse",
             Command::Extend { .. } => "extend",
@@ -297,6 +317,32 @@ pub fn decide(
             }
             step(Stage::SignedFor { on }, effects)
         }
+        (Stage::SignedFor { on: signed_for_on }, Command::Object) => {
+            before_due(Objection)?;
+            step(
+                Stage::ObjectionPending {
+                    signed_for_on,
+                    objected_on: on,
+                },
+                vec![meet(Objection)],
+            )
+        }
+        (Stage::ObjectionPending { .. }, Command::DecideObjection { upheld: true }) => {
+            // Not this unit's case: it owes the petitioner no notice of receipt.
+            let mut effects = Vec::new();
+            if facts.notice_owed {
+                effects.push(Effect::Close {
+                    clock: NoticeOfReceipt,
+                    on,
+                });
+            }
+            step(Stage::Returned { on }, effects)
+        }
+        // Rejected: the unit keeps the case, and its notice clock never stopped.
+        (
+            Stage::ObjectionPending { signed_for_on, .. },
+            Command::DecideObjection { upheld: false },
+        ) => step(Stage::SignedFor { on: signed_for_on }, Vec::new()),
         (Stage::SignedFor { .. }, Command::Accept) => step(
             Stage::Accepted {
                 on,

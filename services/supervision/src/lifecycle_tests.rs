@@ -20,6 +20,11 @@ fn stages() -> Vec<Stage> {
     vec![
         Stage::AwaitingSignFor,
         Stage::SignedFor { on: DAY },
+        Stage::ObjectionPending {
+            signed_for_on: DAY,
+            objected_on: DAY,
+        },
+        Stage::Returned { on: DAY },
         Stage::Accepted {
             on: DAY,
             extended_by: None,
@@ -50,6 +55,8 @@ fn stages() -> Vec<Stage> {
 fn commands() -> Vec<Command> {
     vec![
         Command::SignFor,
+        Command::Object,
+        Command::DecideObjection { upheld: true },
         Command::Accept,
         Command::Refuse,
         Command::Extend { days: 30 },
@@ -76,6 +83,16 @@ fn commands() -> Vec<Command> {
 /// refused naming the stage.
 const ALLOWED: &[(&str, &str, &str)] = &[
     ("awaiting sign-for", "sign for", "signed for"),
+    (
+        "signed for",
+        "object",
+        "awaiting the bureau on an objection",
+    ),
+    (
+        "awaiting the bureau on an objection",
+        "decide the objection",
+        "returned to the bureau",
+    ),
     ("signed for", "accept", "accepted"),
     ("signed for", "refuse", "refused"),
     ("accepted", "extend", "accepted"),
@@ -507,4 +524,70 @@ fn re_review_is_asked_for_within_thirty_days_of_the_review_opinions_service() {
         ),
         Err(Refusal::TooLate { .. })
     ));
+}
+
+#[test]
+fn an_objection_within_five_working_days_goes_to_the_bureau_which_keeps_or_returns_the_case() {
+    let calendar = calendar();
+    let signed = Stage::SignedFor { on: DAY };
+    // Signed for Monday 2 March 2026: the window's last day is Monday 9 March.
+    let window = date!(2026 - 03 - 09);
+    let dues = |clock| (clock == Clock::Objection).then_some(window);
+    let late = decide(
+        signed,
+        Command::Object,
+        date!(2026 - 03 - 10),
+        OWED,
+        dues,
+        &calendar,
+    );
+    assert_eq!(
+        late,
+        Err(Refusal::TooLate {
+            command: "object",
+            stage: "signed for",
+            due: window
+        })
+    );
+    let objected =
+        decide(signed, Command::Object, window, OWED, dues, &calendar).expect("objected");
+    assert_eq!(
+        objected.effects,
+        vec![Effect::Meet {
+            clock: Clock::Objection,
+            on: window
+        }]
+    );
+    let kept = decide(
+        objected.stage,
+        Command::DecideObjection { upheld: false },
+        date!(2026 - 03 - 11),
+        OWED,
+        no_dues,
+        &calendar,
+    )
+    .expect("decided");
+    assert_eq!(kept.stage, signed);
+    let returned = decide(
+        objected.stage,
+        Command::DecideObjection { upheld: true },
+        date!(2026 - 03 - 11),
+        OWED,
+        no_dues,
+        &calendar,
+    )
+    .expect("decided");
+    assert_eq!(
+        returned.stage,
+        Stage::Returned {
+            on: date!(2026 - 03 - 11)
+        }
+    );
+    assert_eq!(
+        returned.effects,
+        vec![Effect::Close {
+            clock: Clock::NoticeOfReceipt,
+            on: date!(2026 - 03 - 11)
+        }]
+    );
 }
