@@ -84,6 +84,13 @@ impl HolidayCalendar {
         Ok(calendar)
     }
 
+    /// Which notices the calendar holds, as a deadline records it: `notices 2022,2023,…`.
+    /// Loading another year's notice changes it.
+    pub fn version(&self) -> String {
+        let years: Vec<String> = self.known_years.iter().map(ToString::to_string).collect();
+        format!("notices {}", years.join(","))
+    }
+
     pub fn knows_year(&self, year: i32) -> bool {
         self.known_years.contains(&year)
     }

@@ -37,6 +37,8 @@ pub struct LedgerEntry {
     pub due: Date,
     /// Counted into a year whose holiday notice is not loaded: recomputed when it is.
     pub provisional: bool,
+    /// The calendar the due day was counted with ([`HolidayCalendar::version`]).
+    pub calendar_version: String,
     pub met_on: Option<Date>,
     /// No longer running, neither met nor missed.
     pub closed_on: Option<Date>,
@@ -111,6 +113,7 @@ impl LedgerEntry {
         let deadline = deadlines::deadline(self.start, self.counted_rule(), calendar);
         self.due = deadline.due;
         self.provisional = deadline.provisional;
+        self.calendar_version = calendar.version();
     }
 }
 
@@ -171,6 +174,7 @@ impl DeadlineLedger {
                     paused_since: None,
                     due: start,
                     provisional: false,
+                    calendar_version: String::new(),
                     met_on: None,
                     closed_on: None,
                 };
