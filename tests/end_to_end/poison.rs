@@ -4,22 +4,9 @@
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use xinfang_proto::subjects;
-use xinfang_testkit::{Backend, Stack, sample, stored_messages};
+use xinfang_testkit::{Backend, Stack, sample, stored_messages, stray_event_headers};
 
 use crate::support;
-
-fn headers(event_type: &str) -> HeaderMap {
-    let id = uuid::Uuid::now_v7().to_string();
-    let mut headers = HeaderMap::new();
-    headers.insert("Nats-Msg-Id", id.as_str());
-    headers.insert("ce-specversion", "1.0");
-    headers.insert("ce-id", id.as_str());
-    headers.insert("ce-type", event_type);
-    headers.insert("ce-source", "/xinfang/intake");
-    headers.insert("ce-subject", uuid::Uuid::now_v7().to_string().as_str());
-    headers.insert("ce-time", "2026-11-25T08:00:00Z");
-    headers
-}
 
 #[tokio::test]
 async fn poison_is_dead_lettered_by_every_consumer_with_its_reason_and_traffic_flows() {
@@ -33,9 +20,12 @@ async fn poison_is_dead_lettered_by_every_consumer_with_its_reason_and_traffic_f
             HeaderMap::new(),
             Bytes::from_static(b"\x00\xff random bytes"),
         ),
-        (headers("xinfang.v1.SomethingElse"), Bytes::from_static(b"")),
         (
-            headers("xinfang.intake.v1.PetitionRegistered"),
+            stray_event_headers("xinfang.v1.SomethingElse"),
+            Bytes::from_static(b""),
+        ),
+        (
+            stray_event_headers("xinfang.intake.v1.PetitionRegistered"),
             Bytes::from_static(b"\xff\xff\xff"),
         ),
     ];

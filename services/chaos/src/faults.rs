@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use async_nats::HeaderMap;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::ConnectionTrait;
@@ -186,20 +185,6 @@ const POISONED: [(&str, &str); 3] = [
     ),
 ];
 
-/// A CloudEvent of `event_type` about a case nobody registered.
-fn envelope(event_type: &str) -> HeaderMap {
-    let id = uuid::Uuid::now_v7().to_string();
-    let mut headers = HeaderMap::new();
-    headers.insert("Nats-Msg-Id", id.as_str());
-    headers.insert("ce-specversion", "1.0");
-    headers.insert("ce-id", id.as_str());
-    headers.insert("ce-type", event_type);
-    headers.insert("ce-source", "/xinfang/chaos");
-    headers.insert("ce-subject", uuid::Uuid::now_v7().to_string().as_str());
-    headers.insert("ce-time", "2026-11-25T08:00:00Z");
-    headers
-}
-
 /// How many consumers read each of [`POISONED`]: each sets its copy aside.
 const READERS: [u64; 3] = [2, 3, 1];
 
@@ -242,7 +227,7 @@ pub async fn poison_and_duplicates(stack: &Stack, duplicates: usize) -> anyhow::
         jetstream
             .publish_with_headers(
                 *subject,
-                envelope(event_type),
+                xinfang_testkit::stray_event_headers(event_type),
                 vec![0xff, 0xff, 0xff].into(),
             )
             .await?

@@ -139,9 +139,18 @@ async fn streams_for_the_backstop(nats: &NatsServer) -> jetstream::Context {
     jetstream
 }
 
-/// A consumer whose process "dies" with every delivery: it takes the message twice and
-/// never acknowledges, so the server gives up on it.
-async fn exhaust_one_message(jetstream: &jetstream::Context) {
+/// How a consumer lets go of each of its two deliveries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LetGo {
+    /// Its process "dies" with every delivery: it never acknowledges.
+    Dies,
+    /// It hands the message back (a drain) each time.
+    HandsBack,
+}
+
+/// A message delivered twice to a consumer that lets go of it each time, so the server
+/// gives up on it.
+async fn exhaust_one_message(jetstream: &jetstream::Context, let_go: LetGo) {
     let consumer = jetstream
         .get_stream(subjects::INTAKE_STREAM.name)
         .await
@@ -163,11 +172,17 @@ async fn exhaust_one_message(jetstream: &jetstream::Context) {
         .expect("stored");
     let mut messages = consumer.messages().await.expect("messages");
     for _ in 0..2 {
-        let _unacknowledged = messages
+        let message = messages
             .next()
             .await
             .expect("a delivery")
             .expect("a message");
+        if let_go == LetGo::HandsBack {
+            message
+                .ack_with(jetstream::AckKind::Nak(None))
+                .await
+                .expect("handed back");
+        }
     }
     // The notice fires when the server would deliver a third time.
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -205,7 +220,7 @@ async fn a_message_no_delivery_finished_is_dead_lettered_from_the_advisory() {
     backstop(&jetstream, &shutdown);
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    exhaust_one_message(&jetstream).await;
+    exhaust_one_message(&jetstream, LetGo::Dies).await;
 
     let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 1).await;
     shutdown.cancel();
@@ -217,7 +232,7 @@ async fn a_message_exhausted_while_its_service_was_down_is_dead_lettered_at_the_
     let nats = NatsServer::start().await.expect("nats-server");
     let jetstream = streams_for_the_backstop(&nats).await;
     // The service is down: no backstop runs while the server gives up on the message.
-    exhaust_one_message(&jetstream).await;
+    exhaust_one_message(&jetstream, LetGo::Dies).await;
     assert!(
         stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 0)
             .await
@@ -259,37 +274,7 @@ async fn a_message_handed_back_on_its_last_delivery_is_dead_lettered_not_forgott
     let jetstream = streams_for_the_backstop(&nats).await;
     let shutdown = CancellationToken::new();
     backstop(&jetstream, &shutdown);
-    let consumer = jetstream
-        .get_stream(subjects::INTAKE_STREAM.name)
-        .await
-        .expect("stream")
-        .create_consumer(pull::Config {
-            durable_name: Some("routing".to_owned()),
-            ack_policy: jetstream::consumer::AckPolicy::Explicit,
-            max_deliver: 2,
-            ..Default::default()
-        })
-        .await
-        .expect("consumer");
-    jetstream
-        .publish(subjects::PETITION_REGISTERED, "stuck".into())
-        .await
-        .expect("publish")
-        .await
-        .expect("stored");
-    // A stopping consumer hands the message back both times it holds it (a drain).
-    let mut messages = consumer.messages().await.expect("messages");
-    for _ in 0..2 {
-        let message = messages
-            .next()
-            .await
-            .expect("a delivery")
-            .expect("a message");
-        message
-            .ack_with(jetstream::AckKind::Nak(None))
-            .await
-            .expect("handed back");
-    }
+    exhaust_one_message(&jetstream, LetGo::HandsBack).await;
 
     let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 1).await;
     shutdown.cancel();

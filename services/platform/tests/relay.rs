@@ -147,17 +147,15 @@ async fn a_row_whose_hint_was_lost_is_published_while_hints_keep_coming() {
     assert!(during_load.is_ok(), "the sweep never ran under load");
 }
 
-#[tokio::test]
-async fn a_row_the_broker_refuses_does_not_hold_back_the_rows_after_it() {
-    // No stream takes this subject: the broker never acknowledges it.
-    let refused = event("xinfang.v1.nowhere.petition.registered");
-    let after: Vec<OutgoingEvent> = (0..45)
+/// Stages `first` and `after` rows behind it, unhinted, and checks that the relay's first
+/// sweep (at start) publishes every row behind `first` — not one batch and then a wait for
+/// the next interval — and never `first`.
+async fn rows_behind_are_published_past(first: OutgoingEvent, after: usize) {
+    let after: Vec<OutgoingEvent> = (0..after)
         .map(|_| event(subjects::PETITION_REGISTERED))
         .collect();
-    let mut rows = vec![refused.clone()];
+    let mut rows = vec![first.clone()];
     rows.extend(after.iter().cloned());
-    // Nothing is hinted: the relay's first sweep, at start, must publish every acceptable
-    // row, not one batch and then wait for the next interval.
     let relay = Relay::start_after(10, Duration::from_secs(1), &rows).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     let mut out = 0;
@@ -165,7 +163,13 @@ async fn a_row_the_broker_refuses_does_not_hold_back_the_rows_after_it() {
         out += usize::from(published(&relay.db, event.envelope.event_id).await);
     }
     assert_eq!(out, after.len());
-    assert!(!published(&relay.db, refused.envelope.event_id).await);
+    assert!(!published(&relay.db, first.envelope.event_id).await);
+}
+
+#[tokio::test]
+async fn a_row_the_broker_refuses_does_not_hold_back_the_rows_after_it() {
+    // No stream takes this subject: the broker never acknowledges it.
+    rows_behind_are_published_past(event("xinfang.v1.nowhere.petition.registered"), 45).await;
 }
 
 #[tokio::test]
@@ -173,19 +177,7 @@ async fn a_row_the_client_cannot_send_does_not_hold_back_the_rows_after_it() {
     // Larger than the server's 1 MiB maximum payload: refused before it leaves the client.
     let mut oversized = event(subjects::PETITION_REGISTERED);
     oversized.payload = vec![0u8; 2 * 1024 * 1024].into();
-    let after: Vec<OutgoingEvent> = (0..5)
-        .map(|_| event(subjects::PETITION_REGISTERED))
-        .collect();
-    let mut rows = vec![oversized.clone()];
-    rows.extend(after.iter().cloned());
-    let relay = Relay::start_after(10, Duration::from_secs(1), &rows).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let mut out = 0;
-    for event in &after {
-        out += usize::from(published(&relay.db, event.envelope.event_id).await);
-    }
-    assert_eq!(out, after.len());
-    assert!(!published(&relay.db, oversized.envelope.event_id).await);
+    rows_behind_are_published_past(oversized, 5).await;
 }
 
 #[tokio::test]

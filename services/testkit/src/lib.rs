@@ -16,4 +16,4 @@ pub use database::TestDatabase;
 pub use nats::NatsServer;
 pub use private_postgres::PrivatePostgres;
 pub use stack::{Backend, Stack, StackOptions, Svc};
-pub use streams::{PATIENCE, eventually, stored_messages};
+pub use streams::{PATIENCE, eventually, stored_messages, stray_event_headers};

@@ -74,3 +74,19 @@ pub async fn stored_messages(
     }
     messages
 }
+
+/// CloudEvents headers for a message of `event_type` about a case nobody registered,
+/// spelled by hand as a stray publisher would: for injecting poison that has a readable
+/// envelope.
+pub fn stray_event_headers(event_type: &str) -> async_nats::HeaderMap {
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", id.as_str());
+    headers.insert("ce-specversion", "1.0");
+    headers.insert("ce-id", id.as_str());
+    headers.insert("ce-type", event_type);
+    headers.insert("ce-source", "/xinfang/stray");
+    headers.insert("ce-subject", uuid::Uuid::now_v7().to_string().as_str());
+    headers.insert("ce-time", "2026-11-25T08:00:00Z");
+    headers
+}
