@@ -4,7 +4,7 @@ use xinfang_proto::intake::v1::{GetPetitionRequest, get_petition_request::Key};
 use xinfang_proto::routing::v1::GetRoutingDecisionRequest;
 use xinfang_proto::subjects::{INTAKE_STREAM, ROUTING_STREAM, SUPERVISION_STREAM};
 use xinfang_proto::supervision::v1::GetCaseTimelineRequest;
-use xinfang_proto::v1::{DeadlineKind, LegalTrack, RoutingDisposition};
+use xinfang_proto::v1::{CaseStage, DeadlineKind, DeadlineState, LegalTrack, RoutingDisposition};
 use xinfang_testkit::{Backend, Stack, Svc, sample, stored_messages};
 
 use crate::support::{self, count_of};
@@ -72,10 +72,17 @@ async fn one_petition_reaches_every_service(backend: Backend) {
         .into_inner();
     assert_eq!(timeline.case_number, petition.case_number);
     assert_eq!(timeline.unit_code, "zhaocun");
-    let kinds: Vec<DeadlineKind> = timeline.deadlines.iter().map(|d| d.kind()).collect();
+    // Forwarded at once: the bureau's forward clock is met; the unit's clocks start when it
+    // signs for the case.
+    assert_eq!(timeline.stage(), CaseStage::AwaitingSignFor);
+    let clocks: Vec<(DeadlineKind, DeadlineState)> = timeline
+        .deadlines
+        .iter()
+        .map(|d| (d.kind(), d.state()))
+        .collect();
     assert_eq!(
-        kinds,
-        vec![DeadlineKind::Forward, DeadlineKind::NoticeOfReceipt]
+        clocks,
+        vec![(DeadlineKind::Forward, DeadlineState::MetInTime)]
     );
 
     support::assert_exactly(&stack, 1).await;

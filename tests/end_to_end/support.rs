@@ -147,9 +147,9 @@ pub async fn assert_exactly(stack: &Stack, cases: u64) {
         "routing's decisions"
     );
     assert_eq!(
-        rows(stack, Svc::Supervision, "case_timeline").await,
+        rows(stack, Svc::Supervision, "supervised_case").await,
         cases,
-        "supervision's timelines"
+        "supervision's cases"
     );
     assert_eq!(
         rows(stack, Svc::Statistics, "case_fact").await,

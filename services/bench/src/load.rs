@@ -153,7 +153,7 @@ pub async fn zero_loss(stack: &Stack, expected: u64) -> anyhow::Result<String> {
     for (svc, table) in [
         (Svc::Intake, "petition"),
         (Svc::Routing, "routing_decision"),
-        (Svc::Supervision, "case_timeline"),
+        (Svc::Supervision, "supervised_case"),
         (Svc::Statistics, "case_fact"),
     ] {
         let db = sea_orm::Database::connect(stack.database_url(svc)).await?;

@@ -60,7 +60,7 @@ pub fn case_table(svc: Svc) -> &'static str {
     match svc {
         Svc::Intake => "petition",
         Svc::Routing => "routing_decision",
-        Svc::Supervision => "case_timeline",
+        Svc::Supervision => "supervised_case",
         Svc::Statistics => "case_fact",
     }
 }
@@ -75,6 +75,10 @@ fn complete_cases(svc: Svc) -> String {
         Svc::Statistics => "SELECT case_id FROM case_fact WHERE registered_at IS NOT NULL \
              AND routed_at IS NOT NULL AND supervised_at IS NOT NULL"
             .to_owned(),
+        // Supervision knows a case from registration; complete once routing's decision came.
+        Svc::Supervision => {
+            "SELECT case_id FROM supervised_case WHERE routed_at IS NOT NULL".to_owned()
+        }
         other => format!("SELECT case_id FROM {}", case_table(other)),
     }
 }

@@ -133,10 +133,13 @@ pub async fn run(command: CaseCommand) -> anyhow::Result<()> {
                 .await
             {
                 Ok(timeline) => {
-                    for deadline in timeline.into_inner().deadlines {
+                    let timeline = timeline.into_inner();
+                    println!("  supervision  {}", timeline.stage().as_str_name());
+                    for deadline in timeline.deadlines {
                         println!(
-                            "  supervision  {} from {} due {}{}",
+                            "  supervision  {} {} from {} due {}{}",
                             deadline.kind().as_str_name(),
+                            deadline.state().as_str_name(),
                             day(deadline.start.as_ref()),
                             day(deadline.due.as_ref()),
                             if deadline.provisional {

@@ -382,5 +382,10 @@ pub fn registered_event(
             .as_ref()
             .map(|code| code.as_str().to_owned())
             .unwrap_or_default(),
+        // No written notice can reach a petitioner without a postal address (Art 23).
+        address_unknown: petition
+            .petitioner
+            .as_ref()
+            .is_some_and(|p| p.address.as_deref().is_none_or(|a| a.trim().is_empty())),
     }
 }

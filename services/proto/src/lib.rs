@@ -56,3 +56,5 @@ impl Event for intake::v1::PetitionRegistered {}
 impl Event for routing::v1::PetitionRouted {}
 impl Event for routing::v1::DirectoryPublished {}
 impl Event for supervision::v1::TimelineOpened {}
+impl Event for supervision::v1::CaseAdvanced {}
+impl Event for supervision::v1::MatterFinal {}

@@ -93,6 +93,22 @@ pub fn timeline_opened(unit_code: &str) -> String {
 /// Every opened timeline, whichever the unit.
 pub const ANY_TIMELINE_OPENED: &str = "xinfang.v1.supervision.unit.*.timeline.opened";
 
+/// A step of a case's procedure (`action`: `signed-for`, `accepted`, `served` …).
+pub fn case_advanced(unit_code: &str, action: &str) -> String {
+    format!("xinfang.v1.supervision.unit.{unit_code}.case.{action}")
+}
+
+/// Every step of every case, whichever the unit and the action.
+pub const ANY_CASE_ADVANCED: &str = "xinfang.v1.supervision.unit.*.case.*";
+
+/// A matter re-reviewed and served: final (Art 36).
+pub fn matter_final(unit_code: &str) -> String {
+    format!("xinfang.v1.supervision.unit.{unit_code}.matter.final")
+}
+
+/// Every final matter, whichever the unit: intake refuses them again.
+pub const ANY_MATTER_FINAL: &str = "xinfang.v1.supervision.unit.*.matter.final";
+
 /// A durable consumer: its name (also its inbox key and dead-letter token), the stream it
 /// reads and the subjects it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +154,13 @@ pub const SUPERVISION_TAKES_ROUTED: ConsumerBinding = ConsumerBinding {
     filter: ANY_PETITION_ROUTED,
 };
 
+/// Supervision opens each case's forward clock at registration, before routing acts.
+pub const SUPERVISION_TAKES_REGISTERED: ConsumerBinding = ConsumerBinding {
+    name: "supervision-intake",
+    stream: INTAKE_STREAM,
+    filter: PETITION_REGISTERED,
+};
+
 pub const STATISTICS_TAKES: [ConsumerBinding; 3] = [
     ConsumerBinding {
         name: "statistics-intake",
@@ -171,7 +194,7 @@ pub const ROUTING: ServiceBinding = ServiceBinding {
 pub const SUPERVISION: ServiceBinding = ServiceBinding {
     service: "supervision",
     publishes: Some(SUPERVISION_STREAM),
-    consumes: &[SUPERVISION_TAKES_ROUTED],
+    consumes: &[SUPERVISION_TAKES_ROUTED, SUPERVISION_TAKES_REGISTERED],
 };
 
 pub const STATISTICS: ServiceBinding = ServiceBinding {

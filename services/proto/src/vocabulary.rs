@@ -125,6 +125,53 @@ domain_enum!(
         Forward = "forward" / Forward,
         NoticeOfReceipt = "notice-of-receipt" / NoticeOfReceipt,
         Upstream = "upstream" / Upstream,
+        Objection = "objection" / Objection,
+        Handling = "handling" / Handling,
+        ReviewRequest = "review-request" / ReviewRequest,
+        ReviewDecision = "review-decision" / ReviewDecision,
+        ReReviewRequest = "re-review-request" / ReReviewRequest,
+        ReReviewDecision = "re-review-decision" / ReReviewDecision,
+        Assignment = "assignment" / Assignment,
+        LetterReply = "letter-reply" / LetterReply,
+    }
+);
+
+impl DeadlineKind {
+    /// A window in which someone *may* act (object, ask for review), rather than a duty:
+    /// when it runs out it lapses, and nobody is overdue.
+    pub fn is_window(self) -> bool {
+        matches!(
+            self,
+            Self::Objection | Self::ReviewRequest | Self::ReReviewRequest
+        )
+    }
+}
+
+domain_enum!(
+    /// The decision of a written opinion, a review or a re-review.
+    ReplyDecision: proto::ReplyDecision, "reply decision" {
+        Support = "support" / Support,
+        Explain = "explain" / Explain,
+        NotSupport = "not-support" / NotSupport,
+    }
+);
+
+domain_enum!(
+    /// The petitioner's evaluation of the outcome.
+    Evaluation: proto::Evaluation, "evaluation" {
+        Satisfied = "satisfied" / Satisfied,
+        BasicallySatisfied = "basically-satisfied" / BasicallySatisfied,
+        Dissatisfied = "dissatisfied" / Dissatisfied,
+    }
+);
+
+domain_enum!(
+    /// How a written document reached the petitioner (送达).
+    ServiceMethod: proto::ServiceMethod, "service method" {
+        InPerson = "in-person" / InPerson,
+        Post = "post" / Post,
+        Electronic = "electronic" / Electronic,
+        LeftAtAddress = "left-at-address" / LeftAtAddress,
     }
 );
 

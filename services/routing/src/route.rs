@@ -138,6 +138,11 @@ impl Change for RouteCase {
             routed_at: Some(wire::timestamp(now)),
             upstream_deadline: source.upstream_deadline,
             unit_path,
+            unit_kind: self
+                .directory
+                .unit(&decided.unit_code)
+                .map(|unit| unit.kind.to_proto().into())
+                .unwrap_or_default(),
         };
         Ok(Decided {
             outcome: Some(stored),

@@ -1,27 +1,80 @@
-//! The gRPC face of supervision: each case's timeline and deadlines.
+//! The gRPC face of supervision: each case's timeline, the worklists, and the actions that
+//! move a case through its procedure. One error type per call family, mapped to status
+//! codes once.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_units};
-use xinfang_platform::grpc::{self, FieldViolation, QueryError, next_page};
-use xinfang_platform::wire;
+use xinfang_platform::grpc::{self, FieldViolation, QueryError, invalid_argument, next_page};
+use xinfang_platform::write::WritePath;
 use xinfang_proto::supervision::v1::{self as api, supervision_service_server::SupervisionService};
 use xinfang_proto::v1 as proto;
+use xinfang_proto::vocabulary::DeadlineKind;
 
-use crate::store::{deadline, timeline};
-use crate::timeline::{DeadlineKind, Disposition, LegalTrack};
+use crate::action;
+use crate::calendars::Calendars;
+use crate::case_record::{CaseRecord, stage_code_of_proto};
+use crate::deadlines::start_day;
+use crate::record::{ActionError, RecordAction};
+use crate::store::{case, clock, step};
+use crate::view;
 
-fn no_timeline(case: Uuid) -> QueryError {
-    QueryError::NotFound(format!(
-        "no timeline for case {case} (not registered, or not routed yet)"
-    ))
+fn no_case(case: Uuid) -> QueryError {
+    QueryError::NotFound(format!("no case {case} in supervision (not registered yet?)"))
+}
+
+impl From<ActionError> for Status {
+    fn from(error: ActionError) -> Self {
+        match error {
+            ActionError::InvalidArgument(violations) => invalid_argument(&violations),
+            ActionError::NotFound(case) => Status::not_found(format!(
+                "no case {case} in supervision (not registered yet?)"
+            )),
+            ActionError::RequestIdReused(id) => Status::already_exists(format!(
+                "request_id {id} was already used for a different action; use a new request_id"
+            )),
+            ActionError::Refused(refusal) => Status::failed_precondition(refusal.to_string()),
+            ActionError::Ledger(error) => {
+                tracing::error!(error = %error, "ledger out of step with the lifecycle");
+                Status::internal("the case's deadlines do not match its stage")
+            }
+            ActionError::Database(error) => {
+                tracing::error!(error = %error, "database error");
+                Status::unavailable("the action could not be recorded now; retry with the same request_id")
+            }
+        }
+    }
 }
 
 pub struct SupervisionApi {
-    pub db: DatabaseConnection,
+    pub write: WritePath,
+    pub calendars: Arc<Calendars>,
+}
+
+impl SupervisionApi {
+    fn db(&self) -> &DatabaseConnection {
+        &self.write.db
+    }
+
+    async fn timeline(&self, case_id: Uuid) -> Result<Option<proto::CaseTimeline>, QueryError> {
+        let Some(case) = CaseRecord::load(self.db(), case_id).await? else {
+            return Ok(None);
+        };
+        let steps = step::Entity::find()
+            .filter(step::Column::CaseId.eq(case_id))
+            .order_by_asc(step::Column::RecordedAt)
+            .all(self.db())
+            .await?;
+        let today = start_day(self.write.clock.now());
+        Ok(Some(view::timeline(&case, &steps, today)))
+    }
 }
 
 #[tonic::async_trait]
@@ -33,22 +86,15 @@ impl SupervisionService for SupervisionApi {
         let authorized = Authorized::of(&request)?;
         let case_id = Uuid::parse_str(&request.into_inner().case_id)
             .map_err(|_| QueryError::from(FieldViolation::new("case_id", "must be a UUID")))?;
-        let found = timeline::Entity::find_by_id(case_id)
-            .find_with_related(deadline::Entity)
-            .all(&self.db)
-            .await
-            .map_err(QueryError::from)?
-            .into_iter()
-            .next();
-        let found = found.map(|(row, deadlines)| Found {
-            case_id: row.case_id,
-            unit_path: Some(unit_path_of(&row.unit_path)),
-            value: (row, deadlines),
+        let found = self.timeline(case_id).await?.map(|timeline| Found {
+            case_id,
+            unit_path: (!timeline.unit_path.is_empty()).then(|| timeline.unit_path.clone()),
+            value: timeline,
         });
-        let (row, deadlines) = authorized
-            .reveal(found, Some(case_id), || no_timeline(case_id).into())
+        let timeline = authorized
+            .reveal(found, Some(case_id), || no_case(case_id).into())
             .await?;
-        Ok(Response::new(view(&row, &deadlines)))
+        Ok(Response::new(timeline))
     }
 
     async fn list_case_timelines(
@@ -60,84 +106,142 @@ impl SupervisionService for SupervisionApi {
         let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
         let after: Option<Uuid> =
             grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
-        let mut query = timeline::Entity::find().order_by_asc(timeline::Column::CaseId);
+        let today = start_day(self.write.clock.now());
+        let mut query = case::Entity::find().order_by_asc(case::Column::CaseId);
         if !request.unit_code.is_empty() {
-            query = query.filter(timeline::Column::UnitCode.eq(request.unit_code));
+            query = query.filter(within_units(
+                case::Column::UnitPath,
+                std::slice::from_ref(&request.unit_code),
+            ));
+        }
+        let stage = proto::CaseStage::try_from(request.stage).map_err(|_| {
+            QueryError::from(FieldViolation::new("stage", "is not a known case stage"))
+        })?;
+        if let Some(code) = stage_code_of_proto(stage) {
+            query = query.filter(case::Column::Stage.eq(code));
+        }
+        if request.overdue {
+            query = query.filter(case::Column::CaseId.in_subquery(
+                open_duties().and_where(clock::Column::DueDay.lt(today)).to_owned(),
+            ));
+        }
+        if request.due_within_days > 0 {
+            let until = today + time::Duration::days(i64::from(request.due_within_days));
+            query = query.filter(
+                case::Column::CaseId.in_subquery(
+                    open_duties()
+                        .and_where(clock::Column::DueDay.gte(today))
+                        .and_where(clock::Column::DueDay.lte(until))
+                        .to_owned(),
+                ),
+            );
+        }
+        if request.follow_up {
+            query = query.filter(case::Column::FollowUp.eq(true));
         }
         if let Some(after) = after {
-            query = query.filter(timeline::Column::CaseId.gt(after));
+            query = query.filter(case::Column::CaseId.gt(after));
         }
         if authorized.scope == Scope::OwnUnits {
             query = query.filter(within_units(
-                timeline::Column::UnitPath,
+                case::Column::UnitPath,
                 &authorized.caller.units,
             ));
         }
         let mut rows = query
             .limit(page_size + 1)
-            .all(&self.db)
+            .all(self.db())
             .await
             .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
-        let mut deadlines: HashMap<Uuid, Vec<deadline::Model>> = HashMap::new();
-        for row in deadline::Entity::find()
-            .filter(deadline::Column::CaseId.is_in(rows.iter().map(|row| row.case_id)))
-            .all(&self.db)
+        let mut clocks: HashMap<Uuid, Vec<clock::Model>> = HashMap::new();
+        for row in clock::Entity::find()
+            .filter(clock::Column::CaseId.is_in(rows.iter().map(|row| row.case_id)))
+            .order_by_asc(clock::Column::Seq)
+            .all(self.db())
             .await
             .map_err(QueryError::from)?
         {
-            deadlines.entry(row.case_id).or_default().push(row);
+            clocks.entry(row.case_id).or_default().push(row);
         }
-        let timelines = rows
-            .iter()
-            .map(|row| {
-                view(
-                    row,
-                    deadlines
-                        .get(&row.case_id)
-                        .map(Vec::as_slice)
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
+        let mut timelines = Vec::with_capacity(rows.len());
+        for row in rows {
+            let case_clocks = clocks.remove(&row.case_id).unwrap_or_default();
+            let case = CaseRecord::from_rows(row, case_clocks).map_err(QueryError::from)?;
+            timelines.push(view::timeline(&case, &[], today));
+        }
         authorized
-            .audit(None, true, &format!("listed {} case(s)", rows.len()))
+            .audit(None, true, &format!("listed {} case(s)", timelines.len()))
             .await?;
         Ok(Response::new(api::ListCaseTimelinesResponse {
             timelines,
             next_page_token,
         }))
     }
-}
 
-fn view(row: &timeline::Model, deadlines: &[deadline::Model]) -> proto::CaseTimeline {
-    let mut deadlines: Vec<proto::Deadline> = deadlines
-        .iter()
-        .map(|d| proto::Deadline {
-            kind: DeadlineKind::from_code(&d.kind)
-                .map(|kind| kind.to_proto().into())
-                .unwrap_or_default(),
-            start: Some(wire::calendar_date(d.start_day)),
-            due: Some(wire::calendar_date(d.due_day)),
-            provisional: d.provisional,
-        })
-        .collect();
-    deadlines.sort_by_key(|d| d.kind);
-    proto::CaseTimeline {
-        case_id: row.case_id.to_string(),
-        case_number: row.case_number.clone(),
-        unit_code: row.unit_code.clone(),
-        disposition: Disposition::from_code(&row.disposition)
-            .map(|d| d.to_proto().into())
-            .unwrap_or_default(),
-        // Unclassified (held for triage) is the unset value.
-        track: LegalTrack::from_code(&row.track)
-            .map(|t| t.to_proto().into())
-            .unwrap_or_default(),
-        received_at: Some(wire::timestamp(row.received_at)),
-        routed_at: Some(wire::timestamp(row.routed_at)),
-        opened_at: Some(wire::timestamp(row.opened_at)),
-        deadlines,
-        unit_path: unit_path_of(&row.unit_path),
+    #[tracing::instrument(skip_all, fields(case))]
+    async fn record_case_action(
+        &self,
+        request: Request<api::RecordCaseActionRequest>,
+    ) -> Result<Response<proto::CaseTimeline>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let action = action::parse(request.get_ref()).map_err(|v| invalid_argument(&v))?;
+        tracing::Span::current().record("case", tracing::field::display(action.case_id));
+        // Scope before existence, as every read: a unit learns nothing of others' cases.
+        let unit_path = case::Entity::find_by_id(action.case_id)
+            .one(self.db())
+            .await
+            .map_err(QueryError::from)?
+            .map(|row| unit_path_of(&row.unit_path));
+        match &unit_path {
+            Some(path) if authorized.may_see((!path.is_empty()).then_some(path.as_slice())) => {}
+            Some(_) => return Err(authorized.deny(Some(action.case_id)).await),
+            None if authorized.scope == Scope::All => {
+                return Err(no_case(action.case_id).into());
+            }
+            None => return Err(authorized.deny(Some(action.case_id)).await),
+        }
+        if action.bureau_only && authorized.scope != Scope::All {
+            authorized
+                .audit(Some(action.case_id), false, action.action)
+                .await?;
+            return Err(Status::permission_denied(format!(
+                "{} is recorded by the bureau, not by the unit handling the case",
+                action.action
+            )));
+        }
+        let case_id = action.case_id;
+        self.write
+            .execute(RecordAction {
+                action,
+                authorized,
+                calendar: self.calendars.current(),
+            })
+            .await?;
+        let timeline = self
+            .timeline(case_id)
+            .await?
+            .ok_or_else(|| no_case(case_id))?;
+        Ok(Response::new(timeline))
     }
 }
+
+/// The clock rows of duties (not windows) that are still running.
+fn open_duties() -> sea_orm::sea_query::SelectStatement {
+    let windows = DeadlineKind::ALL
+        .iter()
+        .filter(|kind| kind.is_window())
+        .map(|kind| kind.code());
+    Query::select()
+        .column(clock::Column::CaseId)
+        .from(clock::Entity)
+        .cond_where(
+            Condition::all()
+                .add(clock::Column::MetOn.is_null())
+                .add(clock::Column::ClosedOn.is_null())
+                .add(clock::Column::PausedSince.is_null())
+                .add(clock::Column::Kind.is_not_in(windows)),
+        )
+        .to_owned()
+}
+

@@ -14,6 +14,8 @@ const CHINA_STANDARD_TIME: UtcOffset = time::macros::offset!(+8);
 pub enum Span {
     CalendarDays(u16),
     WorkingDays(u16),
+    /// A day someone else set (a higher bureau, a letter): kept as set.
+    SetDay(Date),
 }
 
 /// One legal clock: how long, and whether a last day on a rest day moves forward.
@@ -24,10 +26,39 @@ pub struct DeadlineRule {
 }
 
 impl DeadlineRule {
-    const fn days(days: u16) -> Self {
+    pub const fn days(days: u16) -> Self {
         Self {
             span: Span::CalendarDays(days),
             roll_forward_from_rest_day: true,
+        }
+    }
+
+    pub const fn working_days(days: u16) -> Self {
+        Self {
+            span: Span::WorkingDays(days),
+            roll_forward_from_rest_day: true,
+        }
+    }
+
+    /// A day set by someone else, kept as set.
+    pub const fn set_day(day: Date) -> Self {
+        Self {
+            span: Span::SetDay(day),
+            roll_forward_from_rest_day: false,
+        }
+    }
+
+    /// How it is counted, in words, as a deadline shows it.
+    pub fn describe(&self) -> String {
+        let roll = if self.roll_forward_from_rest_day {
+            ", a last rest day moves to the next working day"
+        } else {
+            ""
+        };
+        match self.span {
+            Span::CalendarDays(days) => format!("{days} calendar days from the day after the start{roll}"),
+            Span::WorkingDays(days) => format!("{days} working days from the day after the start{roll}"),
+            Span::SetDay(day) => format!("the day set: {day}"),
         }
     }
 }
@@ -78,6 +109,7 @@ pub fn deadline(start: Date, rule: DeadlineRule, calendar: &HolidayCalendar) -> 
     };
     let mut due = match rule.span {
         Span::CalendarDays(days) => start + Duration::days(i64::from(days)),
+        Span::SetDay(day) => day,
         Span::WorkingDays(days) => {
             let mut day = start;
             let mut counted = 0;

@@ -15,6 +15,9 @@ use crate::lifecycle::{Clock, Effect};
 /// The article each clock comes from.
 pub fn legal_basis(clock: Clock) -> &'static str {
     match clock {
+        Clock::Forward | Clock::Assignment => "Art 22",
+        Clock::Upstream => "set by the higher bureau",
+        Clock::LetterReply => "Art 40",
         Clock::NoticeOfReceipt | Clock::Objection => "Art 23",
         Clock::Handling => "Art 32",
         Clock::ReviewRequest | Clock::ReviewDecision => "Art 35",
@@ -26,11 +29,18 @@ pub fn legal_basis(clock: Clock) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub clock: Clock,
-    pub basis: &'static str,
+    /// Which deadline of its kind: a higher bureau's case number, a letter's number; empty
+    /// for the procedure's own clocks.
+    pub reference: String,
+    pub basis: String,
+    /// What started it: the action (`signed-for`, `accepted`), `registered`, a letter.
+    pub start_event: String,
     pub start: Date,
     pub rule: DeadlineRule,
-    /// Days added by an approved extension.
+    /// Days added by an approved extension, and who approved it, why, and when the
+    /// petitioner was told.
     pub extended_by: u16,
+    pub extension: Option<ExtensionNote>,
     /// Days not counted (a re-review hearing).
     pub paused_days: u16,
     pub paused_since: Option<Date>,
@@ -42,6 +52,14 @@ pub struct LedgerEntry {
     pub met_on: Option<Date>,
     /// No longer running, neither met nor missed.
     pub closed_on: Option<Date>,
+}
+
+/// Who approved an extension, why, and when the petitioner was told (Art 32).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionNote {
+    pub approved_by: String,
+    pub reason: String,
+    pub petitioner_told_on: Date,
 }
 
 /// Where a clock stands on a given day.
@@ -105,6 +123,7 @@ impl LedgerEntry {
         let span = match self.rule.span {
             Span::CalendarDays(days) => Span::CalendarDays(days.saturating_add(added)),
             Span::WorkingDays(days) => Span::WorkingDays(days.saturating_add(self.extended_by)),
+            Span::SetDay(day) => Span::SetDay(day),
         };
         DeadlineRule { span, ..self.rule }
     }
@@ -164,22 +183,7 @@ impl DeadlineLedger {
     ) -> Result<(), LedgerError> {
         match *effect {
             Effect::Open { clock, start, rule } => {
-                let mut entry = LedgerEntry {
-                    clock,
-                    basis: legal_basis(clock),
-                    start,
-                    rule,
-                    extended_by: 0,
-                    paused_days: 0,
-                    paused_since: None,
-                    due: start,
-                    provisional: false,
-                    calendar_version: String::new(),
-                    met_on: None,
-                    closed_on: None,
-                };
-                entry.compute(calendar);
-                self.entries.push(entry);
+                self.open_entry(clock, String::new(), start, rule, calendar);
             }
             Effect::Meet { clock, on } => self.open_or_err(clock)?.met_on = Some(on),
             Effect::Close { clock, on } => self.open_or_err(clock)?.closed_on = Some(on),
@@ -209,6 +213,69 @@ impl DeadlineLedger {
             Effect::Opinion(_) | Effect::Evaluated(_) | Effect::FollowUp | Effect::MatterFinal => {}
         }
         Ok(())
+    }
+
+    /// Opens a clock: its due day counted now, from its record.
+    pub fn open_entry(
+        &mut self,
+        clock: Clock,
+        reference: String,
+        start: Date,
+        rule: DeadlineRule,
+        calendar: &HolidayCalendar,
+    ) {
+        let mut entry = LedgerEntry {
+            clock,
+            reference,
+            basis: legal_basis(clock).to_owned(),
+            start_event: String::new(),
+            start,
+            rule,
+            extended_by: 0,
+            extension: None,
+            paused_days: 0,
+            paused_since: None,
+            due: start,
+            provisional: false,
+            calendar_version: String::new(),
+            met_on: None,
+            closed_on: None,
+        };
+        entry.compute(calendar);
+        self.entries.push(entry);
+    }
+
+    /// Applies a step's effects; the clocks it opens record `cause` as their start.
+    pub fn apply_step(
+        &mut self,
+        effects: &[Effect],
+        cause: &str,
+        calendar: &HolidayCalendar,
+    ) -> Result<(), LedgerError> {
+        let before = self.entries.len();
+        for effect in effects {
+            self.apply(effect, calendar)?;
+        }
+        for entry in &mut self.entries[before..] {
+            entry.start_event = cause.to_owned();
+        }
+        Ok(())
+    }
+
+    /// The open entry of a clock with this reference (a higher bureau's deadline, a letter's
+    /// reply).
+    pub fn open_with_reference(&mut self, clock: Clock, reference: &str) -> Option<&mut LedgerEntry> {
+        self.entries.iter_mut().find(|entry| {
+            entry.clock == clock
+                && entry.reference == reference
+                && entry.met_on.is_none()
+                && entry.closed_on.is_none()
+        })
+    }
+
+    /// The latest open entry of a clock, to record who extended it.
+    pub fn open_mut(&mut self, clock: Clock) -> Option<&mut LedgerEntry> {
+        self.open(clock)
     }
 
     /// Recomputes every provisional due day with a calendar that knows more years (a new

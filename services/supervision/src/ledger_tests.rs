@@ -33,7 +33,7 @@ fn the_worked_example_signed_for_on_26_september_2025() {
     let dues: Vec<(Clock, Date, &str)> = ledger
         .entries
         .iter()
-        .map(|entry| (entry.clock, entry.due, entry.basis))
+        .map(|entry| (entry.clock, entry.due, entry.basis.as_str()))
         .collect();
     assert_eq!(
         dues,

@@ -1,18 +1,27 @@
-//! Supervision: the case's procedural timeline and every legal clock on it.
+//! Supervision: each case's procedure and every legal clock on it.
 //!
-//! Each routed case gets its timeline with the first deadlines ([`timeline`]), counted by
-//! the pure arithmetic of [`deadlines`] over the official holiday calendar ([`calendar`]).
+//! A case opens at registration ([`registered`]) with its forward clock, follows routing
+//! ([`routed`], [`timeline`]), and then moves through its procedure by the actions units
+//! and the bureau record ([`action`], [`record`]): the state machine of [`lifecycle`]
+//! decides, the [`ledger`] keeps every clock, counted by the pure arithmetic of
+//! [`deadlines`] over the official holiday calendar ([`calendar`]).
 
+pub mod action;
 pub mod api;
 pub mod calendar;
+pub mod calendars;
+pub mod case_record;
 pub mod config;
 pub mod deadlines;
 pub mod ledger;
 pub mod lifecycle;
 pub mod migrations;
+pub mod record;
+pub mod registered;
+pub mod routed;
 pub mod store;
-pub mod supervise;
 pub mod timeline;
+pub mod view;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
@@ -25,11 +34,18 @@ pub use config::Config;
 
 use crate::api::SupervisionApi;
 use crate::calendar::HolidayCalendar;
-use crate::supervise::{OpenTimelines, SERVICE};
+use crate::calendars::Calendars;
+use crate::registered::FollowRegistration;
+use crate::routed::{FollowRouting, SERVICE};
 
 /// How supervision takes routing decisions off routing's stream, for every unit.
 pub fn routed_consumer() -> ConsumerSpec {
     ConsumerSpec::from_binding(subjects::SUPERVISION_TAKES_ROUTED)
+}
+
+/// How supervision takes registrations off intake's stream.
+pub fn registered_consumer() -> ConsumerSpec {
+    ConsumerSpec::from_binding(subjects::SUPERVISION_TAKES_REGISTERED)
 }
 
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
@@ -42,14 +58,22 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         shutdown,
     )
     .await?;
+    let calendars = std::sync::Arc::new(Calendars::new(calendar));
+    service.consume(
+        registered_consumer(),
+        FollowRegistration {
+            calendars: calendars.clone(),
+        },
+    );
     service.consume(
         routed_consumer(),
-        OpenTimelines {
-            calendar: std::sync::Arc::new(calendar),
+        FollowRouting {
+            calendars: calendars.clone(),
         },
     );
     let api = SupervisionApi {
-        db: service.db.clone(),
+        write: service.write_path(),
+        calendars,
     };
     let (router, health) = service.grpc_server()?;
     service.report_readiness::<SupervisionServiceServer<SupervisionApi>>(health);

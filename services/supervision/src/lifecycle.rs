@@ -10,6 +10,11 @@
 //! FAILED_PRECONDITION). The gRPC commands, the storage and the events are built on this.
 
 use time::Date;
+/// A legal clock: the lifecycle opens and closes those of the unit's procedure; the
+/// service opens the others (forward, upstream, assignment, letter replies).
+pub use xinfang_proto::vocabulary::DeadlineKind as Clock;
+pub use xinfang_proto::vocabulary::{Evaluation, ReplyDecision};
+use xinfang_proto::v1::CaseStage;
 
 use crate::calendar::HolidayCalendar;
 use crate::deadlines::{
@@ -20,6 +25,10 @@ use crate::deadlines::{
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
+    /// Registered; routing has not decided yet.
+    Registered,
+    /// Held at the bureau for a clerk to route by hand: the forward clock keeps running.
+    HeldForTriage,
     /// Routed to a unit that has not signed for it yet.
     AwaitingSignFor,
     /// The unit has it (its receipt): it accepts, refuses, or objects to the routing.
@@ -83,6 +92,8 @@ impl Stage {
     /// The stage's name, as a refusal names it.
     pub fn name(&self) -> &'static str {
         match self {
+            Stage::Registered => "registered and not routed yet",
+            Stage::HeldForTriage => "held at the bureau for triage",
             Stage::AwaitingSignFor => "awaiting sign-for",
             Stage::SignedFor { .. } => "signed for",
             Stage::ObjectionPending { .. } => "awaiting the bureau on an objection",
@@ -99,22 +110,27 @@ impl Stage {
             Stage::Final { .. } => "final",
         }
     }
-}
 
-/// The decision a written opinion gives (信访处理意见书, Art 32).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyDecision {
-    Support,
-    Explain,
-    NotSupport,
-}
-
-/// The petitioner's evaluation of the outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Evaluation {
-    Satisfied,
-    BasicallySatisfied,
-    Dissatisfied,
+    pub fn to_proto(&self) -> CaseStage {
+        match self {
+            Stage::Registered => CaseStage::Registered,
+            Stage::HeldForTriage => CaseStage::HeldForTriage,
+            Stage::AwaitingSignFor => CaseStage::AwaitingSignFor,
+            Stage::SignedFor { .. } => CaseStage::SignedFor,
+            Stage::ObjectionPending { .. } => CaseStage::ObjectionPending,
+            Stage::Returned { .. } => CaseStage::Returned,
+            Stage::Accepted { .. } => CaseStage::Accepted,
+            Stage::Refused { .. } => CaseStage::Refused,
+            Stage::Replied { .. } => CaseStage::Replied,
+            Stage::Completed { .. } => CaseStage::Completed,
+            Stage::UnderReview { .. } => CaseStage::UnderReview,
+            Stage::ReviewDecided { .. } => CaseStage::ReviewDecided,
+            Stage::Reviewed { .. } => CaseStage::Reviewed,
+            Stage::UnderReReview { .. } => CaseStage::UnderReReview,
+            Stage::ReReviewDecided { .. } => CaseStage::ReReviewDecided,
+            Stage::Final { .. } => CaseStage::Final,
+        }
+    }
 }
 
 /// What a unit, the bureau, a higher organ or the petitioner does.
@@ -173,29 +189,6 @@ impl Command {
             Command::CloseHearing => "close the hearing",
             Command::DecideReReview { .. } => "decide re-review",
         }
-    }
-}
-
-/// A legal clock the lifecycle opens and closes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clock {
-    NoticeOfReceipt,
-    Objection,
-    Handling,
-    ReviewRequest,
-    ReviewDecision,
-    ReReviewRequest,
-    ReReviewDecision,
-}
-
-impl Clock {
-    /// A window in which someone *may* act (object, ask for review), rather than a duty:
-    /// when it runs out it lapses, and nobody is overdue.
-    pub fn is_window(self) -> bool {
-        matches!(
-            self,
-            Clock::Objection | Clock::ReviewRequest | Clock::ReReviewRequest
-        )
     }
 }
 

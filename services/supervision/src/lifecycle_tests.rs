@@ -18,6 +18,8 @@ fn no_dues(_: Clock) -> Option<Date> {
 /// One stage of each kind.
 fn stages() -> Vec<Stage> {
     vec![
+        Stage::Registered,
+        Stage::HeldForTriage,
         Stage::AwaitingSignFor,
         Stage::SignedFor { on: DAY },
         Stage::ObjectionPending {

@@ -5,6 +5,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261125_000020_create_timelines;
 mod m20261125_000021_add_unit_paths;
 mod m20261126_000022_store_domain_codes;
+mod m20261127_000023_case_lifecycle;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261125_000020_create_timelines::Migration));
         migrations.push(Box::new(m20261125_000021_add_unit_paths::Migration));
         migrations.push(Box::new(m20261126_000022_store_domain_codes::Migration));
+        migrations.push(Box::new(m20261127_000023_case_lifecycle::Migration));
         migrations
     }
 }

@@ -1,4 +1,5 @@
-//! Supervision's tables: a timeline per case and its deadlines.
+//! Supervision's tables: each case with its stage, its clocks and its history.
 
-pub mod deadline;
-pub mod timeline;
+pub mod case;
+pub mod clock;
+pub mod step;

@@ -1,192 +1,172 @@
-//! Which clocks open when a case reaches its unit (DOMAIN.md, "The procedure"). Pure: the
-//! routed case and the calendar in, the first deadlines out.
+//! How a case's timeline begins (DOMAIN.md, "The procedure"): the forward clock opens at the
+//! bureau's receipt, when the case is registered, and is met when routing forwards, assigns
+//! or diverts it; a case held for triage keeps it running. The two events come from two
+//! streams and may arrive in either order. Pure: the record and the facts in, the record
+//! changed in place.
 
 use time::{Date, OffsetDateTime};
-pub use xinfang_proto::vocabulary::{DeadlineKind, Disposition, LegalTrack, UNCLASSIFIED};
+use uuid::Uuid;
+pub use xinfang_proto::vocabulary::{DeadlineKind, Disposition, LegalTrack, UNCLASSIFIED, UnitKind};
 
 use crate::calendar::HolidayCalendar;
-use crate::deadlines::{self, FORWARD, NOTICE_OF_RECEIPT, start_day};
+use crate::case_record::CaseRecord;
+use crate::deadlines::{DeadlineRule, FORWARD, start_day};
+use crate::lifecycle::Stage;
+use crate::store::case;
 
-/// What supervision knows of a case once routing has decided.
+/// What intake's registration tells supervision.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoutedCase {
-    /// The bureau's receipt: the forward clock starts here.
+pub struct Registration {
+    pub case_number: String,
     pub received_at: OffsetDateTime,
-    /// The unit's receipt, until units sign for cases: the notice clock starts here.
-    pub routed_at: OffsetDateTime,
+    pub anonymous: bool,
+    pub address_unknown: bool,
+    /// A higher bureau's case number and the deadline it set.
+    pub upstream: Option<(String, Date)>,
+}
+
+/// What routing decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routing {
+    pub case_number: String,
+    pub received_at: OffsetDateTime,
+    pub anonymous: bool,
+    pub unit_code: String,
+    pub unit_path: String,
+    pub unit_kind: Option<UnitKind>,
     pub disposition: Disposition,
     /// `None` while no category classified the case (held for triage).
     pub track: Option<LegalTrack>,
-    pub anonymous: bool,
-    /// A day a higher bureau set when it sent the case down.
+    pub routed_at: OffsetDateTime,
     pub upstream_deadline: Option<Date>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpenDeadline {
-    pub kind: DeadlineKind,
-    pub start: Date,
-    pub due: Date,
-    pub provisional: bool,
-}
-
-pub fn first_deadlines(case: &RoutedCase, calendar: &HolidayCalendar) -> Vec<OpenDeadline> {
-    let clock = |kind, start, rule| {
-        let deadline = deadlines::deadline(start, rule, calendar);
-        OpenDeadline {
-            kind,
-            start,
-            due: deadline.due,
-            provisional: deadline.provisional,
-        }
+/// A case supervision had not heard of: registered, its forward clock running from the
+/// bureau's receipt.
+pub fn new_case(
+    case_id: Uuid,
+    case_number: &str,
+    received_at: OffsetDateTime,
+    anonymous: bool,
+    now: OffsetDateTime,
+    calendar: &HolidayCalendar,
+) -> CaseRecord {
+    let mut record = CaseRecord {
+        row: case::Model {
+            case_id,
+            case_number: case_number.to_owned(),
+            received_at,
+            anonymous,
+            address_unknown: false,
+            unit_code: String::new(),
+            unit_path: String::new(),
+            unit_kind: String::new(),
+            disposition: String::new(),
+            track: UNCLASSIFIED.to_owned(),
+            routed_at: None,
+            opened_at: now,
+            stage: String::new(),
+            stage_on: None,
+            stage_since: None,
+            extended_by: None,
+            hearing_since: None,
+            evaluation: String::new(),
+            follow_up: false,
+            updated_at: now,
+        },
+        stage: Stage::Registered,
+        ledger: Default::default(),
+        new: true,
     };
-    let received = start_day(case.received_at);
-    let mut opened = vec![clock(DeadlineKind::Forward, received, FORWARD)];
-    if notice_is_owed(case) {
-        opened.push(clock(
-            DeadlineKind::NoticeOfReceipt,
-            start_day(case.routed_at),
-            NOTICE_OF_RECEIPT,
-        ));
-    }
-    if let Some(due) = case.upstream_deadline {
-        opened.push(OpenDeadline {
-            kind: DeadlineKind::Upstream,
-            start: received,
-            due,
-            provisional: false,
-        });
-    }
-    opened
+    record.ledger.open_entry(
+        DeadlineKind::Forward,
+        String::new(),
+        start_day(received_at),
+        FORWARD,
+        calendar,
+    );
+    stamp_start(&mut record, "registered");
+    record
 }
 
-/// Art 23: the unit that received the case tells the petitioner — not when the petitioner
-/// is unknown (anonymous), not for accusations (discipline inspection's own rules) nor
-/// matters diverted to statutory channels (they get the diversion notice instead), and not
-/// before a unit has received it (held at the bureau for triage).
-fn notice_is_owed(case: &RoutedCase) -> bool {
-    let received_by_a_unit = matches!(case.disposition, Disposition::Forward | Disposition::Assign);
-    let own_rules = matches!(
-        case.track,
-        Some(LegalTrack::Accusation | LegalTrack::StatutoryChannel)
+/// Records what registration says (routing's decision may have come first).
+pub fn register(record: &mut CaseRecord, registration: &Registration, calendar: &HolidayCalendar) {
+    record.row.address_unknown = registration.address_unknown;
+    record.row.anonymous |= registration.anonymous;
+    if let Some((reference, due)) = &registration.upstream {
+        upstream_deadline(record, reference, *due, calendar);
+    }
+}
+
+/// Records where routing sent the case. Returns whether the case arrived somewhere new
+/// (false for a decision already recorded).
+pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalendar) -> bool {
+    let arrives = match record.stage {
+        Stage::Registered | Stage::Returned { .. } => true,
+        Stage::HeldForTriage => routing.disposition != Disposition::Triage,
+        _ => false,
+    };
+    if !arrives {
+        return false;
+    }
+    let row = &mut record.row;
+    row.unit_code = routing.unit_code.clone();
+    row.unit_path = routing.unit_path.clone();
+    row.unit_kind = routing.unit_kind.map(UnitKind::code).unwrap_or_default().to_owned();
+    row.disposition = routing.disposition.code().to_owned();
+    row.track = routing.track.map_or(UNCLASSIFIED, LegalTrack::code).to_owned();
+    row.routed_at = Some(routing.routed_at);
+    row.anonymous |= routing.anonymous;
+    if let Some(due) = routing.upstream_deadline {
+        upstream_deadline(record, "", due, calendar);
+    }
+    if routing.disposition == Disposition::Triage {
+        record.stage = Stage::HeldForTriage;
+        return true;
+    }
+    // Forwarded, assigned or diverted: the bureau's duty is done.
+    let routed_on = start_day(routing.routed_at);
+    if let Some(forward) = record.ledger.open_mut(DeadlineKind::Forward) {
+        forward.met_on = Some(routed_on);
+    }
+    record.stage = Stage::AwaitingSignFor;
+    true
+}
+
+/// A higher bureau's deadline, kept as set; one per higher bureau. Routing's event knows the
+/// day but not the bureau's case number, so a deadline without one is completed by the
+/// registration that names it.
+fn upstream_deadline(record: &mut CaseRecord, reference: &str, due: Date, calendar: &HolidayCalendar) {
+    let entries = &mut record.ledger.entries;
+    let same = entries.iter_mut().find(|entry| {
+        entry.clock == DeadlineKind::Upstream
+            && entry.due == due
+            && (entry.reference == reference || entry.reference.is_empty() || reference.is_empty())
+    });
+    if let Some(entry) = same {
+        if entry.reference.is_empty() {
+            entry.reference = reference.to_owned();
+        }
+        return;
+    }
+    record.ledger.open_entry(
+        DeadlineKind::Upstream,
+        reference.to_owned(),
+        start_day(record.row.received_at),
+        DeadlineRule::set_day(due),
+        calendar,
     );
-    received_by_a_unit && !own_rules && !case.anonymous
+    stamp_start(record, "registered");
+}
+
+fn stamp_start(record: &mut CaseRecord, cause: &str) {
+    for entry in &mut record.ledger.entries {
+        if entry.start_event.is_empty() {
+            entry.start_event = cause.to_owned();
+        }
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use time::macros::{date, datetime};
-
-    use super::*;
-
-    fn calendar() -> HolidayCalendar {
-        HolidayCalendar::official().expect("official calendar")
-    }
-
-    fn forwarded() -> RoutedCase {
-        RoutedCase {
-            // 2025-09-26 (a Friday) in China: DOMAIN.md's worked example.
-            received_at: datetime!(2025-09-26 10:00 +8),
-            routed_at: datetime!(2025-09-29 09:00 +8),
-            disposition: Disposition::Forward,
-            track: Some(LegalTrack::Appeal),
-            anonymous: false,
-            upstream_deadline: None,
-        }
-    }
-
-    #[test]
-    fn a_forwarded_case_opens_the_forward_and_notice_clocks() {
-        let opened = first_deadlines(&forwarded(), &calendar());
-        assert_eq!(
-            opened,
-            vec![
-                OpenDeadline {
-                    kind: DeadlineKind::Forward,
-                    start: date!(2025 - 09 - 26),
-                    // 15 days end on 10-11, a make-up working day after the National Day break.
-                    due: date!(2025 - 10 - 11),
-                    provisional: false,
-                },
-                OpenDeadline {
-                    kind: DeadlineKind::NoticeOfReceipt,
-                    start: date!(2025 - 09 - 29),
-                    due: date!(2025 - 10 - 14),
-                    provisional: false,
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn the_clock_starts_on_the_day_in_china_not_in_utc() {
-        let mut late = forwarded();
-        // 23:30 UTC on the 25th is already the 26th in China.
-        late.received_at = datetime!(2025-09-25 23:30 UTC);
-        assert_eq!(
-            first_deadlines(&late, &calendar())[0].start,
-            date!(2025 - 09 - 26)
-        );
-    }
-
-    #[test]
-    fn no_notice_is_owed_to_an_anonymous_petitioner() {
-        let case = RoutedCase {
-            anonymous: true,
-            ..forwarded()
-        };
-        let kinds: Vec<_> = first_deadlines(&case, &calendar())
-            .iter()
-            .map(|d| d.kind)
-            .collect();
-        assert_eq!(kinds, vec![DeadlineKind::Forward]);
-    }
-
-    #[test]
-    fn accusations_and_diverted_matters_follow_their_own_rules() {
-        for track in [LegalTrack::Accusation, LegalTrack::StatutoryChannel] {
-            let case = RoutedCase {
-                track: Some(track),
-                ..forwarded()
-            };
-            let kinds: Vec<_> = first_deadlines(&case, &calendar())
-                .iter()
-                .map(|d| d.kind)
-                .collect();
-            assert_eq!(kinds, vec![DeadlineKind::Forward], "{track:?}");
-        }
-    }
-
-    #[test]
-    fn a_case_held_for_triage_has_only_the_forward_clock() {
-        let case = RoutedCase {
-            disposition: Disposition::Triage,
-            ..forwarded()
-        };
-        let kinds: Vec<_> = first_deadlines(&case, &calendar())
-            .iter()
-            .map(|d| d.kind)
-            .collect();
-        assert_eq!(kinds, vec![DeadlineKind::Forward]);
-    }
-
-    #[test]
-    fn a_higher_bureaus_deadline_is_kept_as_set() {
-        let case = RoutedCase {
-            upstream_deadline: Some(date!(2025 - 10 - 05)),
-            ..forwarded()
-        };
-        let upstream = first_deadlines(&case, &calendar())
-            .into_iter()
-            .find(|d| d.kind == DeadlineKind::Upstream);
-        assert_eq!(
-            upstream,
-            Some(OpenDeadline {
-                kind: DeadlineKind::Upstream,
-                start: date!(2025 - 09 - 26),
-                due: date!(2025 - 10 - 05),
-                provisional: false,
-            })
-        );
-    }
-}
+#[path = "timeline_tests.rs"]
+mod tests;

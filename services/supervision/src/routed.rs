@@ -1,0 +1,169 @@
+//! Supervision follows routing: where each case went. The forward clock is met when the
+//! case is forwarded, assigned or diverted; the case then awaits its unit's sign-for. Stored
+//! with the `TimelineOpened` event in one transaction.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseTransaction;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
+use xinfang_platform::envelope::Envelope;
+use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_platform::write::{Change, Decided};
+use xinfang_platform::{auth, wire};
+use xinfang_proto::codes::DirectoryCode;
+use xinfang_proto::routing::v1::PetitionRouted;
+use xinfang_proto::subjects;
+use xinfang_proto::supervision::v1::TimelineOpened;
+
+use crate::calendar::HolidayCalendar;
+use crate::calendars::Calendars;
+use crate::case_record::CaseRecord;
+use crate::timeline::{self, Disposition, LegalTrack, Routing, UnitKind};
+use crate::view;
+
+pub const SERVICE: &str = "supervision";
+
+pub struct FollowRouting {
+    pub calendars: Arc<Calendars>,
+}
+
+/// A routing decision, read and checked at the edge.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    case_id: Uuid,
+    routing: Routing,
+}
+
+impl Handler for FollowRouting {
+    type Event = Routed;
+    type Change = RecordRouting;
+
+    fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Routed, String> {
+        let event: PetitionRouted = decode_event(envelope, payload)?;
+        let case_id = event_case_id(&event.case_id, envelope)?;
+        if event.case_number.is_empty() {
+            return Err("case_number is required".to_owned());
+        }
+        // The unit's code becomes a subject token of the events this causes.
+        DirectoryCode::parse(&event.unit_code)
+            .map_err(|why| format!("unit_code {:?} {why}", event.unit_code))?;
+        for unit in &event.unit_path {
+            DirectoryCode::parse(unit).map_err(|why| format!("unit_path {unit:?} {why}"))?;
+        }
+        let disposition = Disposition::from_proto(event.disposition)
+            .map_err(|why| format!("disposition {} {why}", event.disposition))?;
+        // Unset is a case no category classified yet; an unknown value is a mistake.
+        let track = match LegalTrack::from_proto(event.track) {
+            Ok(track) => Some(track),
+            Err(_) if event.track == 0 => None,
+            Err(why) => return Err(format!("track {} {why}", event.track)),
+        };
+        // Unset in events from before routing named the unit's kind.
+        let unit_kind = match UnitKind::from_proto(event.unit_kind) {
+            Ok(kind) => Some(kind),
+            Err(_) if event.unit_kind == 0 => None,
+            Err(why) => return Err(format!("unit_kind {} {why}", event.unit_kind)),
+        };
+        let routing = Routing {
+            case_number: event.case_number.clone(),
+            received_at: wire::from_timestamp(event.received_at.as_ref())
+                .map_err(|why| format!("received_at {why}"))?,
+            anonymous: event.anonymous,
+            unit_code: event.unit_code.clone(),
+            unit_path: auth::stored_unit_path(&event.unit_path),
+            unit_kind,
+            disposition,
+            track,
+            routed_at: wire::from_timestamp(event.routed_at.as_ref())
+                .map_err(|why| format!("routed_at {why}"))?,
+            upstream_deadline: event
+                .upstream_deadline
+                .as_ref()
+                .map(wire::from_calendar_date)
+                .transpose()
+                .map_err(|why| format!("upstream_deadline {why}"))?,
+        };
+        Ok(Routed { case_id, routing })
+    }
+
+    fn change(&self, _envelope: &Envelope, routed: &Routed) -> RecordRouting {
+        RecordRouting {
+            calendar: self.calendars.current(),
+            routed: routed.clone(),
+        }
+    }
+}
+
+/// Recording one routing decision on its case.
+pub struct RecordRouting {
+    calendar: Arc<HolidayCalendar>,
+    routed: Routed,
+}
+
+impl Change for RecordRouting {
+    type State = Option<CaseRecord>;
+    /// The case, when the decision changed it.
+    type Outcome = Option<CaseRecord>;
+    type Error = Failure;
+
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<Option<CaseRecord>, Failure> {
+        Ok(CaseRecord::load(transaction, self.routed.case_id).await?)
+    }
+
+    fn decide(
+        &self,
+        found: Option<CaseRecord>,
+        now: OffsetDateTime,
+    ) -> Result<Decided<Option<CaseRecord>>, Failure> {
+        let routing = &self.routed.routing;
+        // Routing's decision may come before intake's registration: the case opens here.
+        let mut case = found.unwrap_or_else(|| {
+            timeline::new_case(
+                self.routed.case_id,
+                &routing.case_number,
+                routing.received_at,
+                routing.anonymous,
+                now,
+                &self.calendar,
+            )
+        });
+        if !timeline::route(&mut case, routing, &self.calendar) {
+            return Ok(Decided::quietly(None));
+        }
+        case.row.updated_at = now;
+        let today = crate::deadlines::start_day(now);
+        let opened = TimelineOpened {
+            case_id: self.routed.case_id.to_string(),
+            case_number: case.row.case_number.clone(),
+            unit_code: case.row.unit_code.clone(),
+            deadlines: view::deadlines(&case.ledger, today),
+            opened_at: Some(wire::timestamp(now)),
+            unit_path: case.unit_path(),
+        };
+        let event = OutgoingEvent::new(
+            subjects::timeline_opened(&case.row.unit_code),
+            SERVICE,
+            self.routed.case_id,
+            now,
+            &opened,
+        );
+        Ok(Decided {
+            outcome: Some(case),
+            events: vec![event],
+        })
+    }
+
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        case: &Option<CaseRecord>,
+    ) -> Result<(), Failure> {
+        if let Some(case) = case {
+            case.save(transaction).await?;
+            tracing::info!(case = %case.row.case_number, unit = %case.row.unit_code, stage = case.stage.name(), "routing recorded");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+use time::macros::{date, datetime};
+
+use super::*;
+use crate::ledger::ClockState;
+
+fn calendar() -> HolidayCalendar {
+    HolidayCalendar::official().expect("official calendar")
+}
+
+/// DOMAIN.md's worked example: received Friday 2025-09-26 (China Standard Time).
+fn registered() -> CaseRecord {
+    new_case(
+        Uuid::nil(),
+        "XF-1",
+        datetime!(2025-09-26 10:00 +8),
+        false,
+        datetime!(2025-09-26 02:00 UTC),
+        &calendar(),
+    )
+}
+
+fn routing(disposition: Disposition) -> Routing {
+    Routing {
+        case_number: "XF-1".into(),
+        received_at: datetime!(2025-09-26 10:00 +8),
+        anonymous: false,
+        unit_code: "zhaocun".into(),
+        unit_path: "/nanshi/zhaocun/".into(),
+        unit_kind: Some(UnitKind::Town),
+        disposition,
+        track: Some(LegalTrack::Appeal),
+        routed_at: datetime!(2025-09-29 09:00 +8),
+        upstream_deadline: None,
+    }
+}
+
+#[test]
+fn the_forward_clock_opens_at_the_bureaus_receipt() {
+    let case = registered();
+    assert_eq!(case.stage, Stage::Registered);
+    let forward = &case.ledger.entries[0];
+    assert_eq!(forward.clock, DeadlineKind::Forward);
+    assert_eq!(forward.start, date!(2025 - 09 - 26));
+    // 15 days end on 10-11, a make-up working day after the National Day break.
+    assert_eq!(forward.due, date!(2025 - 10 - 11));
+    assert_eq!(forward.start_event, "registered");
+    assert_eq!(forward.basis, "Art 22");
+}
+
+#[test]
+fn forwarding_meets_the_forward_clock_and_the_unit_awaits_sign_for() {
+    let mut case = registered();
+    assert!(route(&mut case, &routing(Disposition::Forward), &calendar()));
+    assert_eq!(case.stage, Stage::AwaitingSignFor);
+    assert_eq!(
+        case.ledger.entries[0].state(date!(2025 - 12 - 01)),
+        ClockState::MetInTime
+    );
+    // No notice clock before the unit signs for the case (Art 23 runs from its receipt).
+    assert_eq!(case.ledger.entries.len(), 1);
+}
+
+#[test]
+fn a_case_held_for_triage_keeps_its_forward_clock_running_until_it_is_overdue() {
+    let mut case = registered();
+    assert!(route(&mut case, &routing(Disposition::Triage), &calendar()));
+    assert_eq!(case.stage, Stage::HeldForTriage);
+    assert_eq!(
+        case.ledger.entries[0].state(date!(2025 - 10 - 11)),
+        ClockState::Running {
+            due: date!(2025 - 10 - 11)
+        }
+    );
+    assert_eq!(
+        case.ledger.entries[0].state(date!(2025 - 10 - 12)),
+        ClockState::Overdue {
+            due: date!(2025 - 10 - 11)
+        }
+    );
+    // A clerk routes it by hand later: then it is met, late.
+    let mut by_hand = routing(Disposition::Forward);
+    by_hand.routed_at = datetime!(2025-10-20 09:00 +8);
+    assert!(route(&mut case, &by_hand, &calendar()));
+    assert_eq!(
+        case.ledger.entries[0].state(date!(2025 - 10 - 20)),
+        ClockState::MetLate { days_late: 9 }
+    );
+}
+
+#[test]
+fn a_routing_decision_recorded_already_changes_nothing() {
+    let mut case = registered();
+    assert!(route(&mut case, &routing(Disposition::Forward), &calendar()));
+    let before = case.clone();
+    assert!(!route(&mut case, &routing(Disposition::Forward), &calendar()));
+    assert_eq!(case.ledger, before.ledger);
+    assert_eq!(case.stage, before.stage);
+}
+
+#[test]
+fn each_higher_bureaus_deadline_is_kept_as_set_whichever_event_comes_first() {
+    let mut case = registered();
+    let mut routed = routing(Disposition::Assign);
+    routed.upstream_deadline = Some(date!(2025 - 10 - 05));
+    route(&mut case, &routed, &calendar());
+    register(
+        &mut case,
+        &Registration {
+            case_number: "XF-1".into(),
+            received_at: datetime!(2025-09-26 10:00 +8),
+            anonymous: false,
+            address_unknown: true,
+            upstream: Some(("GJ-2025-77".into(), date!(2025 - 10 - 05))),
+        },
+        &calendar(),
+    );
+    let upstream: Vec<_> = case
+        .ledger
+        .entries
+        .iter()
+        .filter(|entry| entry.clock == DeadlineKind::Upstream)
+        .map(|entry| (entry.reference.as_str(), entry.due))
+        .collect();
+    assert_eq!(upstream, vec![("GJ-2025-77", date!(2025 - 10 - 05))]);
+    assert!(case.row.address_unknown);
+    assert!(!case.facts().notice_owed);
+}
