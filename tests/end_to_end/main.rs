@@ -7,6 +7,7 @@ mod accusations;
 mod chaos;
 mod crashes;
 mod drain;
+mod lifecycle;
 mod limits;
 mod load;
 mod one_petition;

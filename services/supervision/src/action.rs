@@ -50,7 +50,10 @@ pub fn parse(request: &api::RecordCaseActionRequest) -> Result<CaseAction, Vec<F
     });
     let parsed = match request.action.as_ref() {
         None => {
-            violations.push(FieldViolation::new("action", "is required: which action to record"));
+            violations.push(FieldViolation::new(
+                "action",
+                "is required: which action to record",
+            ));
             None
         }
         Some(action) => parse_action(action, &mut violations),
@@ -59,18 +62,20 @@ pub fn parse(request: &api::RecordCaseActionRequest) -> Result<CaseAction, Vec<F
     unnamed.request_id.clear();
     let fingerprint = Sha256::digest(unnamed.encode_to_vec()).to_vec();
     match (request_id, case_id, parsed) {
-        (Some(request_id), Some(case_id), Some(parsed)) if violations.is_empty() => Ok(CaseAction {
-            request_id,
-            case_id,
-            occurred_on,
-            command: parsed.command,
-            action: parsed.action,
-            details: parsed.details,
-            extension: parsed.extension,
-            bureau_only: parsed.bureau_only,
-            notice_text: parsed.notice_text,
-            fingerprint,
-        }),
+        (Some(request_id), Some(case_id), Some(parsed)) if violations.is_empty() => {
+            Ok(CaseAction {
+                request_id,
+                case_id,
+                occurred_on,
+                command: parsed.command,
+                action: parsed.action,
+                details: parsed.details,
+                extension: parsed.extension,
+                bureau_only: parsed.bureau_only,
+                notice_text: parsed.notice_text,
+                fingerprint,
+            })
+        }
         _ => Err(violations),
     }
 }
@@ -241,7 +246,11 @@ fn parse_action(action: &Action, violations: &mut Vec<FieldViolation>) -> Option
             let (decision, mut opinion) =
                 opinion("decide_review.opinion", decide.opinion.as_ref(), violations)?;
             opinion["organ"] = json!(organ);
-            Parsed::bureau(Command::DecideReview { decision }, "review-decided", opinion)
+            Parsed::bureau(
+                Command::DecideReview { decision },
+                "review-decided",
+                opinion,
+            )
         }
         Action::RequestReReview(request) => Parsed::bureau(
             Command::RequestReReview,
@@ -261,8 +270,11 @@ fn parse_action(action: &Action, violations: &mut Vec<FieldViolation>) -> Option
         }
         Action::DecideReReview(decide) => {
             let organ = text("decide_re_review.organ", &decide.organ, true);
-            let (decision, mut opinion) =
-                opinion("decide_re_review.opinion", decide.opinion.as_ref(), violations)?;
+            let (decision, mut opinion) = opinion(
+                "decide_re_review.opinion",
+                decide.opinion.as_ref(),
+                violations,
+            )?;
             opinion["organ"] = json!(organ);
             Parsed::bureau(
                 Command::DecideReReview { decision },
@@ -289,7 +301,10 @@ fn opinion(
     let mut required = |name: &str, value: &str| {
         let value = value.trim();
         if value.is_empty() {
-            violations.push(FieldViolation::new(format!("{field}.{name}"), "is required"));
+            violations.push(FieldViolation::new(
+                format!("{field}.{name}"),
+                "is required",
+            ));
         } else if value.chars().count() > MAX_TEXT_CHARS {
             violations.push(FieldViolation::new(
                 format!("{field}.{name}"),

@@ -27,7 +27,9 @@ use crate::store::{case, clock, step};
 use crate::view;
 
 fn no_case(case: Uuid) -> QueryError {
-    QueryError::NotFound(format!("no case {case} in supervision (not registered yet?)"))
+    QueryError::NotFound(format!(
+        "no case {case} in supervision (not registered yet?)"
+    ))
 }
 
 impl From<ActionError> for Status {
@@ -47,7 +49,9 @@ impl From<ActionError> for Status {
             }
             ActionError::Database(error) => {
                 tracing::error!(error = %error, "database error");
-                Status::unavailable("the action could not be recorded now; retry with the same request_id")
+                Status::unavailable(
+                    "the action could not be recorded now; retry with the same request_id",
+                )
             }
         }
     }
@@ -121,9 +125,13 @@ impl SupervisionService for SupervisionApi {
             query = query.filter(case::Column::Stage.eq(code));
         }
         if request.overdue {
-            query = query.filter(case::Column::CaseId.in_subquery(
-                open_duties().and_where(clock::Column::DueDay.lt(today)).to_owned(),
-            ));
+            query = query.filter(
+                case::Column::CaseId.in_subquery(
+                    open_duties()
+                        .and_where(clock::Column::DueDay.lt(today))
+                        .to_owned(),
+                ),
+            );
         }
         if request.due_within_days > 0 {
             let until = today + time::Duration::days(i64::from(request.due_within_days));
@@ -244,4 +252,3 @@ fn open_duties() -> sea_orm::sea_query::SelectStatement {
         )
         .to_owned()
 }
-

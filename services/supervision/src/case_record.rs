@@ -45,10 +45,7 @@ impl CaseRecord {
 
     pub fn from_rows(row: case::Model, clocks: Vec<clock::Model>) -> Result<Self, DbErr> {
         let stage = stage_of(&row)?;
-        let entries = clocks
-            .iter()
-            .map(entry_of)
-            .collect::<Result<Vec<_>, _>>()?;
+        let entries = clocks.iter().map(entry_of).collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             row,
             stage,
@@ -183,9 +180,22 @@ pub fn stage_code_of_proto(stage: xinfang_proto::v1::CaseStage) -> Option<&'stat
 pub fn stage_proto_of_code(code: &str) -> xinfang_proto::v1::CaseStage {
     use xinfang_proto::v1::CaseStage as P;
     let all = [
-        P::Registered, P::HeldForTriage, P::AwaitingSignFor, P::SignedFor, P::ObjectionPending,
-        P::Returned, P::Accepted, P::Refused, P::Replied, P::Completed, P::UnderReview,
-        P::ReviewDecided, P::Reviewed, P::UnderReReview, P::ReReviewDecided, P::Final,
+        P::Registered,
+        P::HeldForTriage,
+        P::AwaitingSignFor,
+        P::SignedFor,
+        P::ObjectionPending,
+        P::Returned,
+        P::Accepted,
+        P::Refused,
+        P::Replied,
+        P::Completed,
+        P::UnderReview,
+        P::ReviewDecided,
+        P::Reviewed,
+        P::UnderReReview,
+        P::ReReviewDecided,
+        P::Final,
     ];
     all.into_iter()
         .find(|stage| stage_code_of_proto(*stage) == Some(code))
@@ -248,7 +258,9 @@ fn stage_of(row: &case::Model) -> Result<Stage, DbErr> {
         "awaiting-sign-for" => Stage::AwaitingSignFor,
         "signed-for" => Stage::SignedFor { on: on()? },
         "objection-pending" => Stage::ObjectionPending {
-            signed_for_on: row.stage_since.ok_or_else(|| corrupt("objection without sign-for".into()))?,
+            signed_for_on: row
+                .stage_since
+                .ok_or_else(|| corrupt("objection without sign-for".into()))?,
             objected_on: on()?,
         },
         "returned" => Stage::Returned { on: on()? },
@@ -262,7 +274,9 @@ fn stage_of(row: &case::Model) -> Result<Stage, DbErr> {
         "refused" => Stage::Refused { on: on()? },
         "replied" => Stage::Replied { on: on()? },
         "completed" => Stage::Completed { served_on: on()? },
-        "under-review" => Stage::UnderReview { requested_on: on()? },
+        "under-review" => Stage::UnderReview {
+            requested_on: on()?,
+        },
         "review-decided" => Stage::ReviewDecided { on: on()? },
         "reviewed" => Stage::Reviewed { served_on: on()? },
         "under-re-review" => Stage::UnderReReview {
@@ -280,7 +294,8 @@ fn days(value: i32, what: &str) -> Result<u16, DbErr> {
 }
 
 fn entry_of(row: &clock::Model) -> Result<LedgerEntry, DbErr> {
-    let clock = Clock::from_code(&row.kind).ok_or_else(|| corrupt(format!("kind {:?}", row.kind)))?;
+    let clock =
+        Clock::from_code(&row.kind).ok_or_else(|| corrupt(format!("kind {:?}", row.kind)))?;
     let span = match row.span.as_str() {
         "calendar" => Span::CalendarDays(days(row.span_days, "span")?),
         "working" => Span::WorkingDays(days(row.span_days, "span")?),
@@ -355,17 +370,35 @@ mod tests {
         let town = Some(UnitKind::Town);
         assert!(notice_is_owed(false, false, town, appeal));
         assert!(!notice_is_owed(true, false, town, appeal), "anonymous");
-        assert!(!notice_is_owed(false, true, town, appeal), "address unknown");
+        assert!(
+            !notice_is_owed(false, true, town, appeal),
+            "address unknown"
+        );
     }
 
     #[test]
     fn organs_with_their_own_procedure_owe_no_notice_and_others_do_even_for_accusations() {
         let accusation = Some(LegalTrack::Accusation);
-        assert!(!notice_is_owed(false, false, Some(UnitKind::DisciplineCommission), accusation));
-        assert!(!notice_is_owed(false, false, Some(UnitKind::PoliticalLegal), Some(LegalTrack::Appeal)));
+        assert!(!notice_is_owed(
+            false,
+            false,
+            Some(UnitKind::DisciplineCommission),
+            accusation
+        ));
+        assert!(!notice_is_owed(
+            false,
+            false,
+            Some(UnitKind::PoliticalLegal),
+            Some(LegalTrack::Appeal)
+        ));
         // An accusation sent to the organ with authority over the accused, not the
         // discipline commission: the petitioner is told like any other.
-        assert!(notice_is_owed(false, false, Some(UnitKind::Department), accusation));
+        assert!(notice_is_owed(
+            false,
+            false,
+            Some(UnitKind::Department),
+            accusation
+        ));
     }
 
     #[test]
@@ -387,18 +420,33 @@ mod tests {
             Stage::HeldForTriage,
             Stage::AwaitingSignFor,
             Stage::SignedFor { on: day },
-            Stage::ObjectionPending { signed_for_on: day, objected_on: later },
+            Stage::ObjectionPending {
+                signed_for_on: day,
+                objected_on: later,
+            },
             Stage::Returned { on: day },
-            Stage::Accepted { on: day, extended_by: Some(20) },
-            Stage::Accepted { on: day, extended_by: None },
+            Stage::Accepted {
+                on: day,
+                extended_by: Some(20),
+            },
+            Stage::Accepted {
+                on: day,
+                extended_by: None,
+            },
             Stage::Refused { on: day },
             Stage::Replied { on: day },
             Stage::Completed { served_on: day },
             Stage::UnderReview { requested_on: day },
             Stage::ReviewDecided { on: day },
             Stage::Reviewed { served_on: day },
-            Stage::UnderReReview { requested_on: day, hearing_since: Some(later) },
-            Stage::UnderReReview { requested_on: day, hearing_since: None },
+            Stage::UnderReReview {
+                requested_on: day,
+                hearing_since: Some(later),
+            },
+            Stage::UnderReReview {
+                requested_on: day,
+                hearing_since: None,
+            },
             Stage::ReReviewDecided { on: day },
             Stage::Final { served_on: day },
         ];
@@ -406,7 +454,10 @@ mod tests {
             let mut row = sample_row();
             set_stage(&mut row, stage);
             assert_eq!(stage_of(&row).ok(), Some(stage));
-            assert_eq!(stage_code_of_proto(stage.to_proto()), Some(stage_code(stage)));
+            assert_eq!(
+                stage_code_of_proto(stage.to_proto()),
+                Some(stage_code(stage))
+            );
         }
     }
 

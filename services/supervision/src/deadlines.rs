@@ -56,8 +56,12 @@ impl DeadlineRule {
             ""
         };
         match self.span {
-            Span::CalendarDays(days) => format!("{days} calendar days from the day after the start{roll}"),
-            Span::WorkingDays(days) => format!("{days} working days from the day after the start{roll}"),
+            Span::CalendarDays(days) => {
+                format!("{days} calendar days from the day after the start{roll}")
+            }
+            Span::WorkingDays(days) => {
+                format!("{days} working days from the day after the start{roll}")
+            }
             Span::SetDay(day) => format!("the day set: {day}"),
         }
     }

@@ -264,7 +264,11 @@ impl DeadlineLedger {
 
     /// The open entry of a clock with this reference (a higher bureau's deadline, a letter's
     /// reply).
-    pub fn open_with_reference(&mut self, clock: Clock, reference: &str) -> Option<&mut LedgerEntry> {
+    pub fn open_with_reference(
+        &mut self,
+        clock: Clock,
+        reference: &str,
+    ) -> Option<&mut LedgerEntry> {
         self.entries.iter_mut().find(|entry| {
             entry.clock == clock
                 && entry.reference == reference

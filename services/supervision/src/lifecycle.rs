@@ -10,11 +10,11 @@
 //! FAILED_PRECONDITION). The gRPC commands, the storage and the events are built on this.
 
 use time::Date;
+use xinfang_proto::v1::CaseStage;
 /// A legal clock: the lifecycle opens and closes those of the unit's procedure; the
 /// service opens the others (forward, upstream, assignment, letter replies).
 pub use xinfang_proto::vocabulary::DeadlineKind as Clock;
 pub use xinfang_proto::vocabulary::{Evaluation, ReplyDecision};
-use xinfang_proto::v1::CaseStage;
 
 use crate::calendar::HolidayCalendar;
 use crate::deadlines::{

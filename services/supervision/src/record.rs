@@ -47,7 +47,10 @@ pub struct RecordAction {
 }
 
 pub enum Recorded {
-    Done { case: Box<CaseRecord>, step: step::Model },
+    Done {
+        case: Box<CaseRecord>,
+        step: step::Model,
+    },
     /// A retry of an action recorded before.
     Repeat,
 }
@@ -72,7 +75,8 @@ impl Change for RecordAction {
     ) -> Result<Decided<Recorded>, ActionError> {
         let action = &self.action;
         if let Some(earlier) = earlier {
-            return if earlier.fingerprint == action.fingerprint && earlier.case_id == action.case_id {
+            return if earlier.fingerprint == action.fingerprint && earlier.case_id == action.case_id
+            {
                 Ok(Decided::quietly(Recorded::Repeat))
             } else {
                 Err(ActionError::RequestIdReused(action.request_id))
@@ -188,7 +192,11 @@ impl Change for RecordAction {
         })
     }
 
-    async fn save(&self, transaction: &DatabaseTransaction, recorded: &Recorded) -> Result<(), ActionError> {
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        recorded: &Recorded,
+    ) -> Result<(), ActionError> {
         let Recorded::Done { case, step } = recorded else {
             return Ok(());
         };

@@ -104,7 +104,11 @@ impl Change for RecordRegistration {
         Ok(Decided::quietly(case))
     }
 
-    async fn save(&self, transaction: &DatabaseTransaction, case: &CaseRecord) -> Result<(), Failure> {
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        case: &CaseRecord,
+    ) -> Result<(), Failure> {
         case.save(transaction).await?;
         Ok(())
     }

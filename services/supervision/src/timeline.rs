@@ -6,7 +6,9 @@
 
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
-pub use xinfang_proto::vocabulary::{DeadlineKind, Disposition, LegalTrack, UNCLASSIFIED, UnitKind};
+pub use xinfang_proto::vocabulary::{
+    DeadlineKind, Disposition, LegalTrack, UNCLASSIFIED, UnitKind,
+};
 
 use crate::calendar::HolidayCalendar;
 use crate::case_record::CaseRecord;
@@ -112,9 +114,16 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     let row = &mut record.row;
     row.unit_code = routing.unit_code.clone();
     row.unit_path = routing.unit_path.clone();
-    row.unit_kind = routing.unit_kind.map(UnitKind::code).unwrap_or_default().to_owned();
+    row.unit_kind = routing
+        .unit_kind
+        .map(UnitKind::code)
+        .unwrap_or_default()
+        .to_owned();
     row.disposition = routing.disposition.code().to_owned();
-    row.track = routing.track.map_or(UNCLASSIFIED, LegalTrack::code).to_owned();
+    row.track = routing
+        .track
+        .map_or(UNCLASSIFIED, LegalTrack::code)
+        .to_owned();
     row.routed_at = Some(routing.routed_at);
     row.anonymous |= routing.anonymous;
     if let Some(due) = routing.upstream_deadline {
@@ -136,7 +145,12 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
 /// A higher bureau's deadline, kept as set; one per higher bureau. Routing's event knows the
 /// day but not the bureau's case number, so a deadline without one is completed by the
 /// registration that names it.
-fn upstream_deadline(record: &mut CaseRecord, reference: &str, due: Date, calendar: &HolidayCalendar) {
+fn upstream_deadline(
+    record: &mut CaseRecord,
+    reference: &str,
+    due: Date,
+    calendar: &HolidayCalendar,
+) {
     let entries = &mut record.ledger.entries;
     let same = entries.iter_mut().find(|entry| {
         entry.clock == DeadlineKind::Upstream

@@ -50,7 +50,11 @@ fn the_forward_clock_opens_at_the_bureaus_receipt() {
 #[test]
 fn forwarding_meets_the_forward_clock_and_the_unit_awaits_sign_for() {
     let mut case = registered();
-    assert!(route(&mut case, &routing(Disposition::Forward), &calendar()));
+    assert!(route(
+        &mut case,
+        &routing(Disposition::Forward),
+        &calendar()
+    ));
     assert_eq!(case.stage, Stage::AwaitingSignFor);
     assert_eq!(
         case.ledger.entries[0].state(date!(2025 - 12 - 01)),
@@ -90,9 +94,17 @@ fn a_case_held_for_triage_keeps_its_forward_clock_running_until_it_is_overdue() 
 #[test]
 fn a_routing_decision_recorded_already_changes_nothing() {
     let mut case = registered();
-    assert!(route(&mut case, &routing(Disposition::Forward), &calendar()));
+    assert!(route(
+        &mut case,
+        &routing(Disposition::Forward),
+        &calendar()
+    ));
     let before = case.clone();
-    assert!(!route(&mut case, &routing(Disposition::Forward), &calendar()));
+    assert!(!route(
+        &mut case,
+        &routing(Disposition::Forward),
+        &calendar()
+    ));
     assert_eq!(case.ledger, before.ledger);
     assert_eq!(case.stage, before.stage);
 }

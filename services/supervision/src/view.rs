@@ -11,7 +11,11 @@ use crate::store::step;
 use crate::timeline::{Disposition, LegalTrack};
 
 pub fn deadlines(ledger: &DeadlineLedger, today: Date) -> Vec<proto::Deadline> {
-    ledger.entries.iter().map(|entry| deadline(entry, today)).collect()
+    ledger
+        .entries
+        .iter()
+        .map(|entry| deadline(entry, today))
+        .collect()
 }
 
 pub fn deadline(entry: &LedgerEntry, today: Date) -> proto::Deadline {

@@ -122,6 +122,10 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         CASE_READERS,
     ),
     (
+        "xinfang.supervision.v1.SupervisionService/RecordCaseAction",
+        &[(UnitHandler, OwnUnits), (Supervisor, All)],
+    ),
+    (
         "xinfang.statistics.v1.StatisticsService/GetOverview",
         &[(Supervisor, All), (Leader, All), (Analyst, All)],
     ),

@@ -87,13 +87,21 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .primary_key(),
                     )
-                    .col(ColumnDef::new(SupervisedCase::CaseNumber).string().not_null())
+                    .col(
+                        ColumnDef::new(SupervisedCase::CaseNumber)
+                            .string()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(SupervisedCase::ReceivedAt)
                             .timestamp_with_time_zone()
                             .not_null(),
                     )
-                    .col(ColumnDef::new(SupervisedCase::Anonymous).boolean().not_null())
+                    .col(
+                        ColumnDef::new(SupervisedCase::Anonymous)
+                            .boolean()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(SupervisedCase::AddressUnknown)
                             .boolean()
@@ -119,8 +127,16 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(SupervisedCase::StageSince).date())
                     .col(ColumnDef::new(SupervisedCase::ExtendedBy).integer())
                     .col(ColumnDef::new(SupervisedCase::HearingSince).date())
-                    .col(ColumnDef::new(SupervisedCase::Evaluation).string().not_null())
-                    .col(ColumnDef::new(SupervisedCase::FollowUp).boolean().not_null())
+                    .col(
+                        ColumnDef::new(SupervisedCase::Evaluation)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(SupervisedCase::FollowUp)
+                            .boolean()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(SupervisedCase::UpdatedAt)
                             .timestamp_with_time_zone()
@@ -161,7 +177,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(CaseClock::SpanDays).integer().not_null())
                     .col(ColumnDef::new(CaseClock::RollForward).boolean().not_null())
                     .col(ColumnDef::new(CaseClock::ExtendedBy).integer().not_null())
-                    .col(ColumnDef::new(CaseClock::ExtensionReason).string().not_null())
+                    .col(
+                        ColumnDef::new(CaseClock::ExtensionReason)
+                            .string()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(CaseClock::ExtensionApprovedBy)
                             .string()
@@ -172,7 +192,11 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(CaseClock::PausedSince).date())
                     .col(ColumnDef::new(CaseClock::DueDay).date().not_null())
                     .col(ColumnDef::new(CaseClock::Provisional).boolean().not_null())
-                    .col(ColumnDef::new(CaseClock::CalendarVersion).string().not_null())
+                    .col(
+                        ColumnDef::new(CaseClock::CalendarVersion)
+                            .string()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(CaseClock::MetOn).date())
                     .col(ColumnDef::new(CaseClock::ClosedOn).date())
                     .primary_key(Index::create().col(CaseClock::CaseId).col(CaseClock::Seq))
