@@ -58,3 +58,4 @@ impl Event for routing::v1::DirectoryPublished {}
 impl Event for supervision::v1::TimelineOpened {}
 impl Event for supervision::v1::CaseAdvanced {}
 impl Event for supervision::v1::MatterFinal {}
+impl Event for supervision::v1::DeadlineMoved {}

@@ -106,6 +106,11 @@ pub fn matter_final(unit_code: &str) -> String {
     format!("xinfang.v1.supervision.unit.{unit_code}.matter.final")
 }
 
+/// A deadline's due day moved with the calendar.
+pub fn deadline_moved(unit_code: &str) -> String {
+    format!("xinfang.v1.supervision.unit.{unit_code}.deadline.moved")
+}
+
 /// Every final matter, whichever the unit: intake refuses them again.
 pub const ANY_MATTER_FINAL: &str = "xinfang.v1.supervision.unit.*.matter.final";
 

@@ -19,6 +19,8 @@ use xinfang_proto::v1 as proto;
 use xinfang_proto::vocabulary::DeadlineKind;
 
 use crate::action;
+use crate::holidays::{self, HolidaysError, LoadNotice};
+use crate::store::holiday_notice;
 use crate::calendars::Calendars;
 use crate::case_record::{CaseRecord, stage_code_of_proto};
 use crate::deadlines::start_day;
@@ -60,6 +62,60 @@ impl From<ActionError> for Status {
 pub struct SupervisionApi {
     pub write: WritePath,
     pub calendars: Arc<Calendars>,
+    pub bureau_code: String,
+}
+
+impl From<HolidaysError> for Status {
+    fn from(error: HolidaysError) -> Self {
+        match error {
+            HolidaysError::InvalidArgument(violations) => invalid_argument(&violations),
+            HolidaysError::Stored(error) => {
+                tracing::error!(error = %error, "stored holiday notice unreadable");
+                Status::internal("a stored holiday notice is not readable")
+            }
+            HolidaysError::Database(error) => {
+                tracing::error!(error = %error, "database error");
+                Status::unavailable("the notice could not be loaded now; retry")
+            }
+        }
+    }
+}
+
+fn notice_view(notice: &holiday_notice::Model) -> Result<api::HolidayNotice, Status> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Day {
+        name: String,
+        date: String,
+        is_off_day: bool,
+    }
+    #[derive(serde::Deserialize)]
+    struct Notice {
+        days: Vec<Day>,
+    }
+    let parsed: Notice = serde_json::from_str(&notice.days)
+        .map_err(|_| Status::internal("a stored holiday notice is not readable"))?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let days = parsed
+        .days
+        .into_iter()
+        .map(|day| {
+            let date = time::Date::parse(&day.date, format)
+                .map_err(|_| Status::internal("a stored holiday notice is not readable"))?;
+            Ok(api::HolidayDay {
+                date: Some(xinfang_platform::wire::calendar_date(date)),
+                name: day.name,
+                off_day: day.is_off_day,
+            })
+        })
+        .collect::<Result<_, Status>>()?;
+    Ok(api::HolidayNotice {
+        year: notice.year,
+        days,
+        source: notice.source.clone(),
+        loaded_at: Some(xinfang_platform::wire::timestamp(notice.loaded_at)),
+        loaded_by: notice.loaded_by.clone(),
+    })
 }
 
 impl SupervisionApi {
@@ -231,6 +287,47 @@ impl SupervisionService for SupervisionApi {
             .await?
             .ok_or_else(|| no_case(case_id))?;
         Ok(Response::new(timeline))
+    }
+
+    async fn load_holiday_notice(
+        &self,
+        request: Request<api::LoadHolidayNoticeRequest>,
+    ) -> Result<Response<api::LoadHolidayNoticeResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let notice = holidays::parse(request.get_ref()).map_err(|v| invalid_argument(&v))?;
+        let loaded = self
+            .write
+            .execute(LoadNotice {
+                notice,
+                authorized,
+                bureau_code: self.bureau_code.clone(),
+            })
+            .await?;
+        let calendar_version = loaded.calendar.version();
+        self.calendars.replace(loaded.calendar);
+        Ok(Response::new(api::LoadHolidayNoticeResponse {
+            notice: Some(notice_view(&loaded.notice)?),
+            calendar_version,
+            deadlines_recomputed: loaded.recomputed.recomputed,
+            deadlines_moved: loaded.recomputed.moved,
+        }))
+    }
+
+    async fn list_holiday_notices(
+        &self,
+        request: Request<api::ListHolidayNoticesRequest>,
+    ) -> Result<Response<api::ListHolidayNoticesResponse>, Status> {
+        Authorized::of(&request)?;
+        let notices = holiday_notice::Entity::find()
+            .order_by_asc(holiday_notice::Column::Year)
+            .all(self.db())
+            .await
+            .map_err(QueryError::from)?;
+        let calendar = holidays::stored_calendar(self.db()).await?;
+        Ok(Response::new(api::ListHolidayNoticesResponse {
+            notices: notices.iter().map(notice_view).collect::<Result<_, _>>()?,
+            calendar_version: calendar.version(),
+        }))
     }
 }
 

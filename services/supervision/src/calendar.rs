@@ -8,7 +8,7 @@ use serde::Deserialize;
 use time::{Date, Weekday};
 
 /// The notices this build carries (see `data/holiday-cn/README.md`).
-const OFFICIAL_NOTICES: [&str; 5] = [
+pub const OFFICIAL_NOTICES: [&str; 5] = [
     include_str!("../data/holiday-cn/2022.json"),
     include_str!("../data/holiday-cn/2023.json"),
     include_str!("../data/holiday-cn/2024.json"),
@@ -84,11 +84,21 @@ impl HolidayCalendar {
         Ok(calendar)
     }
 
-    /// Which notices the calendar holds, as a deadline records it: `notices 2022,2023,…`.
-    /// Loading another year's notice changes it.
+    /// Which notices the calendar holds, as a deadline records it:
+    /// `notices 2022,2023,… #1a2b3c4d`, the last part a digest of every day they name, so
+    /// that loading another year's notice or correcting one changes it.
     pub fn version(&self) -> String {
+        use sha2::{Digest, Sha256};
         let years: Vec<String> = self.known_years.iter().map(ToString::to_string).collect();
-        format!("notices {}", years.join(","))
+        let mut days: Vec<(&Date, &bool)> = self.exceptions.iter().collect();
+        days.sort();
+        let mut digest = Sha256::new();
+        for (day, off) in days {
+            digest.update(format!("{day}:{off};"));
+        }
+        let digest = digest.finalize();
+        let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        format!("notices {} #{short}", years.join(","))
     }
 
     pub fn knows_year(&self, year: i32) -> bool {

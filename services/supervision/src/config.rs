@@ -22,6 +22,10 @@ pub struct Config {
     /// Where the gRPC API listens.
     #[arg(long, env = "XINFANG_GRPC_LISTEN", default_value = "127.0.0.1:50053")]
     pub grpc_listen: SocketAddr,
+    /// The bureau's own unit code (as in the directory): the subject of events about a
+    /// case no unit has yet.
+    #[arg(long, env = "XINFANG_BUREAU_CODE", default_value = "xfj")]
+    pub bureau_code: String,
     #[command(flatten)]
     pub platform: PlatformConfig,
 }

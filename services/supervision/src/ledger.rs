@@ -136,10 +136,10 @@ impl LedgerEntry {
     }
 }
 
-/// A due day that moved when the calendar changed.
+/// A due day that moved when the calendar changed: which entry, from, to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Moved {
-    pub clock: Clock,
+    pub entry: usize,
     pub from: Date,
     pub to: Date,
 }
@@ -286,12 +286,15 @@ impl DeadlineLedger {
     /// holiday notice loaded); returns each one that moved.
     pub fn recompute(&mut self, calendar: &HolidayCalendar) -> Vec<Moved> {
         let mut moved = Vec::new();
-        for entry in self.entries.iter_mut().filter(|entry| entry.provisional) {
+        for (index, entry) in self.entries.iter_mut().enumerate() {
+            if !entry.provisional {
+                continue;
+            }
             let from = entry.due;
             entry.compute(calendar);
             if entry.due != from {
                 moved.push(Moved {
-                    clock: entry.clock,
+                    entry: index,
                     from,
                     to: entry.due,
                 });

@@ -13,6 +13,7 @@ pub mod calendars;
 pub mod case_record;
 pub mod config;
 pub mod deadlines;
+pub mod holidays;
 pub mod ledger;
 pub mod lifecycle;
 pub mod migrations;
@@ -33,7 +34,7 @@ use xinfang_proto::supervision::v1::supervision_service_server::SupervisionServi
 pub use config::Config;
 
 use crate::api::SupervisionApi;
-use crate::calendar::HolidayCalendar;
+use xinfang_proto::codes::DirectoryCode;
 use crate::calendars::Calendars;
 use crate::registered::FollowRegistration;
 use crate::routed::{FollowRouting, SERVICE};
@@ -49,7 +50,6 @@ pub fn registered_consumer() -> ConsumerSpec {
 }
 
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
-    let calendar = HolidayCalendar::official().context("load the official holiday calendar")?;
     let mut service = Service::connect::<migrations::Migrator>(
         SERVICE,
         &config.database_url,
@@ -58,6 +58,12 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         shutdown,
     )
     .await?;
+    DirectoryCode::parse(&config.bureau_code)
+        .map_err(|why| anyhow::anyhow!("bureau code {:?} {why}", config.bureau_code))?;
+    let calendar = holidays::stored_calendar(&service.db)
+        .await
+        .context("load the holiday calendar")?;
+    tracing::info!(version = %calendar.version(), "holiday calendar loaded");
     let calendars = std::sync::Arc::new(Calendars::new(calendar));
     service.consume(
         registered_consumer(),
@@ -74,6 +80,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let api = SupervisionApi {
         write: service.write_path(),
         calendars,
+        bureau_code: config.bureau_code.clone(),
     };
     let (router, health) = service.grpc_server()?;
     service.report_readiness::<SupervisionServiceServer<SupervisionApi>>(health);

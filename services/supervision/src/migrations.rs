@@ -6,6 +6,7 @@ mod m20261125_000020_create_timelines;
 mod m20261125_000021_add_unit_paths;
 mod m20261126_000022_store_domain_codes;
 mod m20261127_000023_case_lifecycle;
+mod m20261127_000024_holiday_notices;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261125_000021_add_unit_paths::Migration));
         migrations.push(Box::new(m20261126_000022_store_domain_codes::Migration));
         migrations.push(Box::new(m20261127_000023_case_lifecycle::Migration));
+        migrations.push(Box::new(m20261127_000024_holiday_notices::Migration));
         migrations
     }
 }

@@ -3,3 +3,4 @@
 pub mod case;
 pub mod clock;
 pub mod step;
+pub mod holiday_notice;

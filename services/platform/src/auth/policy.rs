@@ -126,6 +126,20 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         &[(UnitHandler, OwnUnits), (Supervisor, All)],
     ),
     (
+        "xinfang.supervision.v1.SupervisionService/LoadHolidayNotice",
+        &[(Administrator, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/ListHolidayNotices",
+        &[
+            (Administrator, All),
+            (Supervisor, All),
+            (Leader, All),
+            (Registrar, All),
+            (UnitHandler, All),
+        ],
+    ),
+    (
         "xinfang.statistics.v1.StatisticsService/GetOverview",
         &[(Supervisor, All), (Leader, All), (Analyst, All)],
     ),
