@@ -59,3 +59,5 @@ impl Event for supervision::v1::TimelineOpened {}
 impl Event for supervision::v1::CaseAdvanced {}
 impl Event for supervision::v1::MatterFinal {}
 impl Event for supervision::v1::DeadlineMoved {}
+impl Event for supervision::v1::DeadlineAlerted {}
+impl Event for supervision::v1::LetterIssued {}

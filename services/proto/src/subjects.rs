@@ -111,6 +111,16 @@ pub fn deadline_moved(unit_code: &str) -> String {
     format!("xinfang.v1.supervision.unit.{unit_code}.deadline.moved")
 }
 
+/// A timer fired on a deadline (`level`: `approaching`, `overdue`, `supervised`).
+pub fn deadline_alerted(unit_code: &str, level: &str) -> String {
+    format!("xinfang.v1.supervision.unit.{unit_code}.deadline.{level}")
+}
+
+/// The bureau issued a letter about a case of the unit.
+pub fn letter_issued(unit_code: &str) -> String {
+    format!("xinfang.v1.supervision.unit.{unit_code}.letter.issued")
+}
+
 /// Every final matter, whichever the unit: intake refuses them again.
 pub const ANY_MATTER_FINAL: &str = "xinfang.v1.supervision.unit.*.matter.final";
 

@@ -19,12 +19,13 @@ use xinfang_proto::v1 as proto;
 use xinfang_proto::vocabulary::DeadlineKind;
 
 use crate::action;
-use crate::holidays::{self, HolidaysError, LoadNotice};
-use crate::store::holiday_notice;
 use crate::calendars::Calendars;
 use crate::case_record::{CaseRecord, stage_code_of_proto};
 use crate::deadlines::start_day;
+use crate::holidays::{self, HolidaysError, LoadNotice};
+use crate::letter_desk::LetterDesk;
 use crate::record::{ActionError, RecordAction};
+use crate::store::holiday_notice;
 use crate::store::{case, clock, step};
 use crate::view;
 
@@ -63,6 +64,7 @@ pub struct SupervisionApi {
     pub write: WritePath,
     pub calendars: Arc<Calendars>,
     pub bureau_code: String,
+    pub letters: LetterDesk,
 }
 
 impl From<HolidaysError> for Status {
@@ -311,6 +313,50 @@ impl SupervisionService for SupervisionApi {
             deadlines_recomputed: loaded.recomputed.recomputed,
             deadlines_moved: loaded.recomputed.moved,
         }))
+    }
+
+    async fn issue_letter(
+        &self,
+        request: Request<api::IssueLetterRequest>,
+    ) -> Result<Response<api::Letter>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let letter = self
+            .letters
+            .issue(authorized, request.get_ref(), self.calendars.current())
+            .await?;
+        Ok(Response::new(letter))
+    }
+
+    async fn record_letter_reply(
+        &self,
+        request: Request<api::RecordLetterReplyRequest>,
+    ) -> Result<Response<api::Letter>, Status> {
+        let authorized = Authorized::of(&request)?;
+        Ok(Response::new(
+            self.letters.reply(authorized, request.get_ref()).await?,
+        ))
+    }
+
+    async fn record_upstream_letter(
+        &self,
+        request: Request<api::RecordUpstreamLetterRequest>,
+    ) -> Result<Response<api::Letter>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let letter = self
+            .letters
+            .record_upstream(authorized, request.get_ref(), self.calendars.current())
+            .await?;
+        Ok(Response::new(letter))
+    }
+
+    async fn list_letters(
+        &self,
+        request: Request<api::ListLettersRequest>,
+    ) -> Result<Response<api::ListLettersResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        Ok(Response::new(
+            self.letters.list(authorized, request.get_ref()).await?,
+        ))
     }
 
     async fn list_holiday_notices(

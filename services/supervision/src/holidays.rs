@@ -280,7 +280,11 @@ impl Change for LoadNotice {
         })
     }
 
-    async fn save(&self, transaction: &DatabaseTransaction, loaded: &Loaded) -> Result<(), HolidaysError> {
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        loaded: &Loaded,
+    ) -> Result<(), HolidaysError> {
         holiday_notice::Entity::delete_by_id(loaded.notice.year)
             .exec(transaction)
             .await?;
@@ -301,7 +305,10 @@ impl Change for LoadNotice {
             .audit_in(
                 transaction,
                 None,
-                &format!("loaded the {} holiday notice ({})", notice.year, notice.source),
+                &format!(
+                    "loaded the {} holiday notice ({})",
+                    notice.year, notice.source
+                ),
             )
             .await?;
         tracing::info!(year = notice.year, source = %notice.source, moved = loaded.recomputed.moved, "holiday notice loaded");
@@ -340,7 +347,10 @@ impl Change for RecomputeStale {
     type Outcome = Vec<CaseRecord>;
     type Error = HolidaysError;
 
-    async fn load(&self, transaction: &DatabaseTransaction) -> Result<Vec<CaseRecord>, HolidaysError> {
+    async fn load(
+        &self,
+        transaction: &DatabaseTransaction,
+    ) -> Result<Vec<CaseRecord>, HolidaysError> {
         Ok(provisional_cases(transaction).await?)
     }
 
@@ -356,7 +366,11 @@ impl Change for RecomputeStale {
         })
     }
 
-    async fn save(&self, transaction: &DatabaseTransaction, cases: &Vec<CaseRecord>) -> Result<(), HolidaysError> {
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        cases: &Vec<CaseRecord>,
+    ) -> Result<(), HolidaysError> {
         for case in cases {
             case.save(transaction).await?;
         }

@@ -15,6 +15,8 @@ pub mod config;
 pub mod deadlines;
 pub mod holidays;
 pub mod ledger;
+pub mod letter_desk;
+pub mod letters;
 pub mod lifecycle;
 pub mod migrations;
 pub mod record;
@@ -22,6 +24,7 @@ pub mod registered;
 pub mod routed;
 pub mod store;
 pub mod timeline;
+pub mod timers;
 pub mod view;
 
 use anyhow::Context;
@@ -33,11 +36,15 @@ use xinfang_proto::supervision::v1::supervision_service_server::SupervisionServi
 
 pub use config::Config;
 
+use xinfang_platform::write::Clock;
+
 use crate::api::SupervisionApi;
-use xinfang_proto::codes::DirectoryCode;
 use crate::calendars::Calendars;
+use crate::letter_desk::LetterDesk;
 use crate::registered::FollowRegistration;
 use crate::routed::{FollowRouting, SERVICE};
+use crate::timers::Timers;
+use xinfang_proto::codes::DirectoryCode;
 
 /// How supervision takes routing decisions off routing's stream, for every unit.
 pub fn routed_consumer() -> ConsumerSpec {
@@ -50,6 +57,15 @@ pub fn registered_consumer() -> ConsumerSpec {
 }
 
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
+    start_with_clock(config, shutdown, Clock::system()).await
+}
+
+/// As [`start`], with the time read from `clock`: a test moves it to make deadlines pass.
+pub async fn start_with_clock(
+    config: Config,
+    shutdown: CancellationToken,
+    clock: Clock,
+) -> anyhow::Result<RunningService> {
     let mut service = Service::connect::<migrations::Migrator>(
         SERVICE,
         &config.database_url,
@@ -58,6 +74,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         shutdown,
     )
     .await?;
+    service.clock = clock;
     DirectoryCode::parse(&config.bureau_code)
         .map_err(|why| anyhow::anyhow!("bureau code {:?} {why}", config.bureau_code))?;
     let calendar = holidays::stored_calendar(&service.db)
@@ -75,12 +92,26 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         routed_consumer(),
         FollowRouting {
             calendars: calendars.clone(),
+            letters: config.letters.settings(),
         },
     );
+    let letters = config.letters.settings();
+    let timers = Timers {
+        write: service.write_path(),
+        calendars: calendars.clone(),
+        settings: config.timers.settings(),
+        letters: letters.clone(),
+        bureau_code: config.bureau_code.clone(),
+    };
+    service.spawn_task("timers", |shutdown| timers.run(shutdown));
     let api = SupervisionApi {
         write: service.write_path(),
         calendars,
         bureau_code: config.bureau_code.clone(),
+        letters: LetterDesk {
+            write: service.write_path(),
+            settings: letters,
+        },
     };
     let (router, health) = service.grpc_server()?;
     service.report_readiness::<SupervisionServiceServer<SupervisionApi>>(health);

@@ -131,6 +131,15 @@ impl Stage {
             Stage::Final { .. } => CaseStage::Final,
         }
     }
+
+    /// Whether the case is with a unit (it has signed for it or may): not while it waits
+    /// for routing, nor once sent back to the bureau.
+    pub fn is_at_a_unit(&self) -> bool {
+        !matches!(
+            self,
+            Stage::Registered | Stage::HeldForTriage | Stage::Returned { .. }
+        )
+    }
 }
 
 /// What a unit, the bureau, a higher organ or the petitioner does.

@@ -7,6 +7,7 @@ mod m20261125_000021_add_unit_paths;
 mod m20261126_000022_store_domain_codes;
 mod m20261127_000023_case_lifecycle;
 mod m20261127_000024_holiday_notices;
+mod m20261127_000025_letters_and_alerts;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000022_store_domain_codes::Migration));
         migrations.push(Box::new(m20261127_000023_case_lifecycle::Migration));
         migrations.push(Box::new(m20261127_000024_holiday_notices::Migration));
+        migrations.push(Box::new(m20261127_000025_letters_and_alerts::Migration));
         migrations
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::DatabaseTransaction;
+use sea_orm::{DatabaseTransaction, EntityTrait};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
@@ -20,6 +20,8 @@ use xinfang_proto::supervision::v1::TimelineOpened;
 use crate::calendar::HolidayCalendar;
 use crate::calendars::Calendars;
 use crate::case_record::CaseRecord;
+use crate::letters::{self, LetterKind, LetterSettings};
+use crate::store::letter;
 use crate::timeline::{self, Disposition, LegalTrack, Routing, UnitKind};
 use crate::view;
 
@@ -27,6 +29,7 @@ pub const SERVICE: &str = "supervision";
 
 pub struct FollowRouting {
     pub calendars: Arc<Calendars>,
+    pub letters: LetterSettings,
 }
 
 /// A routing decision, read and checked at the edge.
@@ -91,6 +94,7 @@ impl Handler for FollowRouting {
     fn change(&self, _envelope: &Envelope, routed: &Routed) -> RecordRouting {
         RecordRouting {
             calendar: self.calendars.current(),
+            letters: self.letters.clone(),
             routed: routed.clone(),
         }
     }
@@ -99,24 +103,46 @@ impl Handler for FollowRouting {
 /// Recording one routing decision on its case.
 pub struct RecordRouting {
     calendar: Arc<HolidayCalendar>,
+    letters: LetterSettings,
     routed: Routed,
 }
 
+impl RecordRouting {
+    /// The year the assignment letter is numbered in: the day routing decided.
+    fn letter_year(&self) -> i32 {
+        letters::letter_year(self.routed.routing.routed_at)
+    }
+}
+
 impl Change for RecordRouting {
-    type State = Option<CaseRecord>;
-    /// The case, when the decision changed it.
-    type Outcome = Option<CaseRecord>;
+    /// The case, and the assignment letter's number when routing assigns it.
+    type State = (Option<CaseRecord>, Option<i32>);
+    /// The case when the decision changed it, and the assignment letter.
+    type Outcome = Option<(CaseRecord, Option<letter::Model>)>;
     type Error = Failure;
 
-    async fn load(&self, transaction: &DatabaseTransaction) -> Result<Option<CaseRecord>, Failure> {
-        Ok(CaseRecord::load(transaction, self.routed.case_id).await?)
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, Failure> {
+        let case = CaseRecord::load(transaction, self.routed.case_id).await?;
+        let disposition = self.routed.routing.disposition;
+        let arrives = case
+            .as_ref()
+            .is_none_or(|case| timeline::arrives(case.stage, disposition));
+        let serial = if arrives && disposition == Disposition::Assign {
+            Some(
+                letters::next_serial(transaction, LetterKind::Assignment, self.letter_year())
+                    .await?,
+            )
+        } else {
+            None
+        };
+        Ok((case, serial))
     }
 
     fn decide(
         &self,
-        found: Option<CaseRecord>,
+        (found, serial): Self::State,
         now: OffsetDateTime,
-    ) -> Result<Decided<Option<CaseRecord>>, Failure> {
+    ) -> Result<Decided<Self::Outcome>, Failure> {
         let routing = &self.routed.routing;
         // Routing's decision may come before intake's registration: the case opens here.
         let mut case = found.unwrap_or_else(|| {
@@ -133,6 +159,21 @@ impl Change for RecordRouting {
             return Ok(Decided::quietly(None));
         }
         case.row.updated_at = now;
+        // 交办: the bureau's assignment letter, with the deadline for the result.
+        let assignment = serial.map(|serial| {
+            letters::issue(
+                &mut case,
+                LetterKind::Assignment,
+                (self.letter_year(), serial),
+                None,
+                self.letters.assignment_days,
+                "routing",
+                &self.letters,
+                &self.calendar,
+                now,
+                None,
+            )
+        });
         let today = crate::deadlines::start_day(now);
         let opened = TimelineOpened {
             case_id: self.routed.case_id.to_string(),
@@ -149,19 +190,29 @@ impl Change for RecordRouting {
             now,
             &opened,
         );
+        let mut events = vec![event];
+        let letter = assignment.map(|issued| {
+            events.push(issued.event);
+            issued.letter
+        });
         Ok(Decided {
-            outcome: Some(case),
-            events: vec![event],
+            outcome: Some((case, letter)),
+            events,
         })
     }
 
     async fn save(
         &self,
         transaction: &DatabaseTransaction,
-        case: &Option<CaseRecord>,
+        outcome: &Self::Outcome,
     ) -> Result<(), Failure> {
-        if let Some(case) = case {
+        if let Some((case, letter)) = outcome {
             case.save(transaction).await?;
+            if let Some(letter) = letter {
+                letter::Entity::insert(letter::ActiveModel::from(letter.clone()))
+                    .exec_without_returning(transaction)
+                    .await?;
+            }
             tracing::info!(case = %case.row.case_number, unit = %case.row.unit_code, stage = case.stage.name(), "routing recorded");
         }
         Ok(())

@@ -2,5 +2,8 @@
 
 pub mod case;
 pub mod clock;
-pub mod step;
+pub mod deadline_alert;
 pub mod holiday_notice;
+pub mod letter;
+pub mod letter_sequence;
+pub mod step;

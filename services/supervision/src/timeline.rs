@@ -103,12 +103,7 @@ pub fn register(record: &mut CaseRecord, registration: &Registration, calendar: 
 /// Records where routing sent the case. Returns whether the case arrived somewhere new
 /// (false for a decision already recorded).
 pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalendar) -> bool {
-    let arrives = match record.stage {
-        Stage::Registered | Stage::Returned { .. } => true,
-        Stage::HeldForTriage => routing.disposition != Disposition::Triage,
-        _ => false,
-    };
-    if !arrives {
+    if !arrives(record.stage, routing.disposition) {
         return false;
     }
     let row = &mut record.row;
@@ -140,6 +135,16 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     }
     record.stage = Stage::AwaitingSignFor;
     true
+}
+
+/// Whether a routing decision moves a case in `stage`: one waiting for routing (registered,
+/// held for triage, returned after an objection) — not a decision recorded already.
+pub fn arrives(stage: Stage, disposition: Disposition) -> bool {
+    match stage {
+        Stage::Registered | Stage::Returned { .. } => true,
+        Stage::HeldForTriage => disposition != Disposition::Triage,
+        _ => false,
+    }
 }
 
 /// A higher bureau's deadline, kept as set; one per higher bureau. Routing's event knows the

@@ -140,6 +140,22 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         ],
     ),
     (
+        "xinfang.supervision.v1.SupervisionService/IssueLetter",
+        &[(Supervisor, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/RecordLetterReply",
+        &[(UnitHandler, OwnUnits), (Supervisor, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/RecordUpstreamLetter",
+        &[(Registrar, All), (Supervisor, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/ListLetters",
+        CASE_READERS,
+    ),
+    (
         "xinfang.statistics.v1.StatisticsService/GetOverview",
         &[(Supervisor, All), (Leader, All), (Analyst, All)],
     ),
