@@ -42,8 +42,9 @@ async fn poison_is_dead_lettered_by_every_consumer_with_its_reason_and_traffic_f
     let overview = support::settled_overview(&stack, 1).await;
     assert_eq!(overview.cases, 1);
 
-    // Routing and statistics both read intake's stream: each sets all three aside.
-    let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 6).await;
+    // Routing, supervision and statistics all read intake's stream: each sets all three
+    // aside.
+    let dead = stored_messages(&jetstream, subjects::DEAD_LETTER_STREAM.name, 9).await;
     let mut reasons: Vec<(String, String)> = dead
         .iter()
         .map(|message| {
@@ -73,6 +74,7 @@ async fn poison_is_dead_lettered_by_every_consumer_with_its_reason_and_traffic_f
         ]
     };
     let mut wanted = expected("routing");
+    wanted.extend(expected("supervision-intake"));
     wanted.extend(expected("statistics-intake"));
     wanted.sort();
     assert_eq!(reasons, wanted);

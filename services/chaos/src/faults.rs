@@ -186,7 +186,7 @@ const POISONED: [(&str, &str); 3] = [
 ];
 
 /// How many consumers read each of [`POISONED`]: each sets its copy aside.
-const READERS: [u64; 3] = [2, 3, 1];
+const READERS: [u64; 3] = [3, 3, 1];
 
 /// Publishes, as the operator, poison on every stream — bytes that are no CloudEvent, and a
 /// CloudEvent whose payload does not decode — and duplicates of stored events under new
