@@ -61,3 +61,6 @@ impl Event for supervision::v1::MatterFinal {}
 impl Event for supervision::v1::DeadlineMoved {}
 impl Event for supervision::v1::DeadlineAlerted {}
 impl Event for supervision::v1::LetterIssued {}
+impl Event for supervision::v1::LeaderCaseChanged {}
+impl Event for supervision::v1::WatchListChanged {}
+impl Event for supervision::v1::InspectionRecorded {}

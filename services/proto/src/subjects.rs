@@ -121,6 +121,21 @@ pub fn letter_issued(unit_code: &str) -> String {
     format!("xinfang.v1.supervision.unit.{unit_code}.letter.issued")
 }
 
+/// A leader's ownership of a case changed (`what`: `assigned`, `outcome`).
+pub fn leader_case_changed(unit_code: &str, what: &str) -> String {
+    format!("xinfang.v1.supervision.unit.{unit_code}.leader.{what}")
+}
+
+/// The watch list changed (`what`: `added`, `removed`).
+pub fn watch_list_changed(unit_code: &str, what: &str) -> String {
+    format!("xinfang.v1.supervision.unit.{unit_code}.watch.{what}")
+}
+
+/// An inspection of a unit was recorded.
+pub fn inspection_recorded(unit_code: &str) -> String {
+    format!("xinfang.v1.supervision.unit.{unit_code}.inspection.recorded")
+}
+
 /// Every final matter, whichever the unit: intake refuses them again.
 pub const ANY_MATTER_FINAL: &str = "xinfang.v1.supervision.unit.*.matter.final";
 

@@ -26,8 +26,9 @@ use crate::holidays::{self, HolidaysError, LoadNotice};
 use crate::letter_desk::LetterDesk;
 use crate::record::{ActionError, RecordAction};
 use crate::store::holiday_notice;
-use crate::store::{case, clock, step};
+use crate::store::{case, clock, leader_case, step};
 use crate::view;
+use crate::{leaders, watch};
 
 fn no_case(case: Uuid) -> QueryError {
     QueryError::NotFound(format!(
@@ -135,7 +136,14 @@ impl SupervisionApi {
             .all(self.db())
             .await?;
         let today = start_day(self.write.clock.now());
-        Ok(Some(view::timeline(&case, &steps, today)))
+        let mut timeline = view::timeline(&case, &steps, today);
+        if let Some(owned) = leader_case::Entity::find_by_id(case_id)
+            .one(self.db())
+            .await?
+        {
+            timeline.leader = owned.leader;
+        }
+        Ok(Some(timeline))
     }
 }
 
@@ -204,6 +212,20 @@ impl SupervisionService for SupervisionApi {
         }
         if request.follow_up {
             query = query.filter(case::Column::FollowUp.eq(true));
+        }
+        if !request.leader.is_empty() {
+            query = query.filter(
+                case::Column::CaseId.in_subquery(
+                    Query::select()
+                        .column(leader_case::Column::CaseId)
+                        .from(leader_case::Entity)
+                        .and_where(leader_case::Column::Leader.eq(request.leader.clone()))
+                        .to_owned(),
+                ),
+            );
+        }
+        if request.watched {
+            query = query.filter(case::Column::CaseId.in_subquery(watch::watched_cases()));
         }
         if let Some(after) = after {
             query = query.filter(case::Column::CaseId.gt(after));
@@ -357,6 +379,96 @@ impl SupervisionService for SupervisionApi {
         Ok(Response::new(
             self.letters.list(authorized, request.get_ref()).await?,
         ))
+    }
+
+    async fn assign_leader(
+        &self,
+        request: Request<api::AssignLeaderRequest>,
+    ) -> Result<Response<api::LeaderCase>, Status> {
+        let authorized = Authorized::of(&request)?;
+        leaders::assign(
+            &self.write,
+            &self.bureau_code,
+            authorized,
+            request.get_ref(),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn record_leader_outcome(
+        &self,
+        request: Request<api::RecordLeaderOutcomeRequest>,
+    ) -> Result<Response<api::LeaderCase>, Status> {
+        let authorized = Authorized::of(&request)?;
+        leaders::record_outcome(
+            &self.write,
+            &self.bureau_code,
+            authorized,
+            request.get_ref(),
+        )
+        .await
+        .map(Response::new)
+    }
+
+    async fn list_leader_cases(
+        &self,
+        request: Request<api::ListLeaderCasesRequest>,
+    ) -> Result<Response<api::ListLeaderCasesResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        leaders::list(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn add_to_watch_list(
+        &self,
+        request: Request<api::AddToWatchListRequest>,
+    ) -> Result<Response<api::WatchEntry>, Status> {
+        let authorized = Authorized::of(&request)?;
+        watch::add(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn remove_from_watch_list(
+        &self,
+        request: Request<api::RemoveFromWatchListRequest>,
+    ) -> Result<Response<api::WatchEntry>, Status> {
+        let authorized = Authorized::of(&request)?;
+        watch::remove(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_watch_list(
+        &self,
+        request: Request<api::ListWatchListRequest>,
+    ) -> Result<Response<api::ListWatchListResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        watch::list(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn record_inspection(
+        &self,
+        request: Request<api::RecordInspectionRequest>,
+    ) -> Result<Response<api::Inspection>, Status> {
+        let authorized = Authorized::of(&request)?;
+        watch::record_inspection(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_inspections(
+        &self,
+        request: Request<api::ListInspectionsRequest>,
+    ) -> Result<Response<api::ListInspectionsResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        watch::list_inspections(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
     }
 
     async fn list_holiday_notices(

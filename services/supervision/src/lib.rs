@@ -14,6 +14,7 @@ pub mod case_record;
 pub mod config;
 pub mod deadlines;
 pub mod holidays;
+pub mod leaders;
 pub mod ledger;
 pub mod letter_desk;
 pub mod letters;
@@ -26,6 +27,7 @@ pub mod store;
 pub mod timeline;
 pub mod timers;
 pub mod view;
+pub mod watch;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;

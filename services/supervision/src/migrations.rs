@@ -8,6 +8,7 @@ mod m20261126_000022_store_domain_codes;
 mod m20261127_000023_case_lifecycle;
 mod m20261127_000024_holiday_notices;
 mod m20261127_000025_letters_and_alerts;
+mod m20261127_000026_leaders_and_watch_lists;
 
 pub struct Migrator;
 
@@ -21,6 +22,9 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_000023_case_lifecycle::Migration));
         migrations.push(Box::new(m20261127_000024_holiday_notices::Migration));
         migrations.push(Box::new(m20261127_000025_letters_and_alerts::Migration));
+        migrations.push(Box::new(
+            m20261127_000026_leaders_and_watch_lists::Migration,
+        ));
         migrations
     }
 }

@@ -156,6 +156,38 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         CASE_READERS,
     ),
     (
+        "xinfang.supervision.v1.SupervisionService/AssignLeader",
+        &[(Supervisor, All), (Leader, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/RecordLeaderOutcome",
+        &[(Supervisor, All), (Leader, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/ListLeaderCases",
+        CASE_READERS,
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/AddToWatchList",
+        &[(Supervisor, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/RemoveFromWatchList",
+        &[(Supervisor, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/ListWatchList",
+        &[(Supervisor, All), (Leader, All), (UnitHandler, OwnUnits)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/RecordInspection",
+        &[(Supervisor, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/ListInspections",
+        &[(Supervisor, All), (Leader, All), (UnitHandler, OwnUnits)],
+    ),
+    (
         "xinfang.statistics.v1.StatisticsService/GetOverview",
         &[(Supervisor, All), (Leader, All), (Analyst, All)],
     ),

@@ -1,7 +1,5 @@
-//! Durable timers and letters with two replicas of supervision on one PostgreSQL database
-//! and a real nats-server, the time moved by the test: each alarm fires exactly once, with
-//! its letter; after a restart none is missed; letter numbers stay gap-free when replicas
-//! issue at once.
+//! Replicas of supervision in-process on one PostgreSQL database and a real nats-server,
+//! reading a time the test moves.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,7 +8,6 @@ use async_nats::jetstream;
 use prost::Message;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use time::OffsetDateTime;
-use time::macros::datetime;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use xinfang_platform::auth::Role;
@@ -31,38 +28,38 @@ use xinfang_supervision::config::{LetterConfig, TimerConfig};
 use xinfang_supervision::store::{deadline_alert, letter};
 use xinfang_supervision::timeline::{self, Disposition, LegalTrack, Routing, UnitKind};
 use xinfang_testkit::auth::{self, Authed};
-use xinfang_testkit::{NatsServer, TestDatabase, eventually, stored_messages};
+use xinfang_testkit::{NatsServer, TestDatabase, stored_messages};
 
 /// The time every replica reads, moved by the test.
 #[derive(Clone)]
-struct TestTime(Arc<Mutex<OffsetDateTime>>);
+pub struct TestTime(pub Arc<Mutex<OffsetDateTime>>);
 
 impl TestTime {
-    fn set(&self, at: OffsetDateTime) {
+    pub fn set(&self, at: OffsetDateTime) {
         *self.0.lock().expect("time") = at;
     }
 
-    fn clock(&self) -> Clock {
+    pub fn clock(&self) -> Clock {
         let now = self.0.clone();
         Clock::from_fn(move || *now.lock().expect("time"))
     }
 }
 
-struct Bureau {
-    nats: NatsServer,
-    database: TestDatabase,
-    db: DatabaseConnection,
-    secret: tempfile::TempDir,
-    time: TestTime,
+pub struct Bureau {
+    pub nats: NatsServer,
+    pub database: TestDatabase,
+    pub db: DatabaseConnection,
+    pub secret: tempfile::TempDir,
+    pub time: TestTime,
 }
 
-struct Replica {
-    running: RunningService,
-    shutdown: CancellationToken,
+pub struct Replica {
+    pub running: RunningService,
+    pub shutdown: CancellationToken,
 }
 
 impl Replica {
-    fn client(&self) -> SupervisionServiceClient<Authed> {
+    pub fn client(&self) -> SupervisionServiceClient<Authed> {
         let token = auth::token(&[Role::Supervisor, Role::UnitHandler], &["zhaocun"]);
         SupervisionServiceClient::new(auth::authed(
             &format!("http://{}", self.running.grpc_address),
@@ -70,7 +67,7 @@ impl Replica {
         ))
     }
 
-    async fn stop(self) {
+    pub async fn stop(self) {
         self.shutdown.cancel();
         self.running
             .task
@@ -81,7 +78,7 @@ impl Replica {
 }
 
 impl Bureau {
-    async fn new(start: OffsetDateTime) -> Self {
+    pub async fn new(start: OffsetDateTime) -> Self {
         let nats = NatsServer::start().await.expect("nats-server");
         let database = TestDatabase::postgres().await.expect("test database");
         let db = xinfang_platform::database::connect(database.url(), 2)
@@ -96,7 +93,7 @@ impl Bureau {
         }
     }
 
-    async fn replica(&self) -> Replica {
+    pub async fn replica(&self) -> Replica {
         let secret_file = auth::write_secret(self.secret.path()).expect("write the secret");
         let config = Config {
             database_url: self.database.url().to_owned(),
@@ -147,7 +144,7 @@ impl Bureau {
 
     /// A case routed to 赵村镇, signed for and accepted today: its handling clock runs.
     /// Returns the case id and the handling clock's due day.
-    async fn accepted_case(&self, replica: &Replica, number: &str) -> (Uuid, time::Date) {
+    pub async fn accepted_case(&self, replica: &Replica, number: &str) -> (Uuid, time::Date) {
         let calendar = HolidayCalendar::official().expect("calendar");
         let now = *self.time.0.lock().expect("time");
         let id = Uuid::now_v7();
@@ -204,7 +201,7 @@ impl Bureau {
     }
 
     /// The alarms fired on the case's handling clock, by level.
-    async fn handling_alarms(&self, case: Uuid) -> Vec<(String, String)> {
+    pub async fn handling_alarms(&self, case: Uuid) -> Vec<(String, String)> {
         deadline_alert::Entity::find()
             .filter(deadline_alert::Column::CaseId.eq(case))
             .order_by_asc(deadline_alert::Column::FiredAt)
@@ -218,7 +215,7 @@ impl Bureau {
             .collect()
     }
 
-    async fn letters(&self) -> Vec<String> {
+    pub async fn letters(&self) -> Vec<String> {
         letter::Entity::find()
             .order_by_asc(letter::Column::IssuedAt)
             .all(&self.db)
@@ -230,7 +227,7 @@ impl Bureau {
     }
 
     /// The alarm events published about the case's handling clock, by level.
-    async fn handling_alarm_events(&self, expected_at_least: usize) -> Vec<i32> {
+    pub async fn handling_alarm_events(&self, expected_at_least: usize) -> Vec<i32> {
         let jetstream = jetstream::new(self.nats.client().await.expect("connect"));
         stored_messages(
             &jetstream,
@@ -251,141 +248,14 @@ impl Bureau {
 
 /// The handling clock's place on the ledger: forward (0), notice (1), objection (2),
 /// handling (3).
-const HANDLING_SEQ: i32 = 3;
+pub const HANDLING_SEQ: i32 = 3;
 
-fn at_nine(day: time::Date) -> OffsetDateTime {
+pub fn at_nine(day: time::Date) -> OffsetDateTime {
     day.with_time(time::macros::time!(09:00))
         .assume_offset(time::macros::offset!(+8))
 }
 
-async fn settle() {
+pub async fn settle() {
     // Many ticks of both replicas: time for a duplicate to show if there were one.
     tokio::time::sleep(Duration::from_millis(800)).await;
-}
-
-#[tokio::test]
-async fn each_alarm_fires_once_across_two_replicas_and_none_is_missed_after_a_restart() {
-    let bureau = Bureau::new(datetime!(2026-03-02 09:00 +8)).await;
-    let first = bureau.replica().await;
-    let second = bureau.replica().await;
-    let (case, due) = bureau.accepted_case(&first, "610481-2026-000001").await;
-    let (later_case, later_due) = {
-        bureau.time.set(datetime!(2026-04-01 09:00 +8));
-        bureau.accepted_case(&second, "610481-2026-000002").await
-    };
-
-    // Three days before the due day: one reminder letter.
-    bureau.time.set(at_nine(due - time::Duration::days(3)));
-    eventually(Duration::from_secs(20), || async {
-        (!bureau.handling_alarms(case).await.is_empty()).then_some(())
-    })
-    .await;
-    settle().await;
-    assert_eq!(
-        bureau.handling_alarms(case).await,
-        vec![("approaching".to_owned(), "兴信提〔2026〕1号".to_owned())]
-    );
-
-    // The day after: overdue, and a warning letter.
-    bureau.time.set(at_nine(due + time::Duration::days(1)));
-    eventually(Duration::from_secs(20), || async {
-        (bureau.handling_alarms(case).await.len() == 2).then_some(())
-    })
-    .await;
-    // Six days late: supervised (督办), with a supervision letter.
-    bureau.time.set(at_nine(due + time::Duration::days(6)));
-    eventually(Duration::from_secs(20), || async {
-        (bureau.handling_alarms(case).await.len() == 3).then_some(())
-    })
-    .await;
-    settle().await;
-    assert_eq!(
-        bureau.handling_alarms(case).await,
-        vec![
-            ("approaching".to_owned(), "兴信提〔2026〕1号".to_owned()),
-            ("overdue".to_owned(), "兴信警〔2026〕1号".to_owned()),
-            ("supervised".to_owned(), "兴信督〔2026〕1号".to_owned()),
-        ]
-    );
-
-    // Both replicas down while the later case's deadline passes; one comes back.
-    first.stop().await;
-    second.stop().await;
-    bureau
-        .time
-        .set(at_nine(later_due + time::Duration::days(2)));
-    let back = bureau.replica().await;
-    eventually(Duration::from_secs(20), || async {
-        (!bureau.handling_alarms(later_case).await.is_empty()).then_some(())
-    })
-    .await;
-    settle().await;
-    // The reminder it slept through is recorded as passed, not sent after the due day.
-    assert_eq!(
-        bureau.handling_alarms(later_case).await,
-        vec![
-            ("approaching".to_owned(), String::new()),
-            ("overdue".to_owned(), "兴信警〔2026〕2号".to_owned()),
-        ]
-    );
-    let events = bureau.handling_alarm_events(4).await;
-    use xinfang_proto::supervision::v1::AlertLevel;
-    assert_eq!(
-        events,
-        vec![
-            AlertLevel::Approaching as i32,
-            AlertLevel::Overdue as i32,
-            AlertLevel::Supervised as i32,
-            AlertLevel::Overdue as i32,
-        ]
-    );
-    back.stop().await;
-}
-
-#[tokio::test]
-async fn letter_numbers_stay_gap_free_when_two_replicas_issue_at_once() {
-    let bureau = Bureau::new(datetime!(2026-03-02 09:00 +8)).await;
-    let first = bureau.replica().await;
-    let second = bureau.replica().await;
-    let (case, _) = bureau.accepted_case(&first, "610481-2026-000001").await;
-    let mut calls = Vec::new();
-    for index in 0..24 {
-        let mut client = if index % 2 == 0 {
-            first.client()
-        } else {
-            second.client()
-        };
-        calls.push(tokio::spawn(async move {
-            client
-                .issue_letter(api::IssueLetterRequest {
-                    request_id: Uuid::now_v7().to_string(),
-                    case_id: case.to_string(),
-                    kind: api::LetterKind::Supervision.into(),
-                    text: String::new(),
-                    reply_days: 0,
-                })
-                .await
-                .map(|letter| letter.into_inner().number)
-        }));
-    }
-    let mut numbers = Vec::new();
-    for call in calls {
-        numbers.push(call.await.expect("joined").expect("issued"));
-    }
-    numbers.sort_by_key(|number| {
-        number
-            .trim_start_matches("兴信督〔2026〕")
-            .trim_end_matches('号')
-            .parse::<u32>()
-            .expect("a serial")
-    });
-    let expected: Vec<String> = (1..=24).map(|n| format!("兴信督〔2026〕{n}号")).collect();
-    assert_eq!(numbers, expected);
-    let mut stored = bureau.letters().await;
-    stored.sort();
-    let mut expected_sorted = expected.clone();
-    expected_sorted.sort();
-    assert_eq!(stored, expected_sorted);
-    first.stop().await;
-    second.stop().await;
 }

@@ -1,0 +1,192 @@
+//! Leaders' cases (领导包案), the watch list of key persons and groups (with the cases each
+//! concerns, for the worklists), and on-site inspections.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum LeaderCase {
+    Table,
+    CaseId,
+    Leader,
+    Level,
+    AssignedBy,
+    Plan,
+    AssignedOn,
+    Outcome,
+    OutcomeOn,
+    OutcomeNote,
+}
+
+#[derive(DeriveIden)]
+enum WatchEntry {
+    Table,
+    Id,
+    RequestId,
+    Kind,
+    GroupName,
+    PetitionerIds,
+    CaseIds,
+    Reason,
+    Leader,
+    ResponsibleUnit,
+    AddedAt,
+    AddedBy,
+    RemovedAt,
+    RemovalReason,
+}
+
+#[derive(DeriveIden)]
+enum WatchCase {
+    Table,
+    EntryId,
+    CaseId,
+}
+
+#[derive(DeriveIden)]
+enum Inspection {
+    Table,
+    Id,
+    RequestId,
+    UnitCode,
+    InspectedOn,
+    Findings,
+    CaseIds,
+    RecordedBy,
+    RecordedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(LeaderCase::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(LeaderCase::CaseId)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(LeaderCase::Leader).string().not_null())
+                    .col(ColumnDef::new(LeaderCase::Level).string().not_null())
+                    .col(ColumnDef::new(LeaderCase::AssignedBy).string().not_null())
+                    .col(ColumnDef::new(LeaderCase::Plan).text().not_null())
+                    .col(ColumnDef::new(LeaderCase::AssignedOn).date().not_null())
+                    .col(ColumnDef::new(LeaderCase::Outcome).string().not_null())
+                    .col(ColumnDef::new(LeaderCase::OutcomeOn).date())
+                    .col(ColumnDef::new(LeaderCase::OutcomeNote).text().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("leader_case_by_leader")
+                    .table(LeaderCase::Table)
+                    .col(LeaderCase::Leader)
+                    .col(LeaderCase::CaseId)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(WatchEntry::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(WatchEntry::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(WatchEntry::RequestId)
+                            .uuid()
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(ColumnDef::new(WatchEntry::Kind).string().not_null())
+                    .col(ColumnDef::new(WatchEntry::GroupName).string().not_null())
+                    .col(ColumnDef::new(WatchEntry::PetitionerIds).text().not_null())
+                    .col(ColumnDef::new(WatchEntry::CaseIds).text().not_null())
+                    .col(ColumnDef::new(WatchEntry::Reason).text().not_null())
+                    .col(ColumnDef::new(WatchEntry::Leader).string().not_null())
+                    .col(
+                        ColumnDef::new(WatchEntry::ResponsibleUnit)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(WatchEntry::AddedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(WatchEntry::AddedBy).string().not_null())
+                    .col(ColumnDef::new(WatchEntry::RemovedAt).timestamp_with_time_zone())
+                    .col(ColumnDef::new(WatchEntry::RemovalReason).text().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(WatchCase::Table)
+                    .if_not_exists()
+                    .col(ColumnDef::new(WatchCase::EntryId).uuid().not_null())
+                    .col(ColumnDef::new(WatchCase::CaseId).uuid().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(WatchCase::EntryId)
+                            .col(WatchCase::CaseId),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("watch_case_by_case")
+                    .table(WatchCase::Table)
+                    .col(WatchCase::CaseId)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Inspection::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(Inspection::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Inspection::RequestId)
+                            .uuid()
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(ColumnDef::new(Inspection::UnitCode).string().not_null())
+                    .col(ColumnDef::new(Inspection::InspectedOn).date().not_null())
+                    .col(ColumnDef::new(Inspection::Findings).text().not_null())
+                    .col(ColumnDef::new(Inspection::CaseIds).text().not_null())
+                    .col(ColumnDef::new(Inspection::RecordedBy).string().not_null())
+                    .col(
+                        ColumnDef::new(Inspection::RecordedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+}

@@ -1,0 +1,7 @@
+//! Supervision in-process, as replicas sharing one database, against a real nats-server and
+//! PostgreSQL, with the time moved by the test.
+
+mod calendar;
+mod oversight;
+mod support;
+mod timers;
