@@ -444,10 +444,125 @@ async fn refusal_and_a_review_then_re_review_that_makes_the_matter_final() {
         "cannot request review a case that is final"
     );
 
-    // Intake is told the matter is final.
+    // Intake is told the matter is final, and refuses it again from the same petitioner
+    // (sample 12: the same person, matter and place).
     let published = subjects_of(&stack, &reviewed_case, 17).await;
     assert_eq!(
         published.last().map(String::as_str),
         Some("xinfang.v1.supervision.unit.zhaocun.matter.final")
     );
+    let mut intake = support::intake(&stack).await;
+    let deadline = tokio::time::Instant::now() + support::SETTLE;
+    let refusal = loop {
+        match intake.create_petition(sample::create(12)).await {
+            Err(status) => break status,
+            Ok(_) => {
+                // Registered before intake heard of the finality: a new case, as then it
+                // should have been. Try again with a fresh request.
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "intake never refused the final matter:\n{}",
+                    stack.log_tails(20)
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(refusal.code(), Code::FailedPrecondition, "{refusal:?}");
+    assert!(
+        refusal.message().contains("Art 36"),
+        "{}",
+        refusal.message()
+    );
+}
+
+#[tokio::test]
+async fn a_case_the_province_assigned_carries_its_deadline_and_the_bureaus_assignment_letter() {
+    let stack = Stack::start(Backend::Postgres)
+        .await
+        .expect("the stack starts");
+    let mut petition = sample::petition(0);
+    let set_day = start_day(OffsetDateTime::now_utc()) + time::Duration::days(20);
+    petition.source = Some(proto::PetitionSource {
+        level: proto::SourceLevel::Provincial.into(),
+        upstream_reference: "陕信交〔2026〕88号".into(),
+        disposition: proto::UpstreamDisposition::Assigned.into(),
+        upstream_deadline: day(set_day),
+    });
+    let mut intake = support::intake(&stack).await;
+    let registered = support::submit(&mut intake, api_create(petition)).await;
+    let case = registered.case_id;
+    let mut bureau = as_bureau(&stack);
+    // Assigned on: the assignment letter comes with the routing decision.
+    let timeline = xinfang_testkit::eventually(support::SETTLE, || {
+        let mut bureau = bureau.clone();
+        let case = case.clone();
+        async move {
+            let timeline = bureau
+                .get_case_timeline(GetCaseTimelineRequest { case_id: case })
+                .await
+                .ok()?
+                .into_inner();
+            (timeline.stage() == CaseStage::AwaitingSignFor
+                && timeline
+                    .deadlines
+                    .iter()
+                    .any(|d| d.kind() == DeadlineKind::Upstream && !d.reference.is_empty()))
+            .then_some(timeline)
+        }
+    })
+    .await;
+    let upstream = clock(&timeline, DeadlineKind::Upstream);
+    assert_eq!(upstream.reference, "陕信交〔2026〕88号");
+    assert_eq!(upstream.due, day(set_day));
+    let assignment = clock(&timeline, DeadlineKind::Assignment);
+    let year = start_day(OffsetDateTime::now_utc()).year();
+    assert_eq!(assignment.reference, format!("兴信交〔{year}〕1号"));
+    let letters = bureau
+        .list_letters(api::ListLettersRequest {
+            case_id: case.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("listed")
+        .into_inner()
+        .letters;
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].kind(), api::LetterKind::Assignment);
+    assert_eq!(letters[0].recipient_unit, "zhaocun");
+    assert!(
+        letters[0].text.contains(&registered.case_number),
+        "{}",
+        letters[0].text
+    );
+
+    // The unit reports the result: the assignment's deadline is met.
+    let replied = as_unit(&stack, "zhaocun")
+        .record_letter_reply(api::RecordLetterReplyRequest {
+            number: letters[0].number.clone(),
+            reply: "已办结，补偿款已发放。".into(),
+            replied_on: None,
+        })
+        .await
+        .expect("reply recorded")
+        .into_inner();
+    assert!(replied.replied_on.is_some());
+    let timeline = bureau
+        .get_case_timeline(GetCaseTimelineRequest {
+            case_id: case.clone(),
+        })
+        .await
+        .expect("timeline")
+        .into_inner();
+    assert_eq!(
+        clock(&timeline, DeadlineKind::Assignment).state(),
+        DeadlineState::MetInTime
+    );
+}
+
+fn api_create(petition: proto::Petition) -> xinfang_proto::intake::v1::CreatePetitionRequest {
+    xinfang_proto::intake::v1::CreatePetitionRequest {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        petition: Some(petition),
+    }
 }

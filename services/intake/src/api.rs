@@ -44,6 +44,11 @@ impl From<IntakeError> for Status {
                     "request_id {id} was already used for a different petition; use a new request_id"
                 ))
             }
+            IntakeError::Register(RegisterError::MatterFinal(case_number)) => {
+                Status::failed_precondition(format!(
+                    "the same matter of this petitioner was re-reviewed and is final (Art 36): case {case_number}; it is not accepted again"
+                ))
+            }
             IntakeError::Register(RegisterError::Database(error)) => database_status(&error),
         }
     }

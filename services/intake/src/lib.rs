@@ -6,6 +6,7 @@ pub mod case_number;
 pub mod codes;
 pub mod config;
 pub mod directory;
+pub mod finality;
 pub mod identity;
 pub mod migrations;
 pub mod numbering;
@@ -46,6 +47,10 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     service.consume(
         ConsumerSpec::from_binding(subjects::INTAKE_TAKES_DIRECTORY),
         directory::RecordDirectory,
+    );
+    service.consume(
+        ConsumerSpec::from_binding(subjects::INTAKE_TAKES_FINAL),
+        finality::RecordFinality,
     );
     let api = IntakeApi {
         write: service.write_path(),

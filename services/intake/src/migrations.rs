@@ -6,6 +6,7 @@ mod m20261125_000002_create_petitions;
 mod m20261125_000006_create_petition_scopes;
 mod m20261125_000007_create_case_number_voids;
 mod m20261126_000008_create_known_units_and_accused_persons;
+mod m20261127_000009_create_final_matters;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(
             m20261126_000008_create_known_units_and_accused_persons::Migration,
         ));
+        migrations.push(Box::new(m20261127_000009_create_final_matters::Migration));
         migrations
     }
 }

@@ -56,6 +56,9 @@ pub struct Registered {
 pub enum RegisterError {
     #[error("request id {0} was already used for a different petition")]
     RequestIdReused(Uuid),
+    /// The same matter of the same petitioner was re-reviewed: final (Art 36).
+    #[error("the matter of case {0} was re-reviewed and is final")]
+    MatterFinal(String),
     #[error("database: {0}")]
     Database(#[from] DbErr),
 }
@@ -96,6 +99,11 @@ async fn register_once(
 ) -> Result<Registered, RegisterError> {
     if let Some(found) = find_request(&write.db, registration.request_id).await? {
         return answer_retry(found, &registration);
+    }
+    if let Some(case_number) =
+        crate::finality::repeated_final_matter(&write.db, &registration.petition).await?
+    {
+        return Err(RegisterError::MatterFinal(case_number));
     }
     let now = write.clock.now();
     let year = registration_year(now);

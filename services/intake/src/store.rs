@@ -4,6 +4,7 @@
 pub mod accused_person;
 pub mod case_number_sequence;
 pub mod case_number_void;
+pub mod final_matter;
 pub mod known_unit;
 pub mod petition;
 pub mod petition_scope;

@@ -178,6 +178,13 @@ pub const INTAKE_TAKES_DIRECTORY: ConsumerBinding = ConsumerBinding {
     filter: DIRECTORY_PUBLISHED,
 };
 
+/// Intake learns which matters are final after re-review, to refuse them again (Art 36).
+pub const INTAKE_TAKES_FINAL: ConsumerBinding = ConsumerBinding {
+    name: "intake-final",
+    stream: SUPERVISION_STREAM,
+    filter: ANY_MATTER_FINAL,
+};
+
 pub const SUPERVISION_TAKES_ROUTED: ConsumerBinding = ConsumerBinding {
     name: "supervision",
     stream: ROUTING_STREAM,
@@ -212,7 +219,11 @@ pub const STATISTICS_TAKES: [ConsumerBinding; 3] = [
 pub const INTAKE: ServiceBinding = ServiceBinding {
     service: "intake",
     publishes: Some(INTAKE_STREAM),
-    consumes: &[INTAKE_TAKES_ROUTED, INTAKE_TAKES_DIRECTORY],
+    consumes: &[
+        INTAKE_TAKES_ROUTED,
+        INTAKE_TAKES_DIRECTORY,
+        INTAKE_TAKES_FINAL,
+    ],
 };
 
 pub const ROUTING: ServiceBinding = ServiceBinding {
