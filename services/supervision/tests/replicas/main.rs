@@ -5,3 +5,4 @@ mod calendar;
 mod oversight;
 mod support;
 mod timers;
+mod upgrade;
