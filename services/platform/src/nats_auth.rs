@@ -125,8 +125,9 @@ mod tests {
                 .iter()
                 .any(|p| p.starts_with("xinfang.v1.routing"))
         );
-        // It reads routing's stream only through its own durable consumers (decisions, the
-        // directory), and its max-deliveries notices through theirs.
+        // It reads routing's and supervision's streams only through its own durable
+        // consumers (decisions, the directory, final matters), and its max-deliveries
+        // notices through theirs.
         let consumer_apis: Vec<&String> = intake
             .publish
             .iter()
@@ -134,7 +135,9 @@ mod tests {
             .collect();
         assert!(!consumer_apis.is_empty());
         assert!(consumer_apis.iter().all(|p| {
-            p.contains("XINFANG_ROUTING.intake") || p.contains("XINFANG_ADVISORIES.intake")
+            p.contains("XINFANG_ROUTING.intake")
+                || p.contains("XINFANG_SUPERVISION.intake")
+                || p.contains("XINFANG_ADVISORIES.intake")
         }));
         assert_eq!(intake.subscribe[0], "_INBOX_intake.>");
     }

@@ -27,7 +27,8 @@ async fn status(intake: &IntakeUnderTest, service: &str) -> Option<ServingStatus
 #[tokio::test]
 async fn intake_is_ready_only_once_the_stream_it_consumes_exists() {
     let intake = IntakeUnderTest::on_postgres().await;
-    // Routing has never started: its stream, which intake reads, does not exist.
+    // Routing and supervision have never started: their streams, which intake reads, do not
+    // exist.
     eventually(Duration::from_secs(10), || async {
         (status(&intake, "xinfang.intake.v1.IntakeService").await
             == Some(ServingStatus::NotServing))
@@ -40,22 +41,27 @@ async fn intake_is_ready_only_once_the_stream_it_consumes_exists() {
         Some(ServingStatus::Serving)
     );
 
-    let config = intake.nats.config();
-    let client = xinfang_platform::jetstream::connect(&config, "routing")
-        .await
-        .expect("connect");
-    xinfang_platform::jetstream::ensure_stream(
-        &async_nats::jetstream::new(client),
-        subjects::ROUTING_STREAM,
-        &config,
-    )
-    .await
-    .expect("routing's stream");
+    the_streams_intake_reads_exist(&intake).await;
     eventually(Duration::from_secs(10), || async {
         (status(&intake, "xinfang.intake.v1.IntakeService").await == Some(ServingStatus::Serving))
             .then_some(())
     })
     .await;
+}
+
+/// Routing's and supervision's streams, which intake reads, as their services would
+/// declare them.
+async fn the_streams_intake_reads_exist(intake: &IntakeUnderTest) {
+    let config = intake.nats.config();
+    let client = xinfang_platform::jetstream::connect(&config, "operator")
+        .await
+        .expect("connect");
+    let jetstream = async_nats::jetstream::new(client);
+    for stream in [subjects::ROUTING_STREAM, subjects::SUPERVISION_STREAM] {
+        xinfang_platform::jetstream::ensure_stream(&jetstream, stream, &config)
+            .await
+            .expect("the stream");
+    }
 }
 
 /// An outbox row no stream takes, committed `minutes` ago.
@@ -83,17 +89,7 @@ async fn refused_row(intake: &IntakeUnderTest, minutes: i64) {
 #[tokio::test]
 async fn one_event_the_broker_refuses_does_not_take_intake_out_of_service_while_others_flow() {
     let intake = IntakeUnderTest::on_postgres().await;
-    let config = intake.nats.config();
-    let client = xinfang_platform::jetstream::connect(&config, "routing")
-        .await
-        .expect("connect");
-    xinfang_platform::jetstream::ensure_stream(
-        &async_nats::jetstream::new(client),
-        subjects::ROUTING_STREAM,
-        &config,
-    )
-    .await
-    .expect("routing's stream");
+    the_streams_intake_reads_exist(&intake).await;
     refused_row(&intake, 3).await;
     // Nothing after it was published: the relay looks stuck.
     eventually(Duration::from_secs(10), || async {
