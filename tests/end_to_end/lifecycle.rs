@@ -172,6 +172,24 @@ async fn a_case_goes_from_sign_for_to_evaluation_with_every_clock_and_event() {
         "cannot reply a case that is awaiting sign-for"
     );
 
+    // Nothing the unit does can predate its receipt of the case.
+    let mut backdated = request(&case, sign_for());
+    backdated.occurred_on = day(today - time::Duration::days(1));
+    let status = unit
+        .record_case_action(backdated)
+        .await
+        .expect_err("backdated");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    // A worklist cannot look past any legal clock (nor overflow a date).
+    let status = unit
+        .list_case_timelines(ListCaseTimelinesRequest {
+            due_within_days: u32::MAX,
+            ..Default::default()
+        })
+        .await
+        .expect_err("too far");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+
     // Sign-for starts the notice clock (Art 23 runs from the unit's receipt) and the
     // objection window.
     let signed = act(&mut unit, &case, sign_for()).await;
@@ -301,14 +319,13 @@ async fn a_case_goes_from_sign_for_to_evaluation_with_every_clock_and_event() {
     );
 
     // A dissatisfied petitioner: the supervisor's follow-up list shows the case.
-    let evaluated = act(
-        &mut unit,
-        &case,
-        Action::Evaluate(api::RecordEvaluation {
-            evaluation: proto::Evaluation::Dissatisfied.into(),
-        }),
-    )
-    .await;
+    // The petitioner's evaluation is the bureau's to record, not the unit's own.
+    let evaluate = Action::Evaluate(api::RecordEvaluation {
+        evaluation: proto::Evaluation::Dissatisfied.into(),
+    });
+    let status = refused(&mut unit, &case, evaluate.clone()).await;
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let evaluated = act(&mut as_bureau(&stack), &case, evaluate).await;
     assert!(evaluated.follow_up);
     let follow_ups = as_bureau(&stack)
         .list_case_timelines(ListCaseTimelinesRequest {
@@ -397,6 +414,9 @@ async fn refusal_and_a_review_then_re_review_that_makes_the_matter_final() {
         Action::DecideReview(decide(organ)),
     )
     .await;
+    // The review opinion is the higher organ's: the unit does not record its service.
+    let status = refused(&mut unit, &reviewed_case, serve()).await;
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
     act(&mut bureau, &reviewed_case, serve()).await;
     let organ = "咸阳市人民政府";
     act(
@@ -444,8 +464,9 @@ async fn refusal_and_a_review_then_re_review_that_makes_the_matter_final() {
         "cannot request review a case that is final"
     );
 
-    // Intake is told the matter is final, and refuses it again from the same petitioner
-    // (sample 12: the same person, matter and place).
+    // Intake is told the matter is final. The same matter from the same petitioner (sample
+    // 12: the same person, matter and place) is still registered — every petition is,
+    // Art 19 — with a notice to the clerk, and accepted by no one (Art 36).
     let published = subjects_of(&stack, &reviewed_case, 17).await;
     assert_eq!(
         published.last().map(String::as_str),
@@ -453,27 +474,38 @@ async fn refusal_and_a_review_then_re_review_that_makes_the_matter_final() {
     );
     let mut intake = support::intake(&stack).await;
     let deadline = tokio::time::Instant::now() + support::SETTLE;
-    let refusal = loop {
-        match intake.create_petition(sample::create(12)).await {
-            Err(status) => break status,
-            Ok(_) => {
-                // Registered before intake heard of the finality: a new case, as then it
-                // should have been. Try again with a fresh request.
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "intake never refused the final matter:\n{}",
-                    stack.log_tails(20)
-                );
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+    let repeat = loop {
+        let petition = support::submit(&mut intake, sample::create(12)).await;
+        if petition
+            .notices
+            .iter()
+            .any(|notice| notice.contains("Art 36"))
+        {
+            break petition;
         }
+        // Registered before intake heard of the finality: a new case, as it then was.
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "intake never saw the matter as final:\n{}",
+            stack.log_tails(20)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(refusal.code(), Code::FailedPrecondition, "{refusal:?}");
-    assert!(
-        refusal.message().contains("Art 36"),
-        "{}",
-        refusal.message()
-    );
+    let stage = xinfang_testkit::eventually(support::SETTLE, || {
+        let mut bureau = bureau.clone();
+        let case_id = repeat.case_id.clone();
+        async move {
+            let timeline = bureau
+                .get_case_timeline(GetCaseTimelineRequest { case_id })
+                .await
+                .ok()?
+                .into_inner();
+            (timeline.stage() == CaseStage::NotAcceptedFinal && timeline.routed_at.is_some())
+                .then_some(timeline.stage())
+        }
+    })
+    .await;
+    assert_eq!(stage, CaseStage::NotAcceptedFinal);
 }
 
 #[tokio::test]

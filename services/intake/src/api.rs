@@ -44,11 +44,6 @@ impl From<IntakeError> for Status {
                     "request_id {id} was already used for a different petition; use a new request_id"
                 ))
             }
-            IntakeError::Register(RegisterError::MatterFinal(case_number)) => {
-                Status::failed_precondition(format!(
-                    "the same matter of this petitioner was re-reviewed and is final (Art 36): case {case_number}; it is not accepted again"
-                ))
-            }
             IntakeError::Register(RegisterError::Database(error)) => database_status(&error),
         }
     }
@@ -118,6 +113,14 @@ impl IntakeService for IntakeApi {
             None
         });
         answer.notices.extend(notice);
+        let petition = &registered.petition;
+        match crate::finality::repeated_final_case(&self.write.db, petition).await {
+            Ok(Some(final_case)) => answer.notices.push(format!(
+                "the same matter of this petitioner was re-reviewed and is final (Art 36): case {final_case}. It is registered and will not be accepted again; the bureau answers the petitioner so"
+            )),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(error = %error, "final matters not checked for the answer"),
+        }
         Ok(Response::new(answer))
     }
 

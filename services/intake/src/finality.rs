@@ -1,6 +1,9 @@
 //! Art 36: once a re-review opinion is served, the same facts and reasons are not accepted
 //! again. Supervision announces it (`MatterFinal`); intake keeps who petitioned, about what
-//! and where, and refuses a new registration of the same matter by the same petitioner.
+//! and where. A new petition of the same matter by the same petitioner is still registered
+//! (every petition is, Art 19, and it counts as a repeat), with a notice to the clerk, and
+//! its event names the final case, so that routing sends it to no unit and supervision
+//! records it as not accepted.
 //! "The same facts and reasons" is approximated by the same ID number, matter category and
 //! place: a registrar who sees a genuinely new matter refused files it under its own
 //! category.
@@ -23,6 +26,28 @@ use crate::store::{final_matter, petition, petitioner};
 
 fn id_card_hash(number: &str) -> Vec<u8> {
     Sha256::digest(number.as_bytes()).to_vec()
+}
+
+/// The final case a stored petition repeats (itself excluded), if any.
+pub async fn repeated_final_case<C: ConnectionTrait>(
+    db: &C,
+    stored: &petition::Model,
+) -> Result<Option<String>, DbErr> {
+    let Some(id_card) = petitioner::Entity::find_by_id(stored.case_id)
+        .one(db)
+        .await?
+        .and_then(|p| p.id_card_number)
+    else {
+        return Ok(None);
+    };
+    Ok(final_matter::Entity::find()
+        .filter(final_matter::Column::IdCardHash.eq(id_card_hash(&id_card)))
+        .filter(final_matter::Column::MatterCategory.eq(stored.matter_category.as_str()))
+        .filter(final_matter::Column::TerritoryCode.eq(stored.territory_code.as_str()))
+        .filter(final_matter::Column::CaseId.ne(stored.case_id))
+        .one(db)
+        .await?
+        .map(|found| found.case_number))
 }
 
 /// The final case the petition repeats, if any.

@@ -56,9 +56,6 @@ pub struct Registered {
 pub enum RegisterError {
     #[error("request id {0} was already used for a different petition")]
     RequestIdReused(Uuid),
-    /// The same matter of the same petitioner was re-reviewed: final (Art 36).
-    #[error("the matter of case {0} was re-reviewed and is final")]
-    MatterFinal(String),
     #[error("database: {0}")]
     Database(#[from] DbErr),
 }
@@ -100,11 +97,10 @@ async fn register_once(
     if let Some(found) = find_request(&write.db, registration.request_id).await? {
         return answer_retry(found, &registration);
     }
-    if let Some(case_number) =
-        crate::finality::repeated_final_matter(&write.db, &registration.petition).await?
-    {
-        return Err(RegisterError::MatterFinal(case_number));
-    }
+    // Registered all the same (Art 19); the event tells routing and supervision it is not
+    // to be accepted again (Art 36).
+    let repeats_final =
+        crate::finality::repeated_final_matter(&write.db, &registration.petition).await?;
     let now = write.clock.now();
     let year = registration_year(now);
     let drawn = match registrar.numbers {
@@ -119,6 +115,7 @@ async fn register_once(
         registration,
         drawn: drawn.clone(),
         year,
+        repeats_final,
     };
     let request_id = change.registration.request_id;
     let fingerprint = change.registration.fingerprint.clone();
@@ -209,6 +206,8 @@ struct RegisterPetition {
     /// Drawn before the transaction (PostgreSQL), or `None` to draw inside it (SQLite).
     drawn: Option<CaseNumber>,
     year: i32,
+    /// The final case this petition's matter repeats (Art 36).
+    repeats_final: Option<String>,
 }
 
 enum RegisterState {
@@ -297,7 +296,10 @@ impl Change for RegisterPetition {
             SERVICE,
             case_id,
             now,
-            &registered_event(case_id, &number, new, collective, now),
+            &PetitionRegistered {
+                repeats_final_case: self.repeats_final.clone().unwrap_or_default(),
+                ..registered_event(case_id, &number, new, collective, now)
+            },
         );
         Ok(Decided {
             outcome: Registered {
@@ -395,5 +397,7 @@ pub fn registered_event(
             .petitioner
             .as_ref()
             .is_some_and(|p| p.address.as_deref().is_none_or(|a| a.trim().is_empty())),
+        // Set by registration when the matter is final (Art 36).
+        repeats_final_case: String::new(),
     }
 }

@@ -27,6 +27,11 @@ pub fn from_timestamp(at: Option<&prost_types::Timestamp>) -> Result<OffsetDateT
     let at = at.ok_or("is required")?;
     let nanos = u32::try_from(at.nanos).map_err(|_| "has negative nanoseconds")?;
     let seconds = OffsetDateTime::from_unix_timestamp(at.seconds).map_err(|_| "is out of range")?;
+    // Far enough for any petition, and far from the ends of the calendar, where moving to
+    // China Standard Time or counting a deadline would overflow.
+    if !(1900..3000).contains(&seconds.year()) {
+        return Err("is out of range");
+    }
     seconds
         .replace_nanosecond(nanos)
         .map_err(|_| "has more than a second of nanoseconds")
@@ -46,6 +51,9 @@ pub fn from_calendar_date(date: &CalendarDate) -> Result<Date, &'static str> {
         .and_then(|m| Month::try_from(m).ok())
         .ok_or("has no month 1 to 12")?;
     let day = u8::try_from(date.day).map_err(|_| "is not a calendar date")?;
+    if !(1900..3000).contains(&date.year) {
+        return Err("is out of range");
+    }
     Date::from_calendar_date(date.year, month, day).map_err(|_| "is not a calendar date")
 }
 

@@ -99,6 +99,8 @@ impl Change for RouteCase {
             matter_category: &event.matter_category,
             accused_unit: Some(event.accused_unit_code.as_str()).filter(|code| !code.is_empty()),
             upstream: UpstreamDisposition::try_from(source.disposition).ok(),
+            repeats_final_case: Some(event.repeats_final_case.as_str())
+                .filter(|case| !case.is_empty()),
         };
         let decided = route(&case, &self.directory);
         let unit_path = self.directory.path(&decided.unit_code);

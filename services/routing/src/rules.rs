@@ -15,6 +15,8 @@ pub struct CaseToRoute<'a> {
     /// For an accusation: the unit accused, which must never receive the case (Art 30).
     pub accused_unit: Option<&'a str>,
     pub upstream: Option<UpstreamDisposition>,
+    /// The case whose matter this repeats, final after re-review (Art 36).
+    pub repeats_final_case: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +38,17 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
         rule: rule.to_owned(),
         reason,
     };
+    if let Some(final_case) = case.repeats_final_case {
+        return triage(
+            "final-matter",
+            directory
+                .category(case.matter_category)
+                .map(|category| category.track),
+            format!(
+                "repeats case {final_case}, final after re-review (Art 36): not accepted again; the bureau answers the petitioner"
+            ),
+        );
+    }
     let Some(category) = directory.category(case.matter_category) else {
         return triage(
             "unknown-category",

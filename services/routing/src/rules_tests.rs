@@ -10,7 +10,24 @@ fn case<'a>(territory: &'a str, category: &'a str) -> CaseToRoute<'a> {
         matter_category: category,
         accused_unit: None,
         upstream: None,
+        repeats_final_case: None,
     }
+}
+
+#[test]
+fn a_matter_final_after_re_review_goes_to_no_unit() {
+    let repeat = CaseToRoute {
+        repeats_final_case: Some("610481-2026-000007"),
+        ..case("zhaocun", "land-acquisition")
+    };
+    let decision = route(&repeat, &demo());
+    assert_eq!(decision.disposition, Disposition::Triage);
+    assert_eq!(decision.rule, "final-matter");
+    assert!(
+        decision.reason.contains("610481-2026-000007"),
+        "{}",
+        decision.reason
+    );
 }
 
 #[test]

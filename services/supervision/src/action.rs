@@ -223,11 +223,13 @@ fn parse_action(action: &Action, violations: &mut Vec<FieldViolation>) -> Option
                 json!({ "method": method.code() }),
             )
         }
+        // The petitioner's word, taken by the bureau (its return visit or the platform): a
+        // unit does not grade itself.
         Action::Evaluate(evaluate) => {
             let evaluation = Evaluation::from_proto(evaluate.evaluation)
                 .map_err(|why| violations.push(FieldViolation::new("evaluate.evaluation", why)))
                 .ok()?;
-            Parsed::unit(
+            Parsed::bureau(
                 Command::Evaluate(evaluation),
                 "evaluated",
                 json!({ "evaluation": evaluation.code() }),

@@ -30,6 +30,9 @@ use crate::store::{case, clock, leader_case, step};
 use crate::view;
 use crate::{leaders, watch};
 
+/// The farthest a worklist looks ahead: a year and a half covers every legal clock.
+const MAX_DUE_WITHIN_DAYS: u32 = 550;
+
 fn no_case(case: Uuid) -> QueryError {
     QueryError::NotFound(format!(
         "no case {case} in supervision (not registered yet?)"
@@ -47,6 +50,7 @@ impl From<ActionError> for Status {
                 "request_id {id} was already used for a different action; use a new request_id"
             )),
             ActionError::Refused(refusal) => Status::failed_precondition(refusal.to_string()),
+            ActionError::BureauOnly(why) => Status::permission_denied(why),
             ActionError::Ledger(error) => {
                 tracing::error!(error = %error, "ledger out of step with the lifecycle");
                 Status::internal("the case's deadlines do not match its stage")
@@ -198,6 +202,13 @@ impl SupervisionService for SupervisionApi {
                         .to_owned(),
                 ),
             );
+        }
+        if request.due_within_days > MAX_DUE_WITHIN_DAYS {
+            return Err(QueryError::from(FieldViolation::new(
+                "due_within_days",
+                format!("must be at most {MAX_DUE_WITHIN_DAYS}"),
+            ))
+            .into());
         }
         if request.due_within_days > 0 {
             let until = today + time::Duration::days(i64::from(request.due_within_days));

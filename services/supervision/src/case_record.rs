@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use time::Date;
 use uuid::Uuid;
@@ -33,6 +33,28 @@ fn corrupt(what: String) -> DbErr {
 impl CaseRecord {
     pub async fn load<C: ConnectionTrait>(db: &C, case_id: Uuid) -> Result<Option<Self>, DbErr> {
         let Some(row) = case::Entity::find_by_id(case_id).one(db).await? else {
+            return Ok(None);
+        };
+        let clocks = clock::Entity::find()
+            .filter(clock::Column::CaseId.eq(case_id))
+            .order_by_asc(clock::Column::Seq)
+            .all(db)
+            .await?;
+        Self::from_rows(row, clocks).map(Some)
+    }
+
+    /// As [`CaseRecord::load`], locking the case's row until the transaction ends
+    /// (PostgreSQL; SQLite has one writer): two changes of one case — an action and a
+    /// timer's letter, say — run one after the other, never over each other.
+    pub async fn load_for_update<C: ConnectionTrait>(
+        db: &C,
+        case_id: Uuid,
+    ) -> Result<Option<Self>, DbErr> {
+        let Some(row) = case::Entity::find_by_id(case_id)
+            .lock_exclusive()
+            .one(db)
+            .await?
+        else {
             return Ok(None);
         };
         let clocks = clock::Entity::find()
@@ -101,9 +123,11 @@ impl CaseRecord {
 }
 
 /// Art 23: the unit that receives a case tells the petitioner in writing — not when name or
-/// address is unknown (nobody to tell), not when the discipline commission handles an
-/// accusation or a political-legal organ a litigation matter (their own procedures), and
-/// not for a matter diverted to a statutory channel (it gets the diversion notice instead).
+/// address is unknown (nobody to tell); not for an accusation the discipline commission
+/// handles, nor a litigation matter a political-legal organ handles (their own procedures,
+/// by the matter *and* the organ: an appeal about police conduct sent to the police is
+/// owed a notice like any other); not for a matter diverted to a statutory channel (it gets
+/// the diversion notice instead).
 pub fn notice_is_owed(
     anonymous: bool,
     address_unknown: bool,
@@ -112,8 +136,14 @@ pub fn notice_is_owed(
 ) -> bool {
     let nobody_to_tell = anonymous || address_unknown;
     let own_procedure = matches!(
-        unit_kind,
-        Some(UnitKind::DisciplineCommission | UnitKind::PoliticalLegal)
+        (unit_kind, track),
+        (
+            Some(UnitKind::DisciplineCommission),
+            Some(LegalTrack::Accusation)
+        ) | (
+            Some(UnitKind::PoliticalLegal),
+            Some(LegalTrack::StatutoryChannel)
+        )
     );
     let diverted = track == Some(LegalTrack::StatutoryChannel);
     !(nobody_to_tell || own_procedure || diverted)
@@ -124,6 +154,8 @@ pub fn stage_code(stage: Stage) -> &'static str {
     match stage {
         Stage::Registered => "registered",
         Stage::HeldForTriage => "held-for-triage",
+        Stage::Diverted => "diverted",
+        Stage::NotAcceptedFinal => "not-accepted-final",
         Stage::AwaitingSignFor => "awaiting-sign-for",
         Stage::SignedFor { .. } => "signed-for",
         Stage::ObjectionPending { .. } => "objection-pending",
@@ -149,6 +181,8 @@ pub fn stage_code_of_proto(stage: xinfang_proto::v1::CaseStage) -> Option<&'stat
         P::Unspecified => return None,
         P::Registered => Stage::Registered,
         P::HeldForTriage => Stage::HeldForTriage,
+        P::Diverted => Stage::Diverted,
+        P::NotAcceptedFinal => Stage::NotAcceptedFinal,
         P::AwaitingSignFor => Stage::AwaitingSignFor,
         P::SignedFor => Stage::SignedFor { on: day },
         P::ObjectionPending => Stage::ObjectionPending {
@@ -182,6 +216,8 @@ pub fn stage_proto_of_code(code: &str) -> xinfang_proto::v1::CaseStage {
     let all = [
         P::Registered,
         P::HeldForTriage,
+        P::Diverted,
+        P::NotAcceptedFinal,
         P::AwaitingSignFor,
         P::SignedFor,
         P::ObjectionPending,
@@ -205,7 +241,11 @@ pub fn stage_proto_of_code(code: &str) -> xinfang_proto::v1::CaseStage {
 /// The day the case entered its stage: a later step cannot have happened before it.
 pub fn stage_day(stage: Stage) -> Option<Date> {
     match stage {
-        Stage::Registered | Stage::HeldForTriage | Stage::AwaitingSignFor => None,
+        Stage::Registered
+        | Stage::HeldForTriage
+        | Stage::Diverted
+        | Stage::NotAcceptedFinal
+        | Stage::AwaitingSignFor => None,
         Stage::SignedFor { on }
         | Stage::ObjectionPending {
             objected_on: on, ..
@@ -255,6 +295,8 @@ fn stage_of(row: &case::Model) -> Result<Stage, DbErr> {
     Ok(match row.stage.as_str() {
         "registered" => Stage::Registered,
         "held-for-triage" => Stage::HeldForTriage,
+        "diverted" => Stage::Diverted,
+        "not-accepted-final" => Stage::NotAcceptedFinal,
         "awaiting-sign-for" => Stage::AwaitingSignFor,
         "signed-for" => Stage::SignedFor { on: on()? },
         "objection-pending" => Stage::ObjectionPending {
@@ -377,20 +419,10 @@ mod tests {
     }
 
     #[test]
-    fn organs_with_their_own_procedure_owe_no_notice_and_others_do_even_for_accusations() {
+    fn an_accusation_the_discipline_commission_handles_follows_its_own_procedure() {
         let accusation = Some(LegalTrack::Accusation);
-        assert!(!notice_is_owed(
-            false,
-            false,
-            Some(UnitKind::DisciplineCommission),
-            accusation
-        ));
-        assert!(!notice_is_owed(
-            false,
-            false,
-            Some(UnitKind::PoliticalLegal),
-            Some(LegalTrack::Appeal)
-        ));
+        let commission = Some(UnitKind::DisciplineCommission);
+        assert!(!notice_is_owed(false, false, commission, accusation));
         // An accusation sent to the organ with authority over the accused, not the
         // discipline commission: the petitioner is told like any other.
         assert!(notice_is_owed(
@@ -398,6 +430,30 @@ mod tests {
             false,
             Some(UnitKind::Department),
             accusation
+        ));
+        // A suggestion the commission studies is not an accusation: told.
+        assert!(notice_is_owed(
+            false,
+            false,
+            commission,
+            Some(LegalTrack::Suggestion)
+        ));
+    }
+
+    #[test]
+    fn a_political_legal_organ_owes_a_notice_unless_the_matter_is_litigation() {
+        let police = Some(UnitKind::PoliticalLegal);
+        assert!(notice_is_owed(
+            false,
+            false,
+            police,
+            Some(LegalTrack::Appeal)
+        ));
+        assert!(!notice_is_owed(
+            false,
+            false,
+            police,
+            Some(LegalTrack::StatutoryChannel)
         ));
     }
 
@@ -418,6 +474,8 @@ mod tests {
         let stages = [
             Stage::Registered,
             Stage::HeldForTriage,
+            Stage::Diverted,
+            Stage::NotAcceptedFinal,
             Stage::AwaitingSignFor,
             Stage::SignedFor { on: day },
             Stage::ObjectionPending {

@@ -167,6 +167,41 @@ mod tests {
     }
 
     #[test]
+    fn spring_festival_2026_and_its_make_up_days() {
+        // Off 15–23 February; Saturday the 14th and Saturday the 28th are worked.
+        // Signed for Thursday 12 February: the objection window counts Friday 13 (1),
+        // Saturday 14 (2, make-up), skips the festival, then 24 (3), 25 (4), 26 (5).
+        assert_eq!(
+            deadline(date!(2026 - 02 - 12), OBJECTION, &calendar()).due,
+            date!(2026 - 02 - 26)
+        );
+        // 15 days from 5 February end on the 20th, a festival day: the 24th.
+        assert_eq!(
+            deadline(date!(2026 - 02 - 05), NOTICE_OF_RECEIPT, &calendar()).due,
+            date!(2026 - 02 - 24)
+        );
+    }
+
+    #[test]
+    fn a_deadline_across_the_year_boundary_counts_both_years_notices() {
+        // 15 days from 20 December 2025 end on Sunday 4 January 2026, a make-up working
+        // day after the New Year break (2026's notice): it does not move.
+        assert_eq!(
+            deadline(date!(2025 - 12 - 20), FORWARD, &calendar()),
+            Deadline {
+                due: date!(2026 - 01 - 04),
+                provisional: false
+            }
+        );
+        // 5 working days from Monday 29 December 2025: 30 (1), 31 (2), the break, Sunday 4
+        // (3, make-up), 5 (4), 6 (5).
+        assert_eq!(
+            deadline(date!(2025 - 12 - 29), OBJECTION, &calendar()).due,
+            date!(2026 - 01 - 06)
+        );
+    }
+
+    #[test]
     fn a_deadline_ending_on_a_holiday_moves_to_the_next_working_day() {
         // 2025-09-16 + 15 days = Wednesday 10-01, National Day: the next working day is 10-09.
         assert_eq!(

@@ -1,6 +1,6 @@
 //! The legal calendar as data: an administrator loads a year's holiday notice (or corrects
-//! one), recorded with the notice it came from; every provisional deadline is recomputed
-//! in the same transaction, an event per due day that moved. Never a silent guess: a
+//! one), recorded with the notice it came from; every deadline still to come (and every
+//! provisional one) is recomputed in the same transaction, an event per due day that moved. Never a silent guess: a
 //! deadline still counted with an older calendar is caught by [`recompute_stale`], which
 //! the timers run (another replica may have loaded the notice).
 
@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use time::{Date, OffsetDateTime};
@@ -143,19 +143,30 @@ pub async fn stored_calendar<C: ConnectionTrait>(db: &C) -> Result<HolidayCalend
     )?)
 }
 
-/// Cases with a provisional deadline.
-async fn provisional_cases<C: ConnectionTrait>(db: &C) -> Result<Vec<CaseRecord>, DbErr> {
+/// Cases with a deadline counted with another calendar than `version` that it could
+/// still change (see `LedgerEntry::counts_with_another`), locked in case order.
+async fn stale_cases<C: ConnectionTrait>(db: &C, version: &str) -> Result<Vec<CaseRecord>, DbErr> {
     let ids: Vec<Uuid> = clock::Entity::find()
         .select_only()
         .column(clock::Column::CaseId)
         .distinct()
-        .filter(clock::Column::Provisional.eq(true))
+        .filter(clock::Column::CalendarVersion.ne(version))
+        .filter(
+            Condition::any()
+                .add(clock::Column::Provisional.eq(true))
+                .add(
+                    Condition::all()
+                        .add(clock::Column::MetOn.is_null())
+                        .add(clock::Column::ClosedOn.is_null()),
+                ),
+        )
+        .order_by_asc(clock::Column::CaseId)
         .into_tuple()
         .all(db)
         .await?;
     let mut cases = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(case) = CaseRecord::load(db, id).await? {
+        if let Some(case) = CaseRecord::load_for_update(db, id).await? {
             cases.push(case);
         }
     }
@@ -171,7 +182,8 @@ pub struct Recomputed {
     pub moved: u32,
 }
 
-/// Recomputes every provisional deadline of `cases` with `calendar`. Pure.
+/// Recomputes, with `calendar`, every deadline of `cases` counted with another that it could
+/// still change. Pure.
 pub fn recompute(
     cases: Vec<CaseRecord>,
     calendar: &HolidayCalendar,
@@ -182,16 +194,16 @@ pub fn recompute(
     let today = start_day(now);
     let mut done = Recomputed::default();
     for mut case in cases {
-        let provisional = case.ledger.entries.iter().filter(|e| e.provisional).count();
         let stale = case
             .ledger
             .entries
             .iter()
-            .any(|e| e.provisional && e.calendar_version != version);
-        if !stale {
+            .filter(|e| e.counts_with_another(&version))
+            .count();
+        if stale == 0 {
             continue;
         }
-        done.recomputed += u32::try_from(provisional).unwrap_or(u32::MAX);
+        done.recomputed += u32::try_from(stale).unwrap_or(u32::MAX);
         let moved = case.ledger.recompute(calendar);
         let unit = if case.row.unit_code.is_empty() {
             bureau_code.to_owned()
@@ -223,7 +235,20 @@ pub fn recompute(
     done
 }
 
-/// Loading one notice: stored, and every provisional deadline recomputed with it.
+/// The calendar of the stored notices of other years and one new notice.
+fn calendar_with(
+    others: &[holiday_notice::Model],
+    notice: &str,
+) -> Result<HolidayCalendar, CalendarError> {
+    HolidayCalendar::from_notices(
+        others
+            .iter()
+            .map(|n| n.days.as_str())
+            .chain(std::iter::once(notice)),
+    )
+}
+
+/// Loading one notice: stored, and every deadline it could change recomputed with it.
 pub struct LoadNotice {
     pub notice: NewNotice,
     pub authorized: Authorized,
@@ -247,7 +272,9 @@ impl Change for LoadNotice {
             .order_by_asc(holiday_notice::Column::Year)
             .all(transaction)
             .await?;
-        Ok((others, provisional_cases(transaction).await?))
+        let version = calendar_with(&others, &self.notice.to_json())?.version();
+        let cases = stale_cases(transaction, &version).await?;
+        Ok((others, cases))
     }
 
     fn decide(
@@ -256,12 +283,7 @@ impl Change for LoadNotice {
         now: OffsetDateTime,
     ) -> Result<Decided<Loaded>, HolidaysError> {
         let text = self.notice.to_json();
-        let calendar = HolidayCalendar::from_notices(
-            others
-                .iter()
-                .map(|n| n.days.as_str())
-                .chain(std::iter::once(text.as_str())),
-        )?;
+        let calendar = calendar_with(&others, &text)?;
         let mut recomputed = recompute(cases, &calendar, &self.bureau_code, now);
         let events = std::mem::take(&mut recomputed.events);
         Ok(Decided {
@@ -351,7 +373,7 @@ impl Change for RecomputeStale {
         &self,
         transaction: &DatabaseTransaction,
     ) -> Result<Vec<CaseRecord>, HolidaysError> {
-        Ok(provisional_cases(transaction).await?)
+        Ok(stale_cases(transaction, &self.calendar.version()).await?)
     }
 
     fn decide(

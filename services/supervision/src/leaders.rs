@@ -150,7 +150,11 @@ impl Change for ChangeOwnership {
                     level: (*level).to_owned(),
                     assigned_by: self.authorized.caller.subject.clone(),
                     plan: plan.clone(),
-                    assigned_on: owned.as_ref().map_or(today, |o| o.assigned_on),
+                    // The same leader revising the plan keeps the day they took the case.
+                    assigned_on: owned
+                        .as_ref()
+                        .filter(|o| o.leader == *leader)
+                        .map_or(today, |o| o.assigned_on),
                     outcome: String::new(),
                     outcome_on: None,
                     outcome_note: String::new(),

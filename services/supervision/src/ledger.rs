@@ -118,6 +118,13 @@ impl LedgerEntry {
         }
     }
 
+    /// Whether recomputing with the calendar of `version` could change it: counted with
+    /// another calendar, and still to come (or provisional).
+    pub fn counts_with_another(&self, version: &str) -> bool {
+        let open = self.met_on.is_none() && self.closed_on.is_none();
+        (self.provisional || open) && self.calendar_version != version
+    }
+
     fn counted_rule(&self) -> DeadlineRule {
         let added = self.extended_by.saturating_add(self.paused_days);
         let span = match self.rule.span {
@@ -282,12 +289,15 @@ impl DeadlineLedger {
         self.open(clock)
     }
 
-    /// Recomputes every provisional due day with a calendar that knows more years (a new
-    /// holiday notice loaded); returns each one that moved.
+    /// Recomputes, with a calendar that changed (a year's notice loaded or corrected), every
+    /// due day still to come that was counted with another: the provisional ones, and the
+    /// open ones (a correction may move them too). Met and closed clocks are history and
+    /// stay as counted. Returns each due day that moved.
     pub fn recompute(&mut self, calendar: &HolidayCalendar) -> Vec<Moved> {
+        let version = calendar.version();
         let mut moved = Vec::new();
         for (index, entry) in self.entries.iter_mut().enumerate() {
-            if !entry.provisional {
+            if !entry.counts_with_another(&version) {
                 continue;
             }
             let from = entry.due;

@@ -89,7 +89,7 @@ impl Change for IssueByHand {
         {
             return Ok(IssueState::Repeat(Box::new(earlier)));
         }
-        let case = CaseRecord::load(transaction, self.case_id)
+        let case = CaseRecord::load_for_update(transaction, self.case_id)
             .await?
             .ok_or_else(|| LetterError::NotFound(format!("no case {}", self.case_id)))?;
         if case.row.unit_code.is_empty() || !case.stage.is_at_a_unit() {
@@ -184,7 +184,7 @@ impl Change for RecordReply {
             .one(transaction)
             .await?
             .ok_or_else(|| LetterError::NotFound(format!("no letter {}", self.number)))?;
-        let case = CaseRecord::load(transaction, found.case_id)
+        let case = CaseRecord::load_for_update(transaction, found.case_id)
             .await?
             .ok_or_else(|| LetterError::NotFound(format!("no case {}", found.case_id)))?;
         if !self.authorized.may_see(Some(&case.unit_path())) {
@@ -274,7 +274,7 @@ impl Change for RecordUpstream {
         let earlier = letter::Entity::find_by_id(self.number.clone())
             .one(transaction)
             .await?;
-        let case = CaseRecord::load(transaction, self.case_id).await?;
+        let case = CaseRecord::load_for_update(transaction, self.case_id).await?;
         Ok((earlier, case))
     }
 

@@ -114,6 +114,20 @@ impl LetterSettings {
         }
     }
 
+    /// A pattern must name the kind, the year and the serial, or two letters could share
+    /// a number.
+    pub fn check(&self) -> Result<(), String> {
+        for part in ["{kind}", "{year}", "{serial}"] {
+            if !self.number_pattern.contains(part) {
+                return Err(format!(
+                    "letter number pattern {:?} lacks {part}",
+                    self.number_pattern
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn number(&self, kind: LetterKind, year: i32, serial: i32) -> String {
         self.number_pattern
             .replace("{kind}", kind.mark())
@@ -313,6 +327,18 @@ mod tests {
             settings.number(LetterKind::Assignment, 2027, 1),
             "兴信交〔2027〕1号"
         );
+    }
+
+    #[test]
+    fn a_pattern_without_the_serial_is_refused() {
+        let settings = LetterSettings {
+            number_pattern: "兴信{kind}〔{year}〕号".into(),
+            reminder_reply_days: 5,
+            warning_reply_days: 5,
+            supervision_reply_days: 10,
+            assignment_days: 30,
+        };
+        assert!(settings.check().is_err());
     }
 
     #[test]

@@ -98,6 +98,7 @@ pub async fn start_with_clock(
         },
     );
     let letters = config.letters.settings();
+    letters.check().map_err(anyhow::Error::msg)?;
     let timers = Timers {
         write: service.write_path(),
         calendars: calendars.clone(),

@@ -29,6 +29,11 @@ pub enum Stage {
     Registered,
     /// Held at the bureau for a clerk to route by hand: the forward clock keeps running.
     HeldForTriage,
+    /// Diverted to a statutory channel with a guidance notice, and closed as diverted: no
+    /// unit's procedure follows.
+    Diverted,
+    /// Registered, and not accepted: it repeats a matter final after re-review (Art 36).
+    NotAcceptedFinal,
     /// Routed to a unit that has not signed for it yet.
     AwaitingSignFor,
     /// The unit has it (its receipt): it accepts, refuses, or objects to the routing.
@@ -94,6 +99,8 @@ impl Stage {
         match self {
             Stage::Registered => "registered and not routed yet",
             Stage::HeldForTriage => "held at the bureau for triage",
+            Stage::Diverted => "diverted to a statutory channel",
+            Stage::NotAcceptedFinal => "not accepted: its matter is final after re-review",
             Stage::AwaitingSignFor => "awaiting sign-for",
             Stage::SignedFor { .. } => "signed for",
             Stage::ObjectionPending { .. } => "awaiting the bureau on an objection",
@@ -115,6 +122,8 @@ impl Stage {
         match self {
             Stage::Registered => CaseStage::Registered,
             Stage::HeldForTriage => CaseStage::HeldForTriage,
+            Stage::Diverted => CaseStage::Diverted,
+            Stage::NotAcceptedFinal => CaseStage::NotAcceptedFinal,
             Stage::AwaitingSignFor => CaseStage::AwaitingSignFor,
             Stage::SignedFor { .. } => CaseStage::SignedFor,
             Stage::ObjectionPending { .. } => CaseStage::ObjectionPending,
@@ -137,7 +146,11 @@ impl Stage {
     pub fn is_at_a_unit(&self) -> bool {
         !matches!(
             self,
-            Stage::Registered | Stage::HeldForTriage | Stage::Returned { .. }
+            Stage::Registered
+                | Stage::HeldForTriage
+                | Stage::Diverted
+                | Stage::NotAcceptedFinal
+                | Stage::Returned { .. }
         )
     }
 }
@@ -332,7 +345,7 @@ pub fn decide(
         (Stage::ObjectionPending { .. }, Command::DecideObjection { upheld: true }) => {
             // Not this unit's case: it owes the petitioner no notice of receipt.
             let mut effects = Vec::new();
-            if facts.notice_owed {
+            if due(NoticeOfReceipt).is_some() {
                 effects.push(Effect::Close {
                     clock: NoticeOfReceipt,
                     on,
@@ -350,29 +363,13 @@ pub fn decide(
                 on,
                 extended_by: None,
             },
-            told(
-                facts,
-                on,
-                [
-                    Effect::Close {
-                        clock: Objection,
-                        on,
-                    },
-                    open(Handling, HANDLING),
-                ],
-            ),
+            {
+                let mut effects = told(&due, on);
+                effects.push(open(Handling, HANDLING));
+                effects
+            },
         ),
-        (Stage::SignedFor { .. }, Command::Refuse) => step(
-            Stage::Refused { on },
-            told(
-                facts,
-                on,
-                [Effect::Close {
-                    clock: Objection,
-                    on,
-                }],
-            ),
-        ),
+        (Stage::SignedFor { .. }, Command::Refuse) => step(Stage::Refused { on }, told(&due, on)),
         (
             Stage::Accepted {
                 extended_by: Some(_),
@@ -503,20 +500,24 @@ pub fn decide(
     }
 }
 
-/// The unit's written notice (of acceptance and route, or of refusal) meets the notice of
-/// receipt clock, when it is owed.
-fn told<const N: usize>(facts: CaseFacts, on: Date, effects: [Effect; N]) -> Vec<Effect> {
-    let mut all = effects.to_vec();
-    if facts.notice_owed {
-        all.insert(
-            0,
-            Effect::Meet {
-                clock: Clock::NoticeOfReceipt,
-                on,
-            },
-        );
+/// Accepting or refusing: the unit's written notice meets the notice-of-receipt clock, and
+/// the objection window closes — each only if it is still open (a notice not owed was never
+/// opened; an objection made and rejected already met its window).
+fn told(due: &impl Fn(Clock) -> Option<Date>, on: Date) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if due(Clock::NoticeOfReceipt).is_some() {
+        effects.push(Effect::Meet {
+            clock: Clock::NoticeOfReceipt,
+            on,
+        });
     }
-    all
+    if due(Clock::Objection).is_some() {
+        effects.push(Effect::Close {
+            clock: Clock::Objection,
+            on,
+        });
+    }
+    effects
 }
 
 #[cfg(test)]

@@ -15,11 +15,18 @@ fn no_dues(_: Clock) -> Option<Date> {
     None
 }
 
+/// The clocks a sign-for opens are running.
+fn signed_for_dues(clock: Clock) -> Option<Date> {
+    matches!(clock, Clock::NoticeOfReceipt | Clock::Objection).then_some(date!(2026 - 03 - 17))
+}
+
 /// One stage of each kind.
 fn stages() -> Vec<Stage> {
     vec![
         Stage::Registered,
         Stage::HeldForTriage,
+        Stage::Diverted,
+        Stage::NotAcceptedFinal,
         Stage::AwaitingSignFor,
         Stage::SignedFor { on: DAY },
         Stage::ObjectionPending {
@@ -229,7 +236,7 @@ fn accepting_meets_the_notice_closes_the_objection_window_and_starts_handling() 
         Command::Accept,
         on,
         OWED,
-        no_dues,
+        signed_for_dues,
         &calendar(),
     )
     .expect("accepted");
@@ -575,7 +582,7 @@ fn an_objection_within_five_working_days_goes_to_the_bureau_which_keeps_or_retur
         Command::DecideObjection { upheld: true },
         date!(2026 - 03 - 11),
         OWED,
-        no_dues,
+        signed_for_dues,
         &calendar,
     )
     .expect("decided");
@@ -591,5 +598,95 @@ fn an_objection_within_five_working_days_goes_to_the_bureau_which_keeps_or_retur
             clock: Clock::NoticeOfReceipt,
             on: date!(2026 - 03 - 11)
         }]
+    );
+}
+
+/// Runs `path` from awaiting sign-for through the ledger, as the service does.
+fn through_the_ledger(facts: CaseFacts, path: &[(Command, Date)]) -> (Stage, DeadlineLedger) {
+    let calendar = calendar();
+    let mut stage = Stage::AwaitingSignFor;
+    let mut ledger = DeadlineLedger::default();
+    for (command, on) in path {
+        let step = decide(
+            stage,
+            *command,
+            *on,
+            facts,
+            |clock| ledger.due(clock),
+            &calendar,
+        )
+        .unwrap_or_else(|refusal| panic!("{command:?} on {on}: {refusal}"));
+        for effect in &step.effects {
+            ledger
+                .apply(effect, &calendar)
+                .unwrap_or_else(|error| panic!("{command:?}: {effect:?}: {error}"));
+        }
+        stage = step.stage;
+    }
+    (stage, ledger)
+}
+
+#[test]
+fn a_unit_whose_objection_was_rejected_accepts_the_case_as_any_other() {
+    let (stage, ledger) = through_the_ledger(
+        OWED,
+        &[
+            (Command::SignFor, date!(2026 - 03 - 02)),
+            (Command::Object, date!(2026 - 03 - 04)),
+            (
+                Command::DecideObjection { upheld: false },
+                date!(2026 - 03 - 06),
+            ),
+            (Command::Accept, date!(2026 - 03 - 09)),
+        ],
+    );
+    assert!(matches!(stage, Stage::Accepted { .. }), "{stage:?}");
+    let states: Vec<(Clock, ClockState)> = ledger
+        .entries
+        .iter()
+        .map(|entry| (entry.clock, entry.state(date!(2026 - 03 - 09))))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (Clock::Objection, ClockState::MetInTime),
+            (Clock::NoticeOfReceipt, ClockState::MetInTime),
+            (
+                Clock::Handling,
+                ClockState::Running {
+                    due: date!(2026 - 05 - 08)
+                }
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_notice_never_opened_is_not_met_when_the_facts_change_afterwards() {
+    // Signed for while no notice was owed (say, no address known); the address arrives
+    // later. Acceptance meets what is open, nothing else.
+    let (stage, ledger) = through_the_ledger(
+        CaseFacts { notice_owed: false },
+        &[(Command::SignFor, date!(2026 - 03 - 02))],
+    );
+    let accepted = decide(
+        stage,
+        Command::Accept,
+        date!(2026 - 03 - 03),
+        OWED,
+        |clock| ledger.due(clock),
+        &calendar(),
+    )
+    .expect("accepted");
+    assert!(
+        !accepted.effects.iter().any(|effect| matches!(
+            effect,
+            Effect::Meet {
+                clock: Clock::NoticeOfReceipt,
+                ..
+            }
+        )),
+        "{:?}",
+        accepted.effects
     );
 }

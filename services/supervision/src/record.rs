@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sea_orm::{DatabaseTransaction, DbErr, EntityTrait};
 use time::OffsetDateTime;
-use xinfang_platform::auth::Authorized;
+use xinfang_platform::auth::{Authorized, Scope};
 use xinfang_platform::grpc::FieldViolation;
 use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::wire;
@@ -19,7 +19,7 @@ use crate::calendar::HolidayCalendar;
 use crate::case_record::{CaseRecord, stage_code, stage_day};
 use crate::deadlines::start_day;
 use crate::ledger::LedgerError;
-use crate::lifecycle::{self, Clock, Command, Effect, Refusal};
+use crate::lifecycle::{self, Clock, Command, Effect, Refusal, Stage};
 use crate::routed::SERVICE;
 use crate::store::step;
 use crate::view;
@@ -32,6 +32,8 @@ pub enum ActionError {
     NotFound(uuid::Uuid),
     #[error("request id {0} was already used for a different action")]
     RequestIdReused(uuid::Uuid),
+    #[error("{0}")]
+    BureauOnly(String),
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error("the case's deadlines do not match its stage: {0}")]
@@ -64,7 +66,7 @@ impl Change for RecordAction {
         let earlier = step::Entity::find_by_id(self.action.request_id)
             .one(transaction)
             .await?;
-        let case = CaseRecord::load(transaction, self.action.case_id).await?;
+        let case = CaseRecord::load_for_update(transaction, self.action.case_id).await?;
         Ok((earlier, case))
     }
 
@@ -88,13 +90,34 @@ impl Change for RecordAction {
         if on > today {
             return Err(invalid("occurred_on", format!("{on} is in the future")));
         }
-        if let Some(last) = stage_day(case.stage)
+        // Nothing the unit does can predate its receipt of the case, nor the last step.
+        let earliest = stage_day(case.stage).or(case.row.routed_at.map(start_day));
+        if let Some(last) = earliest
             && on < last
         {
             return Err(invalid(
                 "occurred_on",
                 format!("{on} is before the case's last step, on {last}"),
             ));
+        }
+        // The review and re-review opinions are the higher organ's, served by it: the unit
+        // that handled the case does not record them (nor, so, the matter's finality).
+        let organs_opinion = matches!(
+            case.stage,
+            Stage::ReviewDecided { .. } | Stage::ReReviewDecided { .. }
+        );
+        if action.command == Command::RecordService
+            && organs_opinion
+            && self.authorized.scope != Scope::All
+        {
+            return Err(ActionError::BureauOnly(format!(
+                "the service of the {} opinion is recorded by the bureau, not by the unit",
+                if matches!(case.stage, Stage::ReviewDecided { .. }) {
+                    "review"
+                } else {
+                    "re-review"
+                }
+            )));
         }
         let facts = case.facts();
         if action.command == Command::Accept

@@ -57,6 +57,7 @@ impl Handler for FollowRegistration {
                 anonymous: event.anonymous,
                 address_unknown: event.address_unknown,
                 upstream,
+                repeats_final_case: Some(event.repeats_final_case).filter(|case| !case.is_empty()),
             },
         })
     }
@@ -80,7 +81,7 @@ impl Change for RecordRegistration {
     type Error = Failure;
 
     async fn load(&self, transaction: &DatabaseTransaction) -> Result<Option<CaseRecord>, Failure> {
-        Ok(CaseRecord::load(transaction, self.registered.case_id).await?)
+        Ok(CaseRecord::load_for_update(transaction, self.registered.case_id).await?)
     }
 
     fn decide(

@@ -122,7 +122,7 @@ impl Change for RecordRouting {
     type Error = Failure;
 
     async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, Failure> {
-        let case = CaseRecord::load(transaction, self.routed.case_id).await?;
+        let case = CaseRecord::load_for_update(transaction, self.routed.case_id).await?;
         let disposition = self.routed.routing.disposition;
         let arrives = case
             .as_ref()

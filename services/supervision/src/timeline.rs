@@ -25,6 +25,8 @@ pub struct Registration {
     pub address_unknown: bool,
     /// A higher bureau's case number and the deadline it set.
     pub upstream: Option<(String, Date)>,
+    /// The case whose matter this repeats, final after re-review (Art 36).
+    pub repeats_final_case: Option<String>,
 }
 
 /// What routing decided.
@@ -98,12 +100,26 @@ pub fn register(record: &mut CaseRecord, registration: &Registration, calendar: 
     if let Some((reference, due)) = &registration.upstream {
         upstream_deadline(record, reference, *due, calendar);
     }
+    // Not accepted again (Art 36): nothing is to be forwarded, so the forward clock stops
+    // without being missed, whether or not routing's decision came first.
+    if registration.repeats_final_case.is_some()
+        && matches!(record.stage, Stage::Registered | Stage::HeldForTriage)
+    {
+        let registered_on = start_day(registration.received_at);
+        if let Some(forward) = record.ledger.open_mut(DeadlineKind::Forward) {
+            forward.closed_on = Some(registered_on);
+        }
+        record.stage = Stage::NotAcceptedFinal;
+    }
 }
 
 /// Records where routing sent the case. Returns whether the case arrived somewhere new
 /// (false for a decision already recorded).
 pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalendar) -> bool {
-    if !arrives(record.stage, routing.disposition) {
+    // A repeat of a final matter goes to no unit, but where routing put it (the bureau) is
+    // recorded once, like any case's.
+    let not_accepted = record.stage == Stage::NotAcceptedFinal && record.row.routed_at.is_none();
+    if !arrives(record.stage, routing.disposition) && !not_accepted {
         return false;
     }
     let row = &mut record.row;
@@ -124,6 +140,9 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     if let Some(due) = routing.upstream_deadline {
         upstream_deadline(record, "", due, calendar);
     }
+    if not_accepted {
+        return true;
+    }
     if routing.disposition == Disposition::Triage {
         record.stage = Stage::HeldForTriage;
         return true;
@@ -133,7 +152,13 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     if let Some(forward) = record.ledger.open_mut(DeadlineKind::Forward) {
         forward.met_on = Some(routed_on);
     }
-    record.stage = Stage::AwaitingSignFor;
+    // A matter for a statutory channel is diverted with a guidance notice and closed as
+    // diverted: no unit signs for it, no handling clock runs.
+    record.stage = if routing.track == Some(LegalTrack::StatutoryChannel) {
+        Stage::Diverted
+    } else {
+        Stage::AwaitingSignFor
+    };
     true
 }
 

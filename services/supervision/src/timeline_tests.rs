@@ -123,6 +123,7 @@ fn each_higher_bureaus_deadline_is_kept_as_set_whichever_event_comes_first() {
             anonymous: false,
             address_unknown: true,
             upstream: Some(("GJ-2025-77".into(), date!(2025 - 10 - 05))),
+            repeats_final_case: None,
         },
         &calendar(),
     );
@@ -136,4 +137,64 @@ fn each_higher_bureaus_deadline_is_kept_as_set_whichever_event_comes_first() {
     assert_eq!(upstream, vec![("GJ-2025-77", date!(2025 - 10 - 05))]);
     assert!(case.row.address_unknown);
     assert!(!case.facts().notice_owed);
+}
+
+#[test]
+fn a_statutory_channel_matter_is_diverted_and_closed_not_forwarded() {
+    let mut case = registered();
+    let mut diverted = routing(Disposition::Forward);
+    diverted.track = Some(LegalTrack::StatutoryChannel);
+    diverted.unit_kind = Some(UnitKind::StatutoryBody);
+    assert!(route(&mut case, &diverted, &calendar()));
+    assert_eq!(case.stage, Stage::Diverted);
+    // The bureau's forward clock is met by the diversion; no unit clock opens, ever.
+    assert_eq!(
+        case.ledger.entries[0].state(date!(2025 - 12 - 01)),
+        ClockState::MetInTime
+    );
+    assert_eq!(case.ledger.entries.len(), 1);
+    assert!(!case.stage.is_at_a_unit());
+}
+
+#[test]
+fn a_matter_final_after_re_review_is_registered_and_not_accepted() {
+    // Routing's decision (to the bureau, for triage) may come first, or not.
+    for routed_first in [true, false] {
+        let mut case = registered();
+        if routed_first {
+            route(&mut case, &routing(Disposition::Triage), &calendar());
+        }
+        register(
+            &mut case,
+            &Registration {
+                case_number: "XF-1".into(),
+                received_at: datetime!(2025-09-26 10:00 +8),
+                anonymous: false,
+                address_unknown: false,
+                upstream: None,
+                repeats_final_case: Some("XF-0".into()),
+            },
+            &calendar(),
+        );
+        if !routed_first {
+            // Recorded where routing put it, once, and still not accepted.
+            assert!(route(&mut case, &routing(Disposition::Triage), &calendar()));
+            assert!(!route(
+                &mut case,
+                &routing(Disposition::Triage),
+                &calendar()
+            ));
+        }
+        assert!(case.row.routed_at.is_some());
+        assert_eq!(
+            case.stage,
+            Stage::NotAcceptedFinal,
+            "routed first: {routed_first}"
+        );
+        // Nothing to forward: the clock stopped, nobody is late.
+        assert_eq!(
+            case.ledger.entries[0].state(date!(2025 - 12 - 01)),
+            ClockState::Closed
+        );
+    }
 }

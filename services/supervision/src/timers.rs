@@ -187,7 +187,11 @@ impl Timers {
                 {
                     tracing::debug!(case = %clock.case_id, level = level.code(), "fired by another replica");
                 }
-                Err(error) => return Err(error),
+                // One case that cannot be handled must not hold up every other alarm: it is
+                // logged, and tried again at the next tick.
+                Err(error) => {
+                    tracing::error!(case = %clock.case_id, level = level.code(), error = %error, "alarm not fired");
+                }
             }
         }
         Ok(fired)
@@ -247,7 +251,7 @@ impl Change for Alarm {
         if fired.iter().any(|level| level == self.level.code()) {
             return Ok(None);
         }
-        let Some(case) = CaseRecord::load(transaction, self.case_id).await? else {
+        let Some(case) = CaseRecord::load_for_update(transaction, self.case_id).await? else {
             return Ok(None);
         };
         // The deadline as the tick saw it: still open, still due that day.

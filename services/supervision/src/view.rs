@@ -28,6 +28,7 @@ pub fn deadline(entry: &LedgerEntry, today: Date) -> proto::Deadline {
         ClockState::MetLate { .. } => proto::DeadlineState::MetLate,
         ClockState::Closed => proto::DeadlineState::Closed,
     };
+    let extension = entry.extension.as_ref();
     proto::Deadline {
         kind: entry.clock.to_proto().into(),
         start: Some(wire::calendar_date(entry.start)),
@@ -43,6 +44,9 @@ pub fn deadline(entry: &LedgerEntry, today: Date) -> proto::Deadline {
         state: state.into(),
         met_on: entry.met_on.map(wire::calendar_date),
         closed_on: entry.closed_on.map(wire::calendar_date),
+        extension_approved_by: extension.map(|e| e.approved_by.clone()).unwrap_or_default(),
+        extension_reason: extension.map(|e| e.reason.clone()).unwrap_or_default(),
+        extension_petitioner_told_on: extension.map(|e| wire::calendar_date(e.petitioner_told_on)),
     }
 }
 

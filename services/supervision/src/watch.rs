@@ -96,9 +96,9 @@ fn inspection_view(row: &inspection::Model) -> api::Inspection {
     }
 }
 
-/// UUIDs of a repeated field, every one checked.
+/// UUIDs of a repeated field, every one checked, each once.
 fn uuids(field: &str, values: &[String], violations: &mut Vec<FieldViolation>) -> Vec<Uuid> {
-    values
+    let mut ids: Vec<Uuid> = values
         .iter()
         .enumerate()
         .filter_map(|(index, value)| {
@@ -111,7 +111,11 @@ fn uuids(field: &str, values: &[String], violations: &mut Vec<FieldViolation>) -
                 })
                 .ok()
         })
-        .collect()
+        .collect();
+    // Each once: a repeated id is the same case, not a second row.
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 fn unit(field: &str, value: &str, violations: &mut Vec<FieldViolation>) -> String {

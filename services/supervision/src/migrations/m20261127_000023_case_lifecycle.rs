@@ -273,20 +273,27 @@ async fn carry_over(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
          '', false, opened_at FROM case_timeline",
     )
     .await?;
-    db.execute_unprepared(
+    // The forward clock was met by the routing decision (unless the case waits for
+    // triage); the notice clock an older build started at routing is dropped: it opens
+    // again, rightly, at the unit's sign-for.
+    let routed_day = match manager.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => "date(t.routed_at, '+8 hours')",
+        _ => "CAST((t.routed_at AT TIME ZONE 'Asia/Shanghai') AS date)",
+    };
+    db.execute_unprepared(&format!(
         "INSERT INTO case_clock (case_id, seq, kind, reference, basis, start_event, start_day, \
          span, span_days, roll_forward, extended_by, extension_reason, extension_approved_by, \
-         paused_days, due_day, provisional, calendar_version) \
-         SELECT case_id, \
-         CASE kind WHEN 'forward' THEN 0 WHEN 'notice-of-receipt' THEN 1 ELSE 2 END, kind, '', \
-         CASE kind WHEN 'forward' THEN 'Art 22' WHEN 'notice-of-receipt' THEN 'Art 23' \
-         ELSE 'set by the higher bureau' END, \
-         CASE kind WHEN 'forward' THEN 'registered' WHEN 'notice-of-receipt' THEN 'routed' \
-         ELSE 'registered' END, \
-         start_day, CASE kind WHEN 'upstream' THEN 'fixed' ELSE 'calendar' END, \
-         CASE kind WHEN 'upstream' THEN 0 ELSE 15 END, true, 0, '', '', 0, due_day, \
-         provisional, '' FROM deadline",
-    )
+         paused_days, due_day, provisional, calendar_version, met_on) \
+         SELECT d.case_id, CASE d.kind WHEN 'forward' THEN 0 ELSE 1 END, d.kind, '', \
+         CASE d.kind WHEN 'forward' THEN 'Art 22' ELSE 'set by the higher bureau' END, \
+         'registered', d.start_day, CASE d.kind WHEN 'upstream' THEN 'fixed' ELSE 'calendar' END, \
+         CASE d.kind WHEN 'upstream' THEN 0 ELSE 15 END, \
+         CASE d.kind WHEN 'upstream' THEN false ELSE true END, 0, '', '', 0, d.due_day, \
+         d.provisional, '', \
+         CASE WHEN d.kind = 'forward' AND t.disposition <> 'triage' THEN {routed_day} END \
+         FROM deadline d JOIN case_timeline t ON t.case_id = d.case_id \
+         WHERE d.kind IN ('forward', 'upstream')"
+    ))
     .await?;
     manager
         .drop_table(Table::drop().table(Alias::new("deadline")).to_owned())

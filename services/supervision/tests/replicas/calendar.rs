@@ -96,13 +96,20 @@ async fn loading_a_years_notice_recomputes_provisional_deadlines_on_every_replic
     assert_eq!(moved.calendar_version, loaded.calendar_version);
 
     let jetstream = async_nats::jetstream::new(bureau.nats.client().await.expect("connect"));
-    let events: Vec<DeadlineMoved> =
+    let moved_events = || async {
         stored_messages(&jetstream, subjects::SUPERVISION_STREAM.name, 1)
             .await
             .into_iter()
             .filter(|message| message.subject.ends_with(".deadline.moved"))
             .filter_map(|message| prost::Message::decode(message.payload.clone()).ok())
-            .collect();
+            .collect::<Vec<DeadlineMoved>>()
+    };
+    // Published by the relay after the commit.
+    eventually(std::time::Duration::from_secs(20), || async {
+        (!moved_events().await.is_empty()).then_some(())
+    })
+    .await;
+    let events = moved_events().await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].from, day(2027, 1, 19));
 
