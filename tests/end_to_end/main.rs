@@ -12,4 +12,5 @@ mod limits;
 mod load;
 mod one_petition;
 mod poison;
+mod routing_by_hand;
 mod support;

@@ -7,6 +7,7 @@ mod m20261125_000006_create_petition_scopes;
 mod m20261125_000007_create_case_number_voids;
 mod m20261126_000008_create_known_units_and_accused_persons;
 mod m20261127_000009_create_final_matters;
+mod m20261127_000010_add_scope_revisions;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             m20261126_000008_create_known_units_and_accused_persons::Migration,
         ));
         migrations.push(Box::new(m20261127_000009_create_final_matters::Migration));
+        migrations.push(Box::new(m20261127_000010_add_scope_revisions::Migration));
         migrations
     }
 }

@@ -1,7 +1,7 @@
 //! Intake's consumer of routing's decisions: it records which unit each petition went to,
 //! so that a unit handler reads its own units' petitions and no others.
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -21,6 +21,8 @@ pub struct Routed {
     case_id: Uuid,
     unit_code: String,
     unit_path: Vec<String>,
+    /// 1 in events from before decisions had revisions.
+    revision: i32,
 }
 
 impl Handler for RecordScope {
@@ -37,6 +39,8 @@ impl Handler for RecordScope {
             case_id,
             unit_code: event.unit_code,
             unit_path: event.unit_path,
+            revision: i32::try_from(std::cmp::max(event.revision, 1))
+                .map_err(|_| format!("revision {} is out of range", event.revision))?,
         })
     }
 
@@ -77,10 +81,21 @@ impl Change for RecordUnit {
             case_id: Set(routed.case_id),
             unit_code: Set(routed.unit_code.clone()),
             unit_path: Set(stored_unit_path(&routed.unit_path)),
+            revision: Set(routed.revision),
         })
+        // The newest revision wins, whatever order the events come in: the old unit loses
+        // the case, the new one gains it.
         .on_conflict(
             OnConflict::column(petition_scope::Column::CaseId)
-                .do_nothing()
+                .update_columns([
+                    petition_scope::Column::UnitCode,
+                    petition_scope::Column::UnitPath,
+                    petition_scope::Column::Revision,
+                ])
+                .action_and_where(
+                    Expr::col((petition_scope::Entity, petition_scope::Column::Revision))
+                        .lt(routed.revision),
+                )
                 .to_owned(),
         )
         .exec_without_returning(transaction)

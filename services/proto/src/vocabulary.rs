@@ -116,6 +116,7 @@ domain_enum!(
         Forward = "forward" / Forward,
         Assign = "assign" / Assign,
         Triage = "triage" / Triage,
+        Divert = "divert" / Divert,
     }
 );
 

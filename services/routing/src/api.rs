@@ -11,6 +11,10 @@ use xinfang_platform::wire;
 use xinfang_proto::routing::v1::{self as api, routing_service_server::RoutingService};
 use xinfang_proto::v1 as proto;
 
+use xinfang_platform::grpc::invalid_argument;
+use xinfang_platform::write::WritePath;
+
+use crate::by_hand::{ByHand, ByHandError, RouteByHand};
 use crate::directory::{Directory, LegalTrack};
 use crate::rules::Disposition;
 use crate::store::decision;
@@ -23,7 +27,82 @@ fn no_decision(case: Uuid) -> QueryError {
 
 pub struct RoutingApi {
     pub db: DatabaseConnection,
+    pub write: WritePath,
     pub directory: Arc<Directory>,
+    pub assignment_days: u16,
+}
+
+impl From<ByHandError> for Status {
+    fn from(error: ByHandError) -> Self {
+        match error {
+            ByHandError::InvalidArgument(violations) => invalid_argument(&violations),
+            ByHandError::NotFound(what) => Status::not_found(what),
+            ByHandError::FailedPrecondition(why) => Status::failed_precondition(why),
+            ByHandError::Database(error) => {
+                tracing::error!(error = %error, "database error");
+                Status::unavailable("the case could not be routed now; retry")
+            }
+        }
+    }
+}
+
+/// A RouteCase request, every field checked.
+fn parse_by_hand(request: &api::RouteCaseRequest, today: time::Date) -> Result<ByHand, Status> {
+    let mut violations = Vec::new();
+    let case_id = Uuid::parse_str(&request.case_id)
+        .map_err(|_| violations.push(FieldViolation::new("case_id", "must be a UUID")))
+        .ok();
+    if request.unit_code.trim().is_empty() {
+        violations.push(FieldViolation::new("unit_code", "is required"));
+    }
+    let disposition = match Disposition::from_proto(request.disposition) {
+        Ok(Disposition::Triage) => {
+            violations.push(FieldViolation::new(
+                "disposition",
+                "must be forward, assign or divert: a clerk routes the case somewhere",
+            ));
+            None
+        }
+        Ok(disposition) => Some(disposition),
+        Err(why) => {
+            violations.push(FieldViolation::new("disposition", why));
+            None
+        }
+    };
+    if request.reason.trim().is_empty() {
+        violations.push(FieldViolation::new(
+            "reason",
+            "is required: why the case goes there, as a clerk will read it",
+        ));
+    }
+    let assignment_deadline = match request.assignment_deadline.as_ref() {
+        None => None,
+        Some(day) => match wire::from_calendar_date(day) {
+            Ok(day) if day < today => {
+                violations.push(FieldViolation::new(
+                    "assignment_deadline",
+                    format!("{day} is already past"),
+                ));
+                None
+            }
+            Ok(day) => Some(day),
+            Err(why) => {
+                violations.push(FieldViolation::new("assignment_deadline", why));
+                None
+            }
+        },
+    };
+    match (case_id, disposition) {
+        (Some(case_id), Some(disposition)) if violations.is_empty() => Ok(ByHand {
+            case_id,
+            unit_code: request.unit_code.trim().to_owned(),
+            disposition,
+            reason: request.reason.trim().to_owned(),
+            assignment_deadline,
+            guidance_notice: request.guidance_notice.trim().to_owned(),
+        }),
+        _ => Err(invalid_argument(&violations)),
+    }
 }
 
 #[tonic::async_trait]
@@ -86,6 +165,65 @@ impl RoutingService for RoutingApi {
         }))
     }
 
+    async fn list_triage(
+        &self,
+        request: Request<api::ListTriageRequest>,
+    ) -> Result<Response<api::ListRoutingDecisionsResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let request = request.into_inner();
+        let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
+        let after: Option<Uuid> =
+            grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
+        let mut query = decision::Entity::find()
+            .filter(decision::Column::Disposition.eq(Disposition::Triage.code()))
+            .order_by_asc(decision::Column::CaseId);
+        if let Some(after) = after {
+            query = query.filter(decision::Column::CaseId.gt(after));
+        }
+        let mut rows = query
+            .limit(page_size + 1)
+            .all(&self.db)
+            .await
+            .map_err(QueryError::from)?;
+        let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
+        authorized
+            .audit(None, true, &format!("listed {} held case(s)", rows.len()))
+            .await?;
+        Ok(Response::new(api::ListRoutingDecisionsResponse {
+            decisions: rows.iter().map(|row| self.view(row)).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn route_case(
+        &self,
+        request: Request<api::RouteCaseRequest>,
+    ) -> Result<Response<proto::RoutingDecision>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let today = self
+            .write
+            .clock
+            .now()
+            .to_offset(time::macros::offset!(+8))
+            .date();
+        let by_hand = parse_by_hand(request.get_ref(), today)?;
+        let case_id = by_hand.case_id;
+        self.write
+            .execute(RouteByHand {
+                by_hand,
+                directory: self.directory.clone(),
+                authorized,
+                assignment_days: self.assignment_days,
+            })
+            .await?;
+        let row = decision::Entity::find_by_id(case_id)
+            .one(&self.db)
+            .await
+            .map_err(QueryError::from)?
+            .ok_or_else(|| no_decision(case_id))?;
+        Ok(Response::new(self.view(&row)))
+    }
+
     async fn list_units(
         &self,
         request: Request<api::ListUnitsRequest>,
@@ -142,6 +280,10 @@ impl RoutingApi {
             received_at: Some(wire::timestamp(row.received_at)),
             routed_at: Some(wire::timestamp(row.routed_at)),
             unit_path: unit_path_of(&row.unit_path),
+            revision: u32::try_from(row.revision).unwrap_or_default(),
+            decided_by: row.decided_by.clone(),
+            guidance_notice: row.guidance_notice.clone(),
+            assignment_deadline: row.assignment_deadline.map(wire::calendar_date),
         }
     }
 }

@@ -30,6 +30,10 @@ pub struct Config {
         default_value = "services/routing/directory/xingping.toml"
     )]
     pub directory: PathBuf,
+    /// Days an assignment (交办) gives the unit to report the result, unless a higher
+    /// bureau set a sooner deadline.
+    #[arg(long, env = "XINFANG_ROUTING_ASSIGNMENT_DAYS", default_value_t = 30)]
+    pub assignment_days: u16,
     #[command(flatten)]
     pub platform: PlatformConfig,
 }

@@ -61,7 +61,12 @@ pub struct MatterCategory {
     pub name: String,
     pub track: LegalTrack,
     pub handled_by: Handler,
+    /// The provision a diversion's guidance notice cites (statutory-channel categories).
+    pub legal_basis: String,
 }
+
+/// What a guidance notice cites when a category names no provision of its own.
+pub const DEFAULT_DIVERSION_BASIS: &str = "《信访工作条例》第三十一条";
 
 #[derive(Debug, Clone)]
 pub struct Directory {
@@ -157,6 +162,7 @@ struct CategoryEntry {
     name: String,
     track: String,
     handled_by: String,
+    legal_basis: Option<String>,
 }
 
 fn unit_kind(text: &str) -> Option<UnitKind> {
@@ -289,6 +295,10 @@ impl DirectoryFile {
                     name: entry.name.clone(),
                     track,
                     handled_by,
+                    legal_basis: entry
+                        .legal_basis
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_DIVERSION_BASIS.to_owned()),
                 };
                 if categories
                     .insert(code.as_str().to_owned(), category)

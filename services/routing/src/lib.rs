@@ -3,6 +3,7 @@
 //! a subject that carries the unit's code.
 
 pub mod api;
+pub mod by_hand;
 pub mod config;
 pub mod directory;
 pub mod migrations;
@@ -58,11 +59,14 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         registered_consumer(),
         RouteRegistered {
             directory: directory.clone(),
+            assignment_days: config.assignment_days,
         },
     );
     let api = RoutingApi {
         db: service.db.clone(),
+        write: service.write_path(),
         directory,
+        assignment_days: config.assignment_days,
     };
     let (router, health) = service.grpc_server()?;
     service.report_readiness::<RoutingServiceServer<RoutingApi>>(health);

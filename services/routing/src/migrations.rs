@@ -6,6 +6,7 @@ mod m20261125_000010_create_routing_decisions;
 mod m20261125_000011_add_unit_paths;
 mod m20261126_000012_store_domain_codes;
 mod m20261126_000013_create_directory_publications;
+mod m20261127_000014_routing_revisions;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(
             m20261126_000013_create_directory_publications::Migration,
         ));
+        migrations.push(Box::new(m20261127_000014_routing_revisions::Migration));
         migrations
     }
 }

@@ -15,6 +15,7 @@ use xinfang_proto::intake::v1::PetitionRegistered;
 use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::subjects;
 use xinfang_proto::v1::UpstreamDisposition;
+use xinfang_proto::vocabulary::{Channel, Disposition, SourceLevel};
 
 use crate::directory::Directory;
 use crate::directory::LegalTrack;
@@ -23,9 +24,14 @@ use crate::store::decision;
 
 pub const SERVICE: &str = "routing";
 
+/// Who decided a decision the rules made.
+pub const RULES: &str = "rules";
+
 /// Routes registered petitions by the directory loaded at start.
 pub struct RouteRegistered {
     pub directory: Arc<Directory>,
+    /// Days an assignment gives the unit for the result, unless a higher bureau set less.
+    pub assignment_days: u16,
 }
 
 /// A registered petition, read and checked at the edge.
@@ -58,6 +64,7 @@ impl Handler for RouteRegistered {
     fn change(&self, _envelope: &Envelope, registered: &Registered) -> RouteCase {
         RouteCase {
             directory: self.directory.clone(),
+            assignment_days: self.assignment_days,
             registered: registered.clone(),
         }
     }
@@ -67,6 +74,7 @@ impl Handler for RouteRegistered {
 /// another id.
 pub struct RouteCase {
     directory: Arc<Directory>,
+    assignment_days: u16,
     registered: Registered,
 }
 
@@ -103,12 +111,15 @@ impl Change for RouteCase {
                 .filter(|case| !case.is_empty()),
         };
         let decided = route(&case, &self.directory);
-        let unit_path = self.directory.path(&decided.unit_code);
+        let upstream_deadline = source
+            .upstream_deadline
+            .as_ref()
+            .and_then(|day| wire::from_calendar_date(day).ok());
         let stored = decision::Model {
             case_id: registered.case_id,
             case_number: event.case_number.clone(),
             unit_code: decided.unit_code.clone(),
-            unit_path: auth::stored_unit_path(&unit_path),
+            unit_path: auth::stored_unit_path(&self.directory.path(&decided.unit_code)),
             disposition: decided.disposition.code().to_owned(),
             track: decided
                 .track
@@ -121,40 +132,31 @@ impl Change for RouteCase {
             matter_category: event.matter_category.clone(),
             received_at: registered.received_at,
             routed_at: now,
-        };
-        let routed = PetitionRouted {
-            case_id: event.case_id.clone(),
-            case_number: event.case_number.clone(),
-            unit_code: decided.unit_code.clone(),
-            disposition: decided.disposition.to_proto().into(),
-            track: decided
-                .track
-                .map(|track| track.to_proto().into())
+            revision: 1,
+            decided_by: RULES.to_owned(),
+            guidance_notice: decided.guidance_notice.clone(),
+            assignment_deadline: (decided.disposition == Disposition::Assign)
+                .then(|| assignment_deadline(now, self.assignment_days, upstream_deadline)),
+            accused_unit_code: Some(event.accused_unit_code.clone()).filter(|c| !c.is_empty()),
+            channel: Channel::from_proto(event.channel)
+                .map(|c| c.code().to_owned())
                 .unwrap_or_default(),
-            rule: decided.rule,
-            directory_version: self.directory.version.clone(),
-            channel: event.channel,
-            source_level: source.level,
+            source_level: SourceLevel::from_proto(source.level)
+                .map(|l| l.code().to_owned())
+                .unwrap_or_default(),
             anonymous: event.anonymous,
-            received_at: event.received_at,
-            routed_at: Some(wire::timestamp(now)),
-            upstream_deadline: source.upstream_deadline,
-            unit_path,
-            unit_kind: self
-                .directory
-                .unit(&decided.unit_code)
-                .map(|unit| unit.kind.to_proto().into())
-                .unwrap_or_default(),
+            upstream_deadline,
         };
+        let routed = routed_event(&stored, &self.directory);
         Ok(Decided {
-            outcome: Some(stored),
             events: vec![OutgoingEvent::new(
-                subjects::petition_routed(&decided.unit_code),
+                subjects::petition_routed(&stored.unit_code),
                 SERVICE,
                 registered.case_id,
                 now,
                 &routed,
             )],
+            outcome: Some(stored),
         })
     }
 
@@ -172,4 +174,53 @@ impl Change for RouteCase {
         tracing::info!(case = %decision.case_number, unit = %decision.unit_code, rule = %decision.rule, "petition routed");
         Ok(())
     }
+}
+
+/// The routed event of a stored decision (the rules' or a clerk's): what every other
+/// service learns of it.
+pub fn routed_event(row: &decision::Model, directory: &Directory) -> PetitionRouted {
+    PetitionRouted {
+        case_id: row.case_id.to_string(),
+        case_number: row.case_number.clone(),
+        unit_code: row.unit_code.clone(),
+        disposition: Disposition::from_code(&row.disposition)
+            .map(|d| d.to_proto().into())
+            .unwrap_or_default(),
+        track: LegalTrack::from_code(&row.track)
+            .map(|t| t.to_proto().into())
+            .unwrap_or_default(),
+        rule: row.rule.clone(),
+        directory_version: row.directory_version.clone(),
+        channel: Channel::from_code(&row.channel)
+            .map(|c| c.to_proto().into())
+            .unwrap_or_default(),
+        source_level: SourceLevel::from_code(&row.source_level)
+            .map(|l| l.to_proto().into())
+            .unwrap_or_default(),
+        anonymous: row.anonymous,
+        received_at: Some(wire::timestamp(row.received_at)),
+        routed_at: Some(wire::timestamp(row.routed_at)),
+        upstream_deadline: row.upstream_deadline.map(wire::calendar_date),
+        unit_path: auth::unit_path_of(&row.unit_path),
+        unit_kind: directory
+            .unit(&row.unit_code)
+            .map(|unit| unit.kind.to_proto().into())
+            .unwrap_or_default(),
+        revision: u32::try_from(row.revision).unwrap_or_default(),
+        guidance_notice: row.guidance_notice.clone(),
+        assignment_deadline: row.assignment_deadline.map(wire::calendar_date),
+        reason: row.reason.clone(),
+    }
+}
+
+/// An assignment's deadline: the bureau's period from the day it assigns (China Standard
+/// Time), or a higher bureau's deadline when that is sooner.
+pub fn assignment_deadline(
+    now: OffsetDateTime,
+    days: u16,
+    upstream: Option<time::Date>,
+) -> time::Date {
+    let today = now.to_offset(time::macros::offset!(+8)).date();
+    let own = today + time::Duration::days(i64::from(days));
+    upstream.map_or(own, |upstream| upstream.min(own))
 }

@@ -28,6 +28,8 @@ pub struct Decision {
     /// Which rule decided, e.g. `category:housing/unit`.
     pub rule: String,
     pub reason: String,
+    /// For a diversion: the written guidance notice to the petitioner.
+    pub guidance_notice: String,
 }
 
 pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
@@ -37,6 +39,7 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
         track,
         rule: rule.to_owned(),
         reason,
+        guidance_notice: String::new(),
     };
     if let Some(final_case) = case.repeats_final_case {
         return triage(
@@ -110,6 +113,22 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
             ),
         );
     }
+    // A matter for a statutory channel is diverted there with a guidance notice (导入法定
+    // 途径, Art 31), whoever sent it down: it is not a forwarded case.
+    if category.track == LegalTrack::StatutoryChannel {
+        let channel = directory.unit(unit).map_or(unit, |u| u.name.as_str());
+        return Decision {
+            unit_code: unit.to_owned(),
+            disposition: Disposition::Divert,
+            track: Some(category.track),
+            rule: rule_for("divert"),
+            reason: format!(
+                "{} is for a statutory channel: diverted to {unit}",
+                category.name
+            ),
+            guidance_notice: guidance_notice(&category.name, channel, &category.legal_basis),
+        };
+    }
     let disposition = match case.upstream {
         Some(UpstreamDisposition::Assigned) => Disposition::Assign,
         _ => Disposition::Forward,
@@ -120,7 +139,16 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
         track: Some(category.track),
         rule,
         reason: format!("{why}: {unit}"),
+        guidance_notice: String::new(),
     }
+}
+
+/// The written guidance notice of a diversion: which channel, on which legal basis. No
+/// personal data: it travels on the event.
+pub fn guidance_notice(matter: &str, channel: &str, legal_basis: &str) -> String {
+    format!(
+        "您反映的“{matter}”事项，依法应当通过法定途径解决，请向{channel}依照法定程序提出。依据：{legal_basis}。"
+    )
 }
 
 /// The town or street responsible for a place: the place itself, or the town or street a

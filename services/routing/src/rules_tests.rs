@@ -41,6 +41,7 @@ fn a_territorial_matter_goes_to_the_town_where_it_arose() {
             track: Some(LegalTrack::Appeal),
             rule: "category:land-acquisition/territory".into(),
             reason: "征地拆迁 is handled where it arose: zhaocun".into(),
+            guidance_notice: String::new(),
         }
     );
 }
@@ -131,6 +132,7 @@ fn an_unknown_category_is_held_for_a_clerk_with_the_reason() {
             track: None,
             rule: "unknown-category".into(),
             reason: "matter category \"ufo-sightings\" is not in category table xingping-2026-11/2026.1; a clerk routes it".into(),
+            guidance_notice: String::new(),
         }
     );
 }
@@ -148,4 +150,28 @@ fn litigation_is_diverted_to_the_court() {
     let decision = route(&case("mawei", "litigation"), &demo());
     assert_eq!(decision.unit_code, "fayuan");
     assert_eq!(decision.track, Some(LegalTrack::StatutoryChannel));
+}
+
+#[test]
+fn a_statutory_channel_matter_is_diverted_with_a_guidance_notice_not_forwarded() {
+    for (category, unit) in [
+        ("labour-dispute", "laodong-zhongcai"),
+        ("litigation", "fayuan"),
+        ("public-security", "gongan"),
+    ] {
+        let decision = route(&case("zhaocun", category), &demo());
+        assert_eq!(decision.disposition, Disposition::Divert, "{category}");
+        assert_eq!(decision.unit_code, unit);
+        assert_eq!(decision.rule, format!("category:{category}/divert"));
+        assert!(
+            decision.guidance_notice.contains("依据"),
+            "{}",
+            decision.guidance_notice
+        );
+        assert!(decision.guidance_notice.contains("第三十一条"));
+    }
+    // Diverted even when a higher bureau assigned it down.
+    let mut assigned = case("zhaocun", "litigation");
+    assigned.upstream = Some(UpstreamDisposition::Assigned);
+    assert_eq!(route(&assigned, &demo()).disposition, Disposition::Divert);
 }

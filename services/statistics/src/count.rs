@@ -1,8 +1,10 @@
 //! Statistics' consumers: every event fills in its part of the case's row of facts. One
 //! handler serves the three streams; each stream has its own durable consumer.
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, NotSet};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter,
+};
 use time::OffsetDateTime;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
@@ -33,6 +35,8 @@ pub enum CaseEvent {
         case_number: String,
         unit_code: String,
         routed_at: OffsetDateTime,
+        /// Which decision of the case (1 for the first): the newest sets the unit.
+        revision: i32,
     },
     /// Carries the unit too: the timeline may arrive before the routing decision.
     Supervised {
@@ -71,6 +75,8 @@ impl Handler for CountCases {
                 event_case_id(&event.case_id, envelope)?;
                 Ok(CaseEvent::Routed {
                     routed_at: time_of(event.routed_at.as_ref(), "routed_at")?,
+                    revision: i32::try_from(std::cmp::max(event.revision, 1))
+                        .map_err(|_| format!("revision {} is out of range", event.revision))?,
                     case_number: event.case_number,
                     unit_code: event.unit_code,
                 })
@@ -125,7 +131,11 @@ impl Change for RecordFacts {
             unit_code: NotSet,
             routed_at: NotSet,
             supervised_at: NotSet,
+            routing_revision: NotSet,
         };
+        // A routing decision writes its columns only over an older revision's; the timeline
+        // names the unit only until a routing decision did.
+        let mut only_if = None;
         // Only the columns this event knows are written, so events may come in any order.
         let columns = match self.event.clone() {
             CaseEvent::Registered {
@@ -144,11 +154,15 @@ impl Change for RecordFacts {
                 case_number,
                 unit_code,
                 routed_at,
+                revision,
             } => {
                 row.case_number = Set(case_number);
                 row.unit_code = Set(Some(unit_code));
                 row.routed_at = Set(Some(routed_at));
-                vec![Column::UnitCode, Column::RoutedAt]
+                row.routing_revision = Set(revision);
+                only_if =
+                    Some(Expr::col((case_fact::Entity, Column::RoutingRevision)).lt(revision));
+                vec![Column::UnitCode, Column::RoutedAt, Column::RoutingRevision]
             }
             CaseEvent::Supervised {
                 case_number,
@@ -156,17 +170,25 @@ impl Change for RecordFacts {
                 opened_at,
             } => {
                 row.case_number = Set(case_number);
-                row.unit_code = Set(Some(unit_code));
+                row.unit_code = Set(Some(unit_code.clone()));
                 row.supervised_at = Set(Some(opened_at));
-                vec![Column::UnitCode, Column::SupervisedAt]
+                // The unit, only while no routing decision named one.
+                case_fact::Entity::update_many()
+                    .col_expr(Column::UnitCode, Expr::value(unit_code))
+                    .filter(Column::CaseId.eq(self.case_id))
+                    .filter(Column::RoutingRevision.eq(0))
+                    .exec(transaction)
+                    .await?;
+                vec![Column::SupervisedAt]
             }
         };
+        let mut on_conflict = OnConflict::column(Column::CaseId);
+        on_conflict.update_columns(columns);
+        if let Some(condition) = only_if {
+            on_conflict.action_and_where(condition);
+        }
         case_fact::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(Column::CaseId)
-                    .update_columns(columns)
-                    .to_owned(),
-            )
+            .on_conflict(on_conflict.to_owned())
             .exec_without_returning(transaction)
             .await?;
         Ok(())

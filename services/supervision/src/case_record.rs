@@ -541,6 +541,7 @@ mod tests {
             hearing_since: None,
             evaluation: String::new(),
             follow_up: false,
+            routing_revision: 0,
             updated_at: at,
         }
     }

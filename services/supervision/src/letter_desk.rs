@@ -129,7 +129,7 @@ impl Change for IssueByHand {
             self.kind,
             (letters::letter_year(self.now), serial),
             self.text.clone(),
-            self.reply_days,
+            DeadlineRule::days(self.reply_days),
             &self.authorized.caller.subject,
             &self.settings,
             &self.calendar,

@@ -229,7 +229,7 @@ pub fn issue(
     kind: LetterKind,
     (year, serial): (i32, i32),
     text: Option<String>,
-    reply_days: u16,
+    reply: DeadlineRule,
     issued_by: &str,
     settings: &LetterSettings,
     calendar: &HolidayCalendar,
@@ -242,13 +242,8 @@ pub fn issue(
         LetterKind::Assignment => Clock::Assignment,
         _ => Clock::LetterReply,
     };
-    case.ledger.open_entry(
-        clock,
-        number.clone(),
-        today,
-        DeadlineRule::days(reply_days),
-        calendar,
-    );
+    case.ledger
+        .open_entry(clock, number.clone(), today, reply, calendar);
     let reply_due = case.ledger.entries.last().map_or(today, |entry| entry.due);
     if let Some(entry) = case.ledger.entries.last_mut() {
         entry.start_event = format!("{} {number}", kind.title());

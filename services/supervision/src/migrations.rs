@@ -9,6 +9,7 @@ mod m20261127_000023_case_lifecycle;
 mod m20261127_000024_holiday_notices;
 mod m20261127_000025_letters_and_alerts;
 mod m20261127_000026_leaders_and_watch_lists;
+mod m20261127_000027_routing_revisions;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(
             m20261127_000026_leaders_and_watch_lists::Migration,
         ));
+        migrations.push(Box::new(m20261127_000027_routing_revisions::Migration));
         migrations
     }
 }

@@ -20,6 +20,7 @@ use xinfang_proto::supervision::v1::TimelineOpened;
 use crate::calendar::HolidayCalendar;
 use crate::calendars::Calendars;
 use crate::case_record::CaseRecord;
+use crate::deadlines::DeadlineRule;
 use crate::letters::{self, LetterKind, LetterSettings};
 use crate::store::letter;
 use crate::timeline::{self, Disposition, LegalTrack, Routing, UnitKind};
@@ -87,6 +88,15 @@ impl Handler for FollowRouting {
                 .map(wire::from_calendar_date)
                 .transpose()
                 .map_err(|why| format!("upstream_deadline {why}"))?,
+            // Events from before decisions had revisions are the first.
+            revision: i32::try_from(std::cmp::max(event.revision, 1))
+                .map_err(|_| format!("revision {} is out of range", event.revision))?,
+            assignment_deadline: event
+                .assignment_deadline
+                .as_ref()
+                .map(wire::from_calendar_date)
+                .transpose()
+                .map_err(|why| format!("assignment_deadline {why}"))?,
         };
         Ok(Routed { case_id, routing })
     }
@@ -123,11 +133,11 @@ impl Change for RecordRouting {
 
     async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, Failure> {
         let case = CaseRecord::load_for_update(transaction, self.routed.case_id).await?;
-        let disposition = self.routed.routing.disposition;
-        let arrives = case
+        let routing = &self.routed.routing;
+        let moves = case
             .as_ref()
-            .is_none_or(|case| timeline::arrives(case.stage, disposition));
-        let serial = if arrives && disposition == Disposition::Assign {
+            .is_none_or(|case| timeline::moves(case, routing));
+        let serial = if moves && routing.disposition == Disposition::Assign {
             Some(
                 letters::next_serial(transaction, LetterKind::Assignment, self.letter_year())
                     .await?,
@@ -166,7 +176,12 @@ impl Change for RecordRouting {
                 LetterKind::Assignment,
                 (self.letter_year(), serial),
                 None,
-                self.letters.assignment_days,
+                // The deadline routing set (the bureau's period, or a higher bureau's sooner
+                // one); the configured period for events from before routing set one.
+                self.routed.routing.assignment_deadline.map_or(
+                    DeadlineRule::days(self.letters.assignment_days),
+                    DeadlineRule::set_day,
+                ),
                 "routing",
                 &self.letters,
                 &self.calendar,

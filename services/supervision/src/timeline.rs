@@ -43,6 +43,10 @@ pub struct Routing {
     pub track: Option<LegalTrack>,
     pub routed_at: OffsetDateTime,
     pub upstream_deadline: Option<Date>,
+    /// Which decision of the case this is (1 for the first).
+    pub revision: i32,
+    /// For an assignment: the day the result is due.
+    pub assignment_deadline: Option<Date>,
 }
 
 /// A case supervision had not heard of: registered, its forward clock running from the
@@ -76,6 +80,7 @@ pub fn new_case(
             hearing_since: None,
             evaluation: String::new(),
             follow_up: false,
+            routing_revision: 0,
             updated_at: now,
         },
         stage: Stage::Registered,
@@ -113,16 +118,15 @@ pub fn register(record: &mut CaseRecord, registration: &Registration, calendar: 
     }
 }
 
-/// Records where routing sent the case. Returns whether the case arrived somewhere new
-/// (false for a decision already recorded).
+/// Records where routing sent the case, following only a newer revision of its decision.
+/// Returns whether the case moved (false for a decision recorded already, or older).
 pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalendar) -> bool {
-    // A repeat of a final matter goes to no unit, but where routing put it (the bureau) is
-    // recorded once, like any case's.
-    let not_accepted = record.stage == Stage::NotAcceptedFinal && record.row.routed_at.is_none();
-    if !arrives(record.stage, routing.disposition) && !not_accepted {
+    if !moves(record, routing) {
         return false;
     }
+    let routed_on = start_day(routing.routed_at);
     let row = &mut record.row;
+    row.routing_revision = routing.revision;
     row.unit_code = routing.unit_code.clone();
     row.unit_path = routing.unit_path.clone();
     row.unit_kind = routing
@@ -140,21 +144,35 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     if let Some(due) = routing.upstream_deadline {
         upstream_deadline(record, "", due, calendar);
     }
-    if not_accepted {
+    // A repeat of a final matter goes to no unit: where routing put it is recorded, and it
+    // stays not accepted.
+    if record.stage == Stage::NotAcceptedFinal {
         return true;
+    }
+    // Re-routed before the unit accepted: the first unit's clocks stop (neither met nor
+    // missed), and the new unit's open at its own sign-for.
+    for clock in [
+        DeadlineKind::NoticeOfReceipt,
+        DeadlineKind::Objection,
+        DeadlineKind::Assignment,
+    ] {
+        while let Some(open) = record.ledger.open_mut(clock) {
+            open.closed_on = Some(routed_on);
+        }
     }
     if routing.disposition == Disposition::Triage {
         record.stage = Stage::HeldForTriage;
         return true;
     }
     // Forwarded, assigned or diverted: the bureau's duty is done.
-    let routed_on = start_day(routing.routed_at);
     if let Some(forward) = record.ledger.open_mut(DeadlineKind::Forward) {
         forward.met_on = Some(routed_on);
     }
     // A matter for a statutory channel is diverted with a guidance notice and closed as
     // diverted: no unit signs for it, no handling clock runs.
-    record.stage = if routing.track == Some(LegalTrack::StatutoryChannel) {
+    let diverted = routing.disposition == Disposition::Divert
+        || routing.track == Some(LegalTrack::StatutoryChannel);
+    record.stage = if diverted {
         Stage::Diverted
     } else {
         Stage::AwaitingSignFor
@@ -162,12 +180,22 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     true
 }
 
-/// Whether a routing decision moves a case in `stage`: one waiting for routing (registered,
-/// held for triage, returned after an objection) — not a decision recorded already.
-pub fn arrives(stage: Stage, disposition: Disposition) -> bool {
-    match stage {
-        Stage::Registered | Stage::Returned { .. } => true,
-        Stage::HeldForTriage => disposition != Disposition::Triage,
+/// Whether a routing decision moves the case: a newer revision than the one it follows,
+/// while no unit has accepted it. Once a unit accepted or refused, the case moves only
+/// through the objection procedure, whose revision comes while it is still signed for.
+pub fn moves(record: &CaseRecord, routing: &Routing) -> bool {
+    if routing.revision <= record.row.routing_revision {
+        return false;
+    }
+    match record.stage {
+        Stage::NotAcceptedFinal => record.row.routing_revision == 0,
+        Stage::Registered
+        | Stage::HeldForTriage
+        | Stage::Diverted
+        | Stage::AwaitingSignFor
+        | Stage::SignedFor { .. }
+        | Stage::ObjectionPending { .. }
+        | Stage::Returned { .. } => true,
         _ => false,
     }
 }

@@ -31,6 +31,8 @@ fn routing(disposition: Disposition) -> Routing {
         track: Some(LegalTrack::Appeal),
         routed_at: datetime!(2025-09-29 09:00 +8),
         upstream_deadline: None,
+        revision: 1,
+        assignment_deadline: None,
     }
 }
 
@@ -84,6 +86,7 @@ fn a_case_held_for_triage_keeps_its_forward_clock_running_until_it_is_overdue() 
     // A clerk routes it by hand later: then it is met, late.
     let mut by_hand = routing(Disposition::Forward);
     by_hand.routed_at = datetime!(2025-10-20 09:00 +8);
+    by_hand.revision = 2;
     assert!(route(&mut case, &by_hand, &calendar()));
     assert_eq!(
         case.ledger.entries[0].state(date!(2025 - 10 - 20)),
@@ -197,4 +200,80 @@ fn a_matter_final_after_re_review_is_registered_and_not_accepted() {
             ClockState::Closed
         );
     }
+}
+
+#[test]
+fn a_case_follows_the_newest_routing_revision_and_never_an_older_one() {
+    let mut case = registered();
+    assert!(route(
+        &mut case,
+        &routing(Disposition::Forward),
+        &calendar()
+    ));
+    // Signed for by 赵村镇, then re-routed to 东城街道 (revision 2): the first unit's clocks
+    // stop, neither met nor missed; the case awaits the new unit's sign-for.
+    let calendar = calendar();
+    let step = crate::lifecycle::decide(
+        case.stage,
+        crate::lifecycle::Command::SignFor,
+        date!(2025 - 09 - 30),
+        case.facts(),
+        |clock| case.ledger.due(clock),
+        &calendar,
+    )
+    .expect("signed for");
+    case.ledger
+        .apply_step(&step.effects, "signed-for", &calendar)
+        .expect("applied");
+    case.stage = step.stage;
+    let mut moved = routing(Disposition::Forward);
+    moved.unit_code = "dongcheng".into();
+    moved.unit_path = "/dongcheng/".into();
+    moved.revision = 2;
+    moved.routed_at = datetime!(2025-10-09 09:00 +8);
+    assert!(route(&mut case, &moved, &calendar));
+    assert_eq!(case.stage, Stage::AwaitingSignFor);
+    assert_eq!(case.row.unit_code, "dongcheng");
+    assert_eq!(case.row.routing_revision, 2);
+    let closed: Vec<(DeadlineKind, ClockState)> = case
+        .ledger
+        .entries
+        .iter()
+        .map(|entry| (entry.clock, entry.state(date!(2025 - 12 - 01))))
+        .collect();
+    assert_eq!(
+        closed,
+        [
+            (DeadlineKind::Forward, ClockState::MetInTime),
+            (DeadlineKind::Objection, ClockState::Closed),
+            (DeadlineKind::NoticeOfReceipt, ClockState::Closed),
+        ]
+    );
+    // The first decision arriving late changes nothing.
+    assert!(!route(&mut case, &routing(Disposition::Forward), &calendar));
+    assert_eq!(case.row.unit_code, "dongcheng");
+}
+
+#[test]
+fn a_case_a_unit_accepted_does_not_move_with_a_new_revision() {
+    let mut case = registered();
+    route(&mut case, &routing(Disposition::Forward), &calendar());
+    case.stage = Stage::Accepted {
+        on: date!(2025 - 10 - 09),
+        extended_by: None,
+    };
+    let mut moved = routing(Disposition::Forward);
+    moved.unit_code = "dongcheng".into();
+    moved.revision = 2;
+    assert!(!route(&mut case, &moved, &calendar()));
+    assert_eq!(case.row.unit_code, "zhaocun");
+}
+
+#[test]
+fn a_diverted_disposition_closes_the_case_as_diverted() {
+    let mut case = registered();
+    let mut diverted = routing(Disposition::Divert);
+    diverted.track = Some(LegalTrack::StatutoryChannel);
+    assert!(route(&mut case, &diverted, &calendar()));
+    assert_eq!(case.stage, Stage::Diverted);
 }

@@ -22,7 +22,7 @@ use xinfang_proto::supervision::v1::{AlertLevel, DeadlineAlerted};
 use crate::calendar::HolidayCalendar;
 use crate::calendars::Calendars;
 use crate::case_record::CaseRecord;
-use crate::deadlines::start_day;
+use crate::deadlines::{DeadlineRule, start_day};
 use crate::holidays;
 use crate::letters::{self, LetterKind, LetterSettings};
 use crate::lifecycle::Clock;
@@ -313,7 +313,7 @@ impl Change for Alarm {
                 self.level.letter(),
                 (letters::letter_year(self.now), serial),
                 None,
-                self.letters.reply_days(self.level.letter()),
+                DeadlineRule::days(self.letters.reply_days(self.level.letter())),
                 "timer",
                 &self.letters,
                 &self.calendar,

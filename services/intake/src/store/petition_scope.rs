@@ -10,6 +10,9 @@ pub struct Model {
     pub unit_code: String,
     /// `/top/.../unit/` (see `xinfang_platform::auth`).
     pub unit_path: String,
+    /// The routing decision's revision it follows: an older one arriving late changes
+    /// nothing.
+    pub revision: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -102,6 +102,14 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         CASE_READERS,
     ),
     (
+        "xinfang.routing.v1.RoutingService/ListTriage",
+        &[(Registrar, All), (Supervisor, All)],
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/RouteCase",
+        &[(Registrar, All), (Supervisor, All)],
+    ),
+    (
         "xinfang.routing.v1.RoutingService/ListUnits",
         &[
             (Registrar, All),

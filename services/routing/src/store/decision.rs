@@ -21,6 +21,22 @@ pub struct Model {
     pub matter_category: String,
     pub received_at: TimeDateTimeWithTimeZone,
     pub routed_at: TimeDateTimeWithTimeZone,
+    /// 1 for the first decision, one more for each re-routing.
+    pub revision: i32,
+    /// `rules`, or the clerk's account.
+    pub decided_by: String,
+    /// For a diversion: the written guidance notice.
+    pub guidance_notice: String,
+    /// For an assignment: the day the result is due.
+    pub assignment_deadline: Option<TimeDate>,
+    /// The accused unit: a clerk routing by hand never sends the case there (Art 30).
+    pub accused_unit_code: Option<String>,
+    /// Channel and source level codes, and anonymity, as registered: what the event carries.
+    pub channel: String,
+    pub source_level: String,
+    pub anonymous: bool,
+    /// A higher bureau's deadline, if it set one.
+    pub upstream_deadline: Option<TimeDate>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

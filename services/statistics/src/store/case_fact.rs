@@ -17,6 +17,8 @@ pub struct Model {
     pub routed_at: Option<TimeDateTimeWithTimeZone>,
     /// From the timeline-opened event.
     pub supervised_at: Option<TimeDateTimeWithTimeZone>,
+    /// The routing decision's revision `unit_code` comes from; 0 before one arrived.
+    pub routing_revision: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

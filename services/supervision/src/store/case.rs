@@ -33,6 +33,8 @@ pub struct Model {
     pub evaluation: String,
     /// A dissatisfied petitioner: the supervisor follows up.
     pub follow_up: bool,
+    /// The routing decision's revision the case follows; 0 before routing decided.
+    pub routing_revision: i32,
     pub updated_at: TimeDateTimeWithTimeZone,
 }
 

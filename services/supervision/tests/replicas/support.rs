@@ -162,6 +162,8 @@ impl Bureau {
                 track: Some(LegalTrack::Appeal),
                 routed_at: now,
                 upstream_deadline: None,
+                revision: 1,
+                assignment_deadline: None,
             },
             &calendar,
         );

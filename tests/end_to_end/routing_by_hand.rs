@@ -1,0 +1,225 @@
+//! A clerk routes by hand: a case held for triage goes where the clerk sends it (never to
+//! the accused), an automatic decision is overridden with a reason, and every service
+//! follows the newest revision — the old unit loses the case, the new one gains it. A
+//! statutory-channel matter is diverted with a guidance notice.
+
+use std::time::Duration;
+
+use tonic::Code;
+use xinfang_platform::auth::Role;
+use xinfang_proto::intake::v1::{
+    GetPetitionRequest, get_petition_request::Key, intake_service_client::IntakeServiceClient,
+};
+use xinfang_proto::routing::v1::{
+    GetRoutingDecisionRequest, ListTriageRequest, RouteCaseRequest,
+    routing_service_client::RoutingServiceClient,
+};
+use xinfang_proto::supervision::v1::{
+    GetCaseTimelineRequest, supervision_service_client::SupervisionServiceClient,
+};
+use xinfang_proto::v1::{CaseStage, RoutingDisposition};
+use xinfang_testkit::auth;
+use xinfang_testkit::{Backend, Stack, Svc, sample};
+
+use crate::support;
+
+/// What a unit handler of `unit` may read of the case, in each service.
+async fn visible_to(stack: &Stack, unit: &str, case_id: &str) -> [bool; 3] {
+    let token = auth::token(&[Role::UnitHandler], &[unit]);
+    let intake = IntakeServiceClient::new(auth::authed(&stack.grpc_url(Svc::Intake), &token))
+        .get_petition(GetPetitionRequest {
+            key: Some(Key::CaseId(case_id.to_owned())),
+        })
+        .await
+        .is_ok();
+    let routing = RoutingServiceClient::new(auth::authed(&stack.grpc_url(Svc::Routing), &token))
+        .get_routing_decision(GetRoutingDecisionRequest {
+            case_id: case_id.to_owned(),
+        })
+        .await
+        .is_ok();
+    let supervision =
+        SupervisionServiceClient::new(auth::authed(&stack.grpc_url(Svc::Supervision), &token))
+            .get_case_timeline(GetCaseTimelineRequest {
+                case_id: case_id.to_owned(),
+            })
+            .await
+            .is_ok();
+    [intake, routing, supervision]
+}
+
+/// Waits until every service follows the case to `unit`.
+async fn followed_to(stack: &Stack, unit: &str, case_id: &str) {
+    let deadline = tokio::time::Instant::now() + support::SETTLE;
+    while visible_to(stack, unit, case_id).await != [true, true, true] {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the services never followed the case to {unit}:\n{}",
+            stack.log_tails(20)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn route_request(case_id: &str, unit: &str, disposition: RoutingDisposition) -> RouteCaseRequest {
+    RouteCaseRequest {
+        case_id: case_id.to_owned(),
+        unit_code: unit.to_owned(),
+        disposition: disposition.into(),
+        reason: "经核查，该事项由此单位负责".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn an_overridden_decision_moves_the_case_in_every_service() {
+    let stack = Stack::start(Backend::Postgres)
+        .await
+        .expect("the stack starts");
+    let mut intake = support::intake(&stack).await;
+    // Sample 0: a land matter in 赵村镇, forwarded there by the rules.
+    let case = support::submit(&mut intake, sample::create(0))
+        .await
+        .case_id;
+    followed_to(&stack, "zhaocun", &case).await;
+    assert_eq!(visible_to(&stack, "dongcheng", &case).await, [false; 3]);
+
+    let mut routing = support::routing(&stack).await;
+    let status = routing
+        .route_case(RouteCaseRequest {
+            reason: String::new(),
+            ..route_request(&case, "dongcheng", RoutingDisposition::Forward)
+        })
+        .await
+        .expect_err("a reason is required");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let moved = routing
+        .route_case(route_request(
+            &case,
+            "dongcheng",
+            RoutingDisposition::Forward,
+        ))
+        .await
+        .expect("overridden")
+        .into_inner();
+    assert_eq!(moved.revision, 2);
+    assert_eq!(moved.unit_code, "dongcheng");
+    assert_eq!(moved.rule, "by-hand");
+    assert_ne!(moved.decided_by, "rules");
+
+    followed_to(&stack, "dongcheng", &case).await;
+    assert_eq!(visible_to(&stack, "zhaocun", &case).await, [false; 3]);
+    let timeline = support::supervision(&stack)
+        .await
+        .get_case_timeline(GetCaseTimelineRequest {
+            case_id: case.clone(),
+        })
+        .await
+        .expect("timeline")
+        .into_inner();
+    assert_eq!(timeline.unit_code, "dongcheng");
+    assert_eq!(timeline.stage(), CaseStage::AwaitingSignFor);
+    let overview = support::settled_overview(&stack, 1).await;
+    assert_eq!(support::count_of(&overview.by_unit, "dongcheng"), 1);
+    assert_eq!(support::count_of(&overview.by_unit, "zhaocun"), 0);
+
+    // Once routed by hand, the case moves again only through the unit's objection.
+    let status = routing
+        .route_case(route_request(&case, "zhaocun", RoutingDisposition::Forward))
+        .await
+        .expect_err("not twice by hand");
+    assert_eq!(status.code(), Code::FailedPrecondition);
+}
+
+#[tokio::test]
+async fn a_held_accusation_is_routed_by_a_clerk_but_never_to_the_accused() {
+    let stack = Stack::start(Backend::Sqlite)
+        .await
+        .expect("the stack starts");
+    let mut intake = support::intake(&stack).await;
+    // A land matter in 赵村镇 accusing 赵村镇 itself: held for a clerk.
+    let mut petition = sample::petition(0);
+    petition.accused_unit_code = "zhaocun".into();
+    let case = support::submit(&mut intake, support::create(petition))
+        .await
+        .case_id;
+    let mut routing = support::routing(&stack).await;
+    let held = xinfang_testkit::eventually(support::SETTLE, || {
+        let mut routing = routing.clone();
+        async move {
+            let held = routing
+                .list_triage(ListTriageRequest::default())
+                .await
+                .ok()?
+                .into_inner()
+                .decisions;
+            (!held.is_empty()).then_some(held)
+        }
+    })
+    .await;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].case_id, case);
+    assert!(held[0].reason.contains("accused"), "{}", held[0].reason);
+
+    for unit in ["zhaocun", "zhaocun-tiefo"] {
+        let status = routing
+            .route_case(route_request(&case, unit, RoutingDisposition::Forward))
+            .await
+            .expect_err("never to the accused");
+        assert_eq!(status.code(), Code::FailedPrecondition, "{unit}");
+    }
+    let routed = routing
+        .route_case(route_request(&case, "jiwei", RoutingDisposition::Assign))
+        .await
+        .expect("routed")
+        .into_inner();
+    assert_eq!(routed.disposition(), RoutingDisposition::Assign);
+    assert!(routed.assignment_deadline.is_some());
+    followed_to(&stack, "jiwei", &case).await;
+    assert_eq!(visible_to(&stack, "zhaocun", &case).await, [false; 3]);
+    assert!(
+        routing
+            .list_triage(ListTriageRequest::default())
+            .await
+            .expect("listed")
+            .into_inner()
+            .decisions
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_statutory_channel_matter_is_diverted_with_a_guidance_notice() {
+    let stack = Stack::start(Backend::Postgres)
+        .await
+        .expect("the stack starts");
+    let mut intake = support::intake(&stack).await;
+    let mut petition = sample::petition(0);
+    petition.matter_category = "labour-dispute".into();
+    let case = support::submit(&mut intake, support::create(petition))
+        .await
+        .case_id;
+    support::settled_overview(&stack, 1).await;
+    let decision = support::routing(&stack)
+        .await
+        .get_routing_decision(GetRoutingDecisionRequest {
+            case_id: case.clone(),
+        })
+        .await
+        .expect("decided")
+        .into_inner();
+    assert_eq!(decision.disposition(), RoutingDisposition::Divert);
+    assert_eq!(decision.unit_code, "laodong-zhongcai");
+    assert!(
+        decision.guidance_notice.contains("劳动争议调解仲裁法"),
+        "{}",
+        decision.guidance_notice
+    );
+    let timeline = support::supervision(&stack)
+        .await
+        .get_case_timeline(GetCaseTimelineRequest { case_id: case })
+        .await
+        .expect("timeline")
+        .into_inner();
+    assert_eq!(timeline.stage(), CaseStage::Diverted);
+}
