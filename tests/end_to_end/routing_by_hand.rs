@@ -222,4 +222,27 @@ async fn a_statutory_channel_matter_is_diverted_with_a_guidance_notice() {
         .expect("timeline")
         .into_inner();
     assert_eq!(timeline.stage(), CaseStage::Diverted);
+
+    // The clerk picks a category from routing's own list: the statutory ones say what
+    // their guidance notices cite.
+    let listed = support::routing(&stack)
+        .await
+        .list_categories(xinfang_proto::routing::v1::ListCategoriesRequest {})
+        .await
+        .expect("listed")
+        .into_inner();
+    assert_eq!(listed.version, decision.directory_version);
+    let labour = listed
+        .categories
+        .iter()
+        .find(|category| category.code == "labour-dispute")
+        .expect("listed");
+    assert_eq!(labour.handled_by, "laodong-zhongcai");
+    assert!(labour.legal_basis.contains("劳动争议调解仲裁法"));
+    let land = listed
+        .categories
+        .iter()
+        .find(|category| category.code == "land-acquisition")
+        .expect("listed");
+    assert_eq!(land.handled_by, "", "handled where it arose");
 }

@@ -46,6 +46,9 @@ impl From<ByHandError> for Status {
     }
 }
 
+/// The longest reason or guidance notice a clerk writes: it travels on an event.
+const MAX_TEXT_CHARS: usize = 2_000;
+
 /// A RouteCase request, every field checked.
 fn parse_by_hand(request: &api::RouteCaseRequest, today: time::Date) -> Result<ByHand, Status> {
     let mut violations = Vec::new();
@@ -75,6 +78,30 @@ fn parse_by_hand(request: &api::RouteCaseRequest, today: time::Date) -> Result<B
             "is required: why the case goes there, as a clerk will read it",
         ));
     }
+    for (field, value) in [
+        ("reason", &request.reason),
+        ("guidance_notice", &request.guidance_notice),
+    ] {
+        if value.chars().count() > MAX_TEXT_CHARS {
+            violations.push(FieldViolation::new(
+                field,
+                format!("is longer than {MAX_TEXT_CHARS} characters"),
+            ));
+        }
+    }
+    let accused_unit_code = match request.accused_unit_code.trim() {
+        "" => None,
+        code => match xinfang_proto::codes::DirectoryCode::parse(code) {
+            Ok(_) => Some(code.to_owned()),
+            Err(why) => {
+                violations.push(FieldViolation::new(
+                    "accused_unit_code",
+                    format!("{code:?} {why}"),
+                ));
+                None
+            }
+        },
+    };
     let assignment_deadline = match request.assignment_deadline.as_ref() {
         None => None,
         Some(day) => match wire::from_calendar_date(day) {
@@ -100,6 +127,7 @@ fn parse_by_hand(request: &api::RouteCaseRequest, today: time::Date) -> Result<B
             reason: request.reason.trim().to_owned(),
             assignment_deadline,
             guidance_notice: request.guidance_notice.trim().to_owned(),
+            accused_unit_code,
         }),
         _ => Err(invalid_argument(&violations)),
     }
@@ -162,6 +190,35 @@ impl RoutingService for RoutingApi {
         Ok(Response::new(api::ListRoutingDecisionsResponse {
             decisions: rows.iter().map(|row| self.view(row)).collect(),
             next_page_token,
+        }))
+    }
+
+    async fn list_categories(
+        &self,
+        _request: Request<api::ListCategoriesRequest>,
+    ) -> Result<Response<api::ListCategoriesResponse>, Status> {
+        let categories = self
+            .directory
+            .categories()
+            .into_iter()
+            .map(|category| proto::MatterCategory {
+                code: category.code.to_string(),
+                name: category.name.clone(),
+                track: category.track.to_proto().into(),
+                handled_by: match &category.handled_by {
+                    crate::directory::Handler::Unit(unit) => unit.to_string(),
+                    crate::directory::Handler::Territory => String::new(),
+                },
+                legal_basis: if category.track == LegalTrack::StatutoryChannel {
+                    category.legal_basis.clone()
+                } else {
+                    String::new()
+                },
+            })
+            .collect();
+        Ok(Response::new(api::ListCategoriesResponse {
+            categories,
+            version: self.directory.version.clone(),
         }))
     }
 

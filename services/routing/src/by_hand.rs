@@ -44,12 +44,21 @@ pub struct ByHand {
     pub reason: String,
     pub assignment_deadline: Option<Date>,
     pub guidance_notice: String,
+    /// The accused unit as the clerk established it (a typo corrected).
+    pub accused_unit_code: Option<String>,
 }
 
-/// Units a case may be sent to by hand: not the bureau, not a higher bureau.
-fn may_handle(kind: UnitKind) -> bool {
-    !matches!(kind, UnitKind::Bureau | UnitKind::HigherBureau)
+/// Units a case may be sent to by hand: not the bureau, not a higher bureau; a diversion
+/// only to a statutory channel (a statutory body or a political-legal organ).
+fn may_receive(kind: UnitKind, disposition: Disposition) -> bool {
+    match disposition {
+        Disposition::Divert => matches!(kind, UnitKind::StatutoryBody | UnitKind::PoliticalLegal),
+        _ => !matches!(kind, UnitKind::Bureau | UnitKind::HigherBureau),
+    }
 }
+
+/// Rules under which the case was held because of whom it accuses.
+const HELD_FOR_THE_ACCUSED: [&str; 2] = ["unknown-accused-unit", "accused-withheld"];
 
 /// Decides a clerk's routing of the case as it stands. Pure.
 pub fn decide_by_hand(
@@ -69,16 +78,52 @@ pub fn decide_by_hand(
             ),
         )]));
     };
-    if !may_handle(unit.kind) {
+    if !may_receive(unit.kind, by_hand.disposition) {
         return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
             "unit_code",
             format!(
-                "{} is a petition bureau, not a unit that handles cases",
-                unit.name
+                "{} cannot be sent this case as {}: not a unit that handles cases, or, for a diversion, not a statutory channel",
+                unit.name,
+                by_hand.disposition.code()
             ),
         )]));
     }
-    if let Some(accused) = current.accused_unit_code.as_deref()
+    if current.rule == "final-matter" {
+        return Err(ByHandError::FailedPrecondition(format!(
+            "case {} repeats a matter final after re-review (Art 36): it is not accepted again, so it goes to no unit",
+            current.case_number
+        )));
+    }
+    // Who is accused: the clerk's correction of a mistyped code, else what was registered.
+    // A case held because of whom it accuses is never routed without knowing that unit.
+    let held_for_the_accused = HELD_FOR_THE_ACCUSED
+        .iter()
+        .any(|rule| current.rule.ends_with(rule));
+    let accused = match (&by_hand.accused_unit_code, &current.accused_unit_code) {
+        (Some(corrected), _) => {
+            if directory.unit(corrected).is_none() {
+                return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+                    "accused_unit_code",
+                    format!(
+                        "{corrected:?} is not in directory {} either",
+                        directory.version
+                    ),
+                )]));
+            }
+            Some(corrected.clone())
+        }
+        (None, Some(registered)) if directory.unit(registered).is_some() => {
+            Some(registered.clone())
+        }
+        (None, _) if held_for_the_accused => {
+            return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+                "accused_unit_code",
+                "is required: the case is held because the accused unit is not known; name it, so the case is kept from it (Art 30)",
+            )]));
+        }
+        (None, registered) => registered.clone(),
+    };
+    if let Some(accused) = accused.as_deref()
         && directory.is_within(&by_hand.unit_code, accused)
     {
         return Err(ByHandError::FailedPrecondition(format!(
@@ -115,6 +160,14 @@ pub fn decide_by_hand(
         Disposition::Divert => by_hand.guidance_notice.clone(),
         _ => String::new(),
     };
+    if let (Some(set), Some(upstream)) = (by_hand.assignment_deadline, current.upstream_deadline)
+        && set > upstream
+    {
+        return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+            "assignment_deadline",
+            format!("{set} is later than the higher bureau's deadline, {upstream}"),
+        )]));
+    }
     let assignment = (by_hand.disposition == Disposition::Assign).then(|| {
         by_hand
             .assignment_deadline
@@ -132,6 +185,7 @@ pub fn decide_by_hand(
         decided_by: clerk.to_owned(),
         guidance_notice: guidance,
         assignment_deadline: assignment,
+        accused_unit_code: accused,
         ..current.clone()
     }))
 }
@@ -233,3 +287,7 @@ impl Change for RouteByHand {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "by_hand_tests.rs"]
+mod tests;

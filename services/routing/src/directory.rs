@@ -99,6 +99,13 @@ impl Directory {
         self.categories.get(code)
     }
 
+    /// Every matter category, ordered by code.
+    pub fn categories(&self) -> Vec<&MatterCategory> {
+        let mut all: Vec<&MatterCategory> = self.categories.values().collect();
+        all.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
+        all
+    }
+
     /// Every unit, ordered by code.
     pub fn units(&self) -> impl Iterator<Item = &Unit> {
         self.units.values()

@@ -88,6 +88,8 @@ impl Handler for FollowRouting {
                 .map(wire::from_calendar_date)
                 .transpose()
                 .map_err(|why| format!("upstream_deadline {why}"))?,
+            diverted: disposition == Disposition::Divert
+                || (event.revision == 0 && track == Some(LegalTrack::StatutoryChannel)),
             // Events from before decisions had revisions are the first.
             revision: i32::try_from(std::cmp::max(event.revision, 1))
                 .map_err(|_| format!("revision {} is out of range", event.revision))?,
@@ -178,9 +180,14 @@ impl Change for RecordRouting {
                 None,
                 // The deadline routing set (the bureau's period, or a higher bureau's sooner
                 // one); the configured period for events from before routing set one.
+                // Routing counts plain days; a last day on a rest day moves to the next
+                // working day, as for every legal clock.
                 self.routed.routing.assignment_deadline.map_or(
                     DeadlineRule::days(self.letters.assignment_days),
-                    DeadlineRule::set_day,
+                    |day| DeadlineRule {
+                        roll_forward_from_rest_day: true,
+                        ..DeadlineRule::set_day(day)
+                    },
                 ),
                 "routing",
                 &self.letters,

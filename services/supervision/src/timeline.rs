@@ -47,6 +47,9 @@ pub struct Routing {
     pub revision: i32,
     /// For an assignment: the day the result is due.
     pub assignment_deadline: Option<Date>,
+    /// Diverted to a statutory channel (the disposition; in events from before routing
+    /// had one, a statutory-channel track).
+    pub diverted: bool,
 }
 
 /// A case supervision had not heard of: registered, its forward clock running from the
@@ -121,9 +124,10 @@ pub fn register(record: &mut CaseRecord, registration: &Registration, calendar: 
 /// Records where routing sent the case, following only a newer revision of its decision.
 /// Returns whether the case moved (false for a decision recorded already, or older).
 pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalendar) -> bool {
-    if !moves(record, routing) {
+    if routing.revision <= record.row.routing_revision {
         return false;
     }
+    let restarts = moves(record, routing);
     let routed_on = start_day(routing.routed_at);
     let row = &mut record.row;
     row.routing_revision = routing.revision;
@@ -145,8 +149,13 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
         upstream_deadline(record, "", due, calendar);
     }
     // A repeat of a final matter goes to no unit: where routing put it is recorded, and it
-    // stays not accepted.
-    if record.stage == Stage::NotAcceptedFinal {
+    // stays not accepted. A case a unit already accepted keeps its stage and clocks: who
+    // may see it follows the decision, as in every other service, and the objection
+    // procedure (routing's) is where such a move is decided.
+    if !restarts {
+        if record.stage != Stage::NotAcceptedFinal {
+            tracing::warn!(case = %record.row.case_number, revision = routing.revision, stage = record.stage.name(), "re-routed after acceptance: the unit changes, the procedure does not restart");
+        }
         return true;
     }
     // Re-routed before the unit accepted: the first unit's clocks stop (neither met nor
@@ -170,9 +179,7 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     }
     // A matter for a statutory channel is diverted with a guidance notice and closed as
     // diverted: no unit signs for it, no handling clock runs.
-    let diverted = routing.disposition == Disposition::Divert
-        || routing.track == Some(LegalTrack::StatutoryChannel);
-    record.stage = if diverted {
+    record.stage = if routing.diverted {
         Stage::Diverted
     } else {
         Stage::AwaitingSignFor
@@ -180,15 +187,15 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     true
 }
 
-/// Whether a routing decision moves the case: a newer revision than the one it follows,
-/// while no unit has accepted it. Once a unit accepted or refused, the case moves only
-/// through the objection procedure, whose revision comes while it is still signed for.
+/// Whether a routing decision restarts the case's procedure at its new unit: a newer
+/// revision than the one it follows, while no unit has accepted it.
 pub fn moves(record: &CaseRecord, routing: &Routing) -> bool {
     if routing.revision <= record.row.routing_revision {
         return false;
     }
     match record.stage {
-        Stage::NotAcceptedFinal => record.row.routing_revision == 0,
+        // Not accepted again (Art 36): where routing put it is recorded, nothing restarts.
+        Stage::NotAcceptedFinal => false,
         Stage::Registered
         | Stage::HeldForTriage
         | Stage::Diverted

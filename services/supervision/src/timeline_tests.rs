@@ -33,6 +33,7 @@ fn routing(disposition: Disposition) -> Routing {
         upstream_deadline: None,
         revision: 1,
         assignment_deadline: None,
+        diverted: disposition == Disposition::Divert,
     }
 }
 
@@ -145,9 +146,12 @@ fn each_higher_bureaus_deadline_is_kept_as_set_whichever_event_comes_first() {
 #[test]
 fn a_statutory_channel_matter_is_diverted_and_closed_not_forwarded() {
     let mut case = registered();
+    // As an event from before routing had the divert disposition says it: forwarded, on
+    // the statutory-channel track (the decoder reads it as diverted).
     let mut diverted = routing(Disposition::Forward);
     diverted.track = Some(LegalTrack::StatutoryChannel);
     diverted.unit_kind = Some(UnitKind::StatutoryBody);
+    diverted.diverted = true;
     assert!(route(&mut case, &diverted, &calendar()));
     assert_eq!(case.stage, Stage::Diverted);
     // The bureau's forward clock is met by the diversion; no unit clock opens, ever.
@@ -255,18 +259,34 @@ fn a_case_follows_the_newest_routing_revision_and_never_an_older_one() {
 }
 
 #[test]
-fn a_case_a_unit_accepted_does_not_move_with_a_new_revision() {
+fn a_case_a_unit_accepted_changes_hands_without_restarting_its_procedure() {
     let mut case = registered();
     route(&mut case, &routing(Disposition::Forward), &calendar());
-    case.stage = Stage::Accepted {
+    let accepted = Stage::Accepted {
         on: date!(2025 - 10 - 09),
         extended_by: None,
     };
+    case.stage = accepted;
+    let before = case.ledger.clone();
     let mut moved = routing(Disposition::Forward);
     moved.unit_code = "dongcheng".into();
+    moved.unit_path = "/dongcheng/".into();
     moved.revision = 2;
-    assert!(!route(&mut case, &moved, &calendar()));
-    assert_eq!(case.row.unit_code, "zhaocun");
+    // Who may see it follows the decision, as in every service; the stage and the clocks
+    // stay (such a move is the objection procedure's to decide).
+    assert!(route(&mut case, &moved, &calendar()));
+    assert_eq!(case.row.unit_code, "dongcheng");
+    assert_eq!(case.stage, accepted);
+    assert_eq!(case.ledger, before);
+}
+
+#[test]
+fn a_statutory_matter_a_clerk_forwards_is_a_forwarded_case() {
+    let mut case = registered();
+    let mut forwarded = routing(Disposition::Forward);
+    forwarded.track = Some(LegalTrack::StatutoryChannel);
+    assert!(route(&mut case, &forwarded, &calendar()));
+    assert_eq!(case.stage, Stage::AwaitingSignFor);
 }
 
 #[test]

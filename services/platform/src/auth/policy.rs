@@ -102,6 +102,18 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         CASE_READERS,
     ),
     (
+        "xinfang.routing.v1.RoutingService/ListCategories",
+        &[
+            (Registrar, All),
+            (UnitHandler, All),
+            (Supervisor, All),
+            (Leader, All),
+            (Analyst, All),
+            (Administrator, All),
+            (Service, All),
+        ],
+    ),
+    (
         "xinfang.routing.v1.RoutingService/ListTriage",
         &[(Registrar, All), (Supervisor, All)],
     ),
@@ -244,7 +256,9 @@ mod tests {
         let analyst = caller(&[Analyst]);
         for (rpc, _) in POLICY {
             let allowed = decide(rpc, &analyst).is_some();
-            let figures_or_directory = rpc.ends_with("/GetOverview") || rpc.ends_with("/ListUnits");
+            let figures_or_directory = rpc.ends_with("/GetOverview")
+                || rpc.ends_with("/ListUnits")
+                || rpc.ends_with("/ListCategories");
             assert_eq!(allowed, figures_or_directory, "{rpc}");
         }
     }

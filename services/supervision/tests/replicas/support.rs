@@ -164,6 +164,7 @@ impl Bureau {
                 upstream_deadline: None,
                 revision: 1,
                 assignment_deadline: None,
+                diverted: false,
             },
             &calendar,
         );

@@ -1,0 +1,145 @@
+use time::macros::{date, datetime};
+
+use super::*;
+
+fn demo() -> Directory {
+    Directory::parse(include_str!("../directory/xingping.toml")).expect("the demo directory")
+}
+
+/// A case the rules held, as stored: a land matter in 赵村镇.
+fn held(rule: &str, accused: Option<&str>) -> decision::Model {
+    decision::Model {
+        case_id: Uuid::nil(),
+        case_number: "610481-2026-000001".into(),
+        unit_code: "xfj".into(),
+        unit_path: "/xfj/".into(),
+        disposition: Disposition::Triage.code().into(),
+        track: "appeal".into(),
+        rule: rule.into(),
+        reason: "held".into(),
+        directory_version: "v".into(),
+        territory_code: "zhaocun".into(),
+        matter_category: "land-acquisition".into(),
+        received_at: datetime!(2026-03-02 09:00 +8),
+        routed_at: datetime!(2026-03-02 09:00 +8),
+        revision: 1,
+        decided_by: RULES.into(),
+        guidance_notice: String::new(),
+        assignment_deadline: None,
+        accused_unit_code: accused.map(str::to_owned),
+        channel: "online".into(),
+        source_level: "local".into(),
+        anonymous: false,
+        upstream_deadline: Some(date!(2026 - 03 - 20)),
+    }
+}
+
+fn to(unit: &str, disposition: Disposition) -> ByHand {
+    ByHand {
+        case_id: Uuid::nil(),
+        unit_code: unit.into(),
+        disposition,
+        reason: "经核查".into(),
+        assignment_deadline: None,
+        guidance_notice: String::new(),
+        accused_unit_code: None,
+    }
+}
+
+fn decide(
+    current: &decision::Model,
+    by_hand: &ByHand,
+) -> Result<Option<decision::Model>, ByHandError> {
+    decide_by_hand(
+        current,
+        by_hand,
+        &demo(),
+        "clerk-wang",
+        30,
+        datetime!(2026-03-03 09:00 +8),
+    )
+}
+
+#[test]
+fn a_mistyped_accused_code_must_be_corrected_before_the_case_moves_and_then_guards_it() {
+    let mistyped = held("unknown-accused-unit", Some("zhaocum"));
+    assert!(matches!(
+        decide(&mistyped, &to("jiwei", Disposition::Forward)),
+        Err(ByHandError::InvalidArgument(_))
+    ));
+    let corrected = |unit: &str| ByHand {
+        accused_unit_code: Some("zhaocun".into()),
+        ..to(unit, Disposition::Forward)
+    };
+    for accused_or_under_it in ["zhaocun", "zhaocun-tiefo"] {
+        assert!(
+            matches!(
+                decide(&mistyped, &corrected(accused_or_under_it)),
+                Err(ByHandError::FailedPrecondition(_))
+            ),
+            "{accused_or_under_it}"
+        );
+    }
+    let routed = decide(&mistyped, &corrected("jiwei"))
+        .expect("routed")
+        .expect("a new revision");
+    assert_eq!(routed.accused_unit_code.as_deref(), Some("zhaocun"));
+    assert_eq!(routed.revision, 2);
+    assert_eq!(routed.decided_by, "clerk-wang");
+}
+
+#[test]
+fn a_case_held_before_the_accused_was_recorded_is_not_routed_blind() {
+    // Decisions stored before the accused unit was kept with them.
+    let older = held("category:land-acquisition/accused-withheld", None);
+    assert!(matches!(
+        decide(&older, &to("jiwei", Disposition::Forward)),
+        Err(ByHandError::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn a_repeat_of_a_final_matter_goes_to_no_unit() {
+    assert!(matches!(
+        decide(
+            &held("final-matter", None),
+            &to("zhaocun", Disposition::Forward)
+        ),
+        Err(ByHandError::FailedPrecondition(_))
+    ));
+}
+
+#[test]
+fn a_diversion_goes_only_to_a_statutory_channel() {
+    let case = held("unknown-category", None);
+    assert!(matches!(
+        decide(&case, &to("zhaocun", Disposition::Divert)),
+        Err(ByHandError::InvalidArgument(_))
+    ));
+    let diverted = decide(&case, &to("fayuan", Disposition::Divert))
+        .expect("diverted")
+        .expect("a new revision");
+    assert!(
+        diverted.guidance_notice.contains("兴平市人民法院"),
+        "{}",
+        diverted.guidance_notice
+    );
+}
+
+#[test]
+fn an_assignment_is_due_no_later_than_the_higher_bureaus_deadline() {
+    let case = held("unknown-category", None);
+    // The bureau's 30 days would end on 2 April; the higher bureau set 20 March.
+    let assigned = decide(&case, &to("zhaocun", Disposition::Assign))
+        .expect("assigned")
+        .expect("a new revision");
+    assert_eq!(assigned.assignment_deadline, Some(date!(2026 - 03 - 20)));
+    let too_late = ByHand {
+        assignment_deadline: Some(date!(2026 - 03 - 25)),
+        ..to("zhaocun", Disposition::Assign)
+    };
+    assert!(matches!(
+        decide(&case, &too_late),
+        Err(ByHandError::InvalidArgument(_))
+    ));
+}
