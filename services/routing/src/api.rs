@@ -128,6 +128,8 @@ fn parse_by_hand(request: &api::RouteCaseRequest, today: time::Date) -> Result<B
             assignment_deadline,
             guidance_notice: request.guidance_notice.trim().to_owned(),
             accused_unit_code,
+            matter_category: Some(request.matter_category.trim().to_owned())
+                .filter(|code| !code.is_empty()),
         }),
         _ => Err(invalid_argument(&violations)),
     }

@@ -46,6 +46,8 @@ pub struct ByHand {
     pub guidance_notice: String,
     /// The accused unit as the clerk established it (a typo corrected).
     pub accused_unit_code: Option<String>,
+    /// The matter category the clerk classifies the case under.
+    pub matter_category: Option<String>,
 }
 
 /// Units a case may be sent to by hand: not the bureau, not a higher bureau; a diversion
@@ -85,6 +87,34 @@ pub fn decide_by_hand(
                 "{} cannot be sent this case as {}: not a unit that handles cases, or, for a diversion, not a statutory channel",
                 unit.name,
                 by_hand.disposition.code()
+            ),
+        )]));
+    }
+    // The category (and so the legal track): the clerk's, else the registered one. A case
+    // no category classified is not routed unclassified.
+    let category = match by_hand.matter_category.as_deref() {
+        Some(code) => Some(directory.category(code).ok_or_else(|| {
+            ByHandError::InvalidArgument(vec![FieldViolation::new(
+                "matter_category",
+                format!("{code:?} is not in category table {}", directory.version),
+            )])
+        })?),
+        None => directory.category(&current.matter_category),
+    };
+    let Some(category) = category else {
+        return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+            "matter_category",
+            "is required: the case's category is not in the table; classify it (ListCategories)",
+        )]));
+    };
+    if by_hand.disposition == Disposition::Divert
+        && category.track != xinfang_proto::vocabulary::LegalTrack::StatutoryChannel
+    {
+        return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+            "disposition",
+            format!(
+                "{} is not a matter for a statutory channel: it is forwarded or assigned, not diverted",
+                category.name
             ),
         )]));
     }
@@ -146,17 +176,9 @@ pub fn decide_by_hand(
         return Ok(None);
     }
     let guidance = match by_hand.disposition {
-        Disposition::Divert if by_hand.guidance_notice.is_empty() => guidance_notice(
-            directory
-                .category(&current.matter_category)
-                .map_or(current.matter_category.as_str(), |c| c.name.as_str()),
-            &unit.name,
-            &directory
-                .category(&current.matter_category)
-                .map_or(crate::directory::DEFAULT_DIVERSION_BASIS.to_owned(), |c| {
-                    c.legal_basis.clone()
-                }),
-        ),
+        Disposition::Divert if by_hand.guidance_notice.is_empty() => {
+            guidance_notice(&category.name, &unit.name, &category.legal_basis)
+        }
         Disposition::Divert => by_hand.guidance_notice.clone(),
         _ => String::new(),
     };
@@ -186,6 +208,8 @@ pub fn decide_by_hand(
         guidance_notice: guidance,
         assignment_deadline: assignment,
         accused_unit_code: accused,
+        matter_category: category.code.to_string(),
+        track: category.track.code().to_owned(),
         ..current.clone()
     }))
 }

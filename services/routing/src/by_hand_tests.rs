@@ -43,6 +43,7 @@ fn to(unit: &str, disposition: Disposition) -> ByHand {
         assignment_deadline: None,
         guidance_notice: String::new(),
         accused_unit_code: None,
+        matter_category: None,
     }
 }
 
@@ -111,7 +112,9 @@ fn a_repeat_of_a_final_matter_goes_to_no_unit() {
 
 #[test]
 fn a_diversion_goes_only_to_a_statutory_channel() {
-    let case = held("unknown-category", None);
+    let mut case = held("unknown-category", None);
+    case.matter_category = "litigation".into();
+    case.track = "statutory-channel".into();
     assert!(matches!(
         decide(&case, &to("zhaocun", Disposition::Divert)),
         Err(ByHandError::InvalidArgument(_))
@@ -140,6 +143,35 @@ fn an_assignment_is_due_no_later_than_the_higher_bureaus_deadline() {
     };
     assert!(matches!(
         decide(&case, &too_late),
+        Err(ByHandError::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn a_case_of_an_unknown_category_is_classified_before_it_moves() {
+    let mut unknown = held("unknown-category", None);
+    unknown.matter_category = "ufo-sightings".into();
+    unknown.track = "unclassified".into();
+    assert!(matches!(
+        decide(&unknown, &to("zhujian", Disposition::Forward)),
+        Err(ByHandError::InvalidArgument(_))
+    ));
+    let classified = ByHand {
+        matter_category: Some("housing".into()),
+        ..to("zhujian", Disposition::Forward)
+    };
+    let routed = decide(&unknown, &classified)
+        .expect("routed")
+        .expect("a new revision");
+    assert_eq!(routed.matter_category, "housing");
+    assert_eq!(routed.track, "appeal");
+    // Not a statutory matter: forwarded, never diverted.
+    let diverted = ByHand {
+        matter_category: Some("housing".into()),
+        ..to("fayuan", Disposition::Divert)
+    };
+    assert!(matches!(
+        decide(&unknown, &diverted),
         Err(ByHandError::InvalidArgument(_))
     ));
 }
