@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
+use prost::Message;
 use tonic::Code;
+use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_platform::auth::Role;
 use xinfang_proto::intake::v1::{
     GetPetitionRequest, get_petition_request::Key, intake_service_client::IntakeServiceClient,
@@ -109,6 +111,23 @@ async fn an_overridden_decision_moves_the_case_in_every_service() {
 
     followed_to(&stack, "dongcheng", &case).await;
     assert_eq!(visible_to(&stack, "zhaocun", &case).await, [false; 3]);
+    // The clerk's reason stays in routing (read over gRPC): no event carries a clerk's
+    // words, which may name people.
+    let jetstream = async_nats::jetstream::new(stack.nats.client().await.expect("connect"));
+    let routed = xinfang_testkit::stored_messages(
+        &jetstream,
+        xinfang_proto::subjects::ROUTING_STREAM.name,
+        3,
+    )
+    .await;
+    let revision_2: Vec<PetitionRouted> = routed
+        .iter()
+        .filter_map(|message| PetitionRouted::decode(message.payload.clone()).ok())
+        .filter(|event| event.case_id == case && event.revision == 2)
+        .collect();
+    assert_eq!(revision_2.len(), 1);
+    assert_eq!(revision_2[0].reason, "");
+    assert_eq!(revision_2[0].unit_code, "dongcheng");
     let timeline = support::supervision(&stack)
         .await
         .get_case_timeline(GetCaseTimelineRequest {

@@ -4,12 +4,12 @@
 
 use std::fmt;
 
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use crate::codes::RegionCode;
 
 /// China has one time zone and no daylight saving: UTC+8 all year.
-pub const CHINA_STANDARD_TIME: UtcOffset = time::macros::offset!(+8);
+pub use xinfang_platform::wire::CHINA_STANDARD_TIME;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseNumber {

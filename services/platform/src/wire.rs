@@ -15,6 +15,15 @@ pub fn stored(at: OffsetDateTime) -> OffsetDateTime {
         .unwrap_or(at)
 }
 
+/// China Standard Time, in which every legal day is counted and every case year named.
+pub const CHINA_STANDARD_TIME: time::UtcOffset = time::macros::offset!(+8);
+
+/// The day an instant falls on in China: a clock started at 23:30 UTC on the 1st starts on
+/// the 2nd.
+pub fn china_date(at: OffsetDateTime) -> Date {
+    at.to_offset(CHINA_STANDARD_TIME).date()
+}
+
 pub fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.unix_timestamp(),

@@ -259,12 +259,7 @@ impl RoutingService for RoutingApi {
         request: Request<api::RouteCaseRequest>,
     ) -> Result<Response<proto::RoutingDecision>, Status> {
         let authorized = Authorized::of(&request)?;
-        let today = self
-            .write
-            .clock
-            .now()
-            .to_offset(time::macros::offset!(+8))
-            .date();
+        let today = wire::china_date(self.write.clock.now());
         let by_hand = parse_by_hand(request.get_ref(), today)?;
         let case_id = by_hand.case_id;
         self.write

@@ -207,9 +207,19 @@ pub fn routed_event(row: &decision::Model, directory: &Directory) -> PetitionRou
             .map(|unit| unit.kind.to_proto().into())
             .unwrap_or_default(),
         revision: u32::try_from(row.revision).unwrap_or_default(),
-        guidance_notice: row.guidance_notice.clone(),
+        guidance_notice: standard_text(row, &row.guidance_notice),
         assignment_deadline: row.assignment_deadline.map(wire::calendar_date),
-        reason: row.reason.clone(),
+        reason: standard_text(row, &row.reason),
+    }
+}
+
+/// What a decision says in words, for its event: the rules' own texts only. A clerk's
+/// words may name people; they stay in routing, read over gRPC where access is checked.
+fn standard_text(row: &decision::Model, text: &str) -> String {
+    if row.decided_by == RULES {
+        text.to_owned()
+    } else {
+        String::new()
     }
 }
 
@@ -220,7 +230,7 @@ pub fn assignment_deadline(
     days: u16,
     upstream: Option<time::Date>,
 ) -> time::Date {
-    let today = now.to_offset(time::macros::offset!(+8)).date();
+    let today = wire::china_date(now);
     let own = today + time::Duration::days(i64::from(days));
     upstream.map_or(own, |upstream| upstream.min(own))
 }

@@ -3,12 +3,9 @@
 //! that falls on a rest day moves to the next working day (configurable per rule). A
 //! deadline that reaches into a year whose notice is not loaded is provisional.
 
-use time::{Date, Duration, OffsetDateTime, UtcOffset};
+use time::{Date, Duration, OffsetDateTime};
 
 use crate::calendar::{DayKind, HolidayCalendar};
-
-/// China Standard Time: a clock started at 23:30 UTC on the 1st starts on the 2nd.
-const CHINA_STANDARD_TIME: UtcOffset = time::macros::offset!(+8);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Span {
@@ -98,7 +95,7 @@ pub struct Deadline {
 
 /// The day a clock starts on: the event's date in China Standard Time.
 pub fn start_day(at: OffsetDateTime) -> Date {
-    at.to_offset(CHINA_STANDARD_TIME).date()
+    xinfang_platform::wire::china_date(at)
 }
 
 pub fn deadline(start: Date, rule: DeadlineRule, calendar: &HolidayCalendar) -> Deadline {

@@ -200,7 +200,12 @@ impl Change for ChangeOwnership {
             self.case_id,
             now,
             &LeaderCaseChanged {
-                leader_case: Some(view(&row, &case)),
+                // The plan and the note are free text: read over gRPC, not carried.
+                leader_case: Some(api::LeaderCase {
+                    plan: String::new(),
+                    outcome_note: String::new(),
+                    ..view(&row, &case)
+                }),
             },
         );
         Ok(Decided {

@@ -275,7 +275,12 @@ pub fn issue(
         case.row.case_id,
         now,
         &LetterIssued {
-            letter: Some(view(&letter, &case.row.case_number)),
+            // The number, kind, recipient and deadline; the text (which a supervisor may
+            // write by hand) is read over gRPC.
+            letter: Some(api::Letter {
+                text: String::new(),
+                ..view(&letter, &case.row.case_number)
+            }),
         },
     );
     Issued { letter, event }

@@ -84,6 +84,16 @@ pub fn entry_view(row: &watch_entry::Model) -> api::WatchEntry {
     }
 }
 
+/// An entry as its event carries it: who owns it and what it concerns, by reference; the
+/// reasons are free text, read over gRPC.
+fn announced(row: &watch_entry::Model) -> api::WatchEntry {
+    api::WatchEntry {
+        reason: String::new(),
+        removal_reason: String::new(),
+        ..entry_view(row)
+    }
+}
+
 fn inspection_view(row: &inspection::Model) -> api::Inspection {
     api::Inspection {
         id: row.id.to_string(),
@@ -169,7 +179,7 @@ impl Change for AddEntry {
             Uuid::nil(),
             now,
             &WatchListChanged {
-                entry: Some(entry_view(&row)),
+                entry: Some(announced(&row)),
             },
         );
         Ok(Decided {
@@ -244,7 +254,7 @@ impl Change for RemoveEntry {
             Uuid::nil(),
             now,
             &WatchListChanged {
-                entry: Some(entry_view(&row)),
+                entry: Some(announced(&row)),
             },
         );
         Ok(Decided {
@@ -316,7 +326,11 @@ impl Change for AddInspection {
             Uuid::nil(),
             now,
             &InspectionRecorded {
-                inspection: Some(inspection_view(&row)),
+                // The findings are free text: read over gRPC, not carried.
+                inspection: Some(api::Inspection {
+                    findings: String::new(),
+                    ..inspection_view(&row)
+                }),
             },
         );
         Ok(Decided {

@@ -170,10 +170,23 @@ async fn a_leaders_case_and_a_key_person_are_found_by_the_worklists_and_announce
         .expect_err("not a handler's to assign");
     assert_eq!(status.code(), Code::PermissionDenied);
 
-    // Each change announced once: assigned, outcome, added, removed, inspection.
+    // Each change announced once: assigned, outcome, added, removed, inspection — and none
+    // carries the staff's free text (a plan, a reason, findings may name people).
     let jetstream = async_nats::jetstream::new(bureau.nats.client().await.expect("connect"));
-    let tails: Vec<String> = stored_messages(&jetstream, subjects::SUPERVISION_STREAM.name, 1)
-        .await
+    let announced = stored_messages(&jetstream, subjects::SUPERVISION_STREAM.name, 1).await;
+    for message in &announced {
+        let payload = String::from_utf8_lossy(&message.payload);
+        for written in [
+            "三月底前召开协调会",
+            "补偿款已发放",
+            "多次越级上访",
+            "问题已化解",
+            "积案台账不全",
+        ] {
+            assert!(!payload.contains(written), "{}: {written}", message.subject);
+        }
+    }
+    let tails: Vec<String> = announced
         .into_iter()
         .map(|message| message.subject.to_string())
         .filter(|subject| {
