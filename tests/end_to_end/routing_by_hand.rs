@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use prost::Message;
 use tonic::Code;
-use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_platform::auth::Role;
 use xinfang_proto::intake::v1::{
     GetPetitionRequest, get_petition_request::Key, intake_service_client::IntakeServiceClient,
 };
+use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::routing::v1::{
     GetRoutingDecisionRequest, ListTriageRequest, RouteCaseRequest,
     routing_service_client::RoutingServiceClient,
