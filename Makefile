@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 NATS_SERVER := $(CURDIR)/.tools/venv/bin/nats-server
 BUF := $(CURDIR)/.tools/buf/node_modules/.bin/buf
+DEPARTMENT_PYTHON := $(CURDIR)/.tools/departments/bin/python
 CARGO ?= cargo
 NEXTEST_PROFILE := $(if $(CI),ci,default)
 
@@ -61,13 +62,17 @@ lint: $(BUF)
 	else echo "buf breaking: no previous commit to compare with"; fi
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-tools: $(NATS_SERVER) $(BUF)
+tools: $(NATS_SERVER) $(BUF) $(DEPARTMENT_PYTHON)
 
 $(NATS_SERVER): deploy/local/install-nats-server.sh
 	deploy/local/install-nats-server.sh
 
 $(BUF): deploy/local/install-buf.sh
 	deploy/local/install-buf.sh
+
+# The department example subscriber's Python (deploy/departments/), run by the suite.
+$(DEPARTMENT_PYTHON): deploy/local/install-department-python.sh deploy/departments/requirements.txt
+	deploy/local/install-department-python.sh
 
 clean:
 	rm -rf .data

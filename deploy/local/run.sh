@@ -42,11 +42,14 @@ token supervisor supervisor-zhao --role supervisor
 token leader leader-wang --role leader
 token analyst analyst-chen --role analyst
 token administrator admin-sun --role administrator
+# Routing's own identity, for asking supervision where a case stands.
+token service-routing routing --role service --valid-for 720h
 token zhaocun-handler handler-zhaocun --role unit_handler --unit zhaocun
 token dongcheng-handler handler-dongcheng --role unit_handler --unit dongcheng
 
-# A least-privilege NATS user per service, and an operator for the CLI.
-"$bin/xinfang" dev nats-users --dir "$data/nats" >/dev/null
+# A least-privilege NATS user per service, an operator for the CLI, and one per unit of the
+# directory that reads only its own case events (deploy/departments/).
+"$bin/xinfang" dev nats-users --dir "$data/nats" --departments-from "$directory" >/dev/null
 cat >"$data/nats.conf" <<CONF
 listen: 127.0.0.1:$nats_port
 http: 127.0.0.1:$monitor_port
@@ -75,12 +78,14 @@ done
 export XINFANG_NATS_URL="nats://127.0.0.1:$nats_port"
 # The operator declares the streams; a service may create a missing one but never change one.
 XINFANG_NATS_USER=operator XINFANG_NATS_PASSWORD="$(cat "$data/nats/operator.password")" \
-    "$bin/xinfang" streams declare >/dev/null
+    "$bin/xinfang" streams declare --departments-from "$directory" >/dev/null
 start_service() { # name, gRPC address, metrics port
     XINFANG_NATS_USER="$1" XINFANG_NATS_PASSWORD="$(cat "$data/nats/$1.password")" \
         XINFANG_DATABASE_URL="sqlite://$data/$1.db?mode=rwc" XINFANG_GRPC_LISTEN="$2" \
         XINFANG_METRICS_LISTEN="127.0.0.1:$3" \
         XINFANG_ROUTING_DIRECTORY="$directory" \
+        XINFANG_SERVICE_TOKEN_FILE="$data/tokens/service-routing.jwt" \
+        XINFANG_SUPERVISION_URL="http://$supervision_grpc" \
         "$bin/xinfang-$1" >"$data/logs/$1.log" 2>&1 &
     pids+=($!)
 }

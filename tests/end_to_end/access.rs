@@ -98,10 +98,11 @@ const EXPECTED: [(Role, [Code; 13]); 7] = [
             DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK, DENY, DENY, DENY, DENY,
         ],
     ),
+    // Routing asks supervision where a case stands, with its own identity: nothing else.
     (
         Role::Service,
         [
-            DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK, DENY, DENY, DENY, DENY,
+            DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK, OK, OK, DENY, DENY,
         ],
     ),
 ];

@@ -16,8 +16,10 @@ use xinfang_proto::routing::v1::{
     GetRoutingDecisionRequest, ListTriageRequest, RouteCaseRequest,
     routing_service_client::RoutingServiceClient,
 };
+use xinfang_proto::statistics::v1::GetOverviewRequest;
 use xinfang_proto::supervision::v1::{
-    GetCaseTimelineRequest, supervision_service_client::SupervisionServiceClient,
+    self as api, GetCaseTimelineRequest, RecordCaseActionRequest, record_case_action_request,
+    record_case_action_request::Action, supervision_service_client::SupervisionServiceClient,
 };
 use xinfang_proto::v1::{CaseStage, RoutingDisposition};
 use xinfang_testkit::auth;
@@ -114,14 +116,32 @@ async fn an_overridden_decision_moves_the_case_in_every_service() {
     // The clerk's reason stays in routing (read over gRPC): no event carries a clerk's
     // words, which may name people.
     let jetstream = async_nats::jetstream::new(stack.nats.client().await.expect("connect"));
+    // The directory, revisions 1 and 2, and the notice to 赵村镇 that the case left it.
     let routed = xinfang_testkit::stored_messages(
         &jetstream,
         xinfang_proto::subjects::ROUTING_STREAM.name,
-        3,
+        4,
     )
     .await;
+    let moved: Vec<PetitionRouted> = routed
+        .iter()
+        .filter(|message| {
+            message.subject.as_str() == "xinfang.v1.routing.unit.zhaocun.petition.moved"
+        })
+        .filter_map(|message| PetitionRouted::decode(message.payload.clone()).ok())
+        .collect();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(
+        (
+            moved[0].unit_code.as_str(),
+            moved[0].previous_unit_code.as_str(),
+            moved[0].reason.as_str()
+        ),
+        ("dongcheng", "zhaocun", "")
+    );
     let revision_2: Vec<PetitionRouted> = routed
         .iter()
+        .filter(|message| message.subject.ends_with(".petition.routed"))
         .filter_map(|message| PetitionRouted::decode(message.payload.clone()).ok())
         .filter(|event| event.case_id == case && event.revision == 2)
         .collect();
@@ -264,4 +284,155 @@ async fn a_statutory_channel_matter_is_diverted_with_a_guidance_notice() {
         .find(|category| category.code == "land-acquisition")
         .expect("listed");
     assert_eq!(land.handled_by, "", "handled where it arose");
+}
+
+/// Records a step of the case's procedure in supervision.
+async fn record(
+    stack: &Stack,
+    token: &str,
+    case_id: &str,
+    action: record_case_action_request::Action,
+) -> Result<(), tonic::Status> {
+    SupervisionServiceClient::new(auth::authed(&stack.grpc_url(Svc::Supervision), token))
+        .record_case_action(RecordCaseActionRequest {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            case_id: case_id.to_owned(),
+            occurred_on: None,
+            action: Some(action),
+        })
+        .await
+        .map(|_| ())
+}
+
+/// Waits until supervision has the case awaiting its unit's sign-for.
+async fn awaiting_sign_for(stack: &Stack, case_id: &str) {
+    let mut supervision = support::supervision(stack).await;
+    let deadline = tokio::time::Instant::now() + support::SETTLE;
+    loop {
+        if let Ok(timeline) = supervision
+            .get_case_timeline(GetCaseTimelineRequest {
+                case_id: case_id.to_owned(),
+            })
+            .await
+            && timeline.get_ref().stage() == CaseStage::AwaitingSignFor
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the case never reached its unit:\n{}",
+            stack.log_tails(20)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_case_signed_for_moves_only_on_an_upheld_objection_and_the_first_routing_counts_as_wrong()
+{
+    let stack = Stack::start(Backend::Postgres)
+        .await
+        .expect("the stack starts");
+    let mut intake = support::intake(&stack).await;
+    let case = support::submit(&mut intake, sample::create(0))
+        .await
+        .case_id;
+    awaiting_sign_for(&stack, &case).await;
+    let unit = auth::token(&[Role::UnitHandler], &["zhaocun"]);
+    let bureau = auth::token(&[Role::Supervisor], &[]);
+    record(
+        &stack,
+        &unit,
+        &case,
+        Action::SignFor(api::SignFor {
+            signed_by: "赵村镇信访办 李四".into(),
+        }),
+    )
+    .await
+    .expect("signed for");
+
+    // Signed for: the bureau no longer moves it at will; routing asked supervision.
+    let mut routing = support::routing(&stack).await;
+    let refused = routing
+        .route_case(route_request(
+            &case,
+            "dongcheng",
+            RoutingDisposition::Forward,
+        ))
+        .await
+        .expect_err("signed for");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("signed for at zhaocun"),
+        "{}",
+        refused.message()
+    );
+
+    // The unit objects within its window; the bureau upholds the objection.
+    record(
+        &stack,
+        &unit,
+        &case,
+        Action::Object(api::ObjectToRouting {
+            reasons: "该地块属东城街道辖区，非本镇事项".into(),
+        }),
+    )
+    .await
+    .expect("objected");
+    let pending = routing
+        .route_case(route_request(
+            &case,
+            "dongcheng",
+            RoutingDisposition::Forward,
+        ))
+        .await
+        .expect_err("the objection is not decided yet");
+    assert_eq!(pending.code(), Code::FailedPrecondition);
+    record(
+        &stack,
+        &bureau,
+        &case,
+        Action::DecideObjection(api::DecideObjection {
+            upheld: true,
+            reasons: "经核实，属东城街道辖区".into(),
+        }),
+    )
+    .await
+    .expect("upheld");
+
+    let moved = routing
+        .route_case(route_request(
+            &case,
+            "dongcheng",
+            RoutingDisposition::Forward,
+        ))
+        .await
+        .expect("re-routed after the objection")
+        .into_inner();
+    assert_eq!(moved.revision, 2);
+    assert_eq!(moved.unit_code, "dongcheng");
+    assert_eq!(moved.previous_unit_code, "zhaocun");
+    assert!(moved.after_objection);
+    followed_to(&stack, "dongcheng", &case).await;
+    assert_eq!(visible_to(&stack, "zhaocun", &case).await, [false; 3]);
+
+    // The new unit signs for it afresh; the first routing counts against 赵村镇.
+    awaiting_sign_for(&stack, &case).await;
+    let deadline = tokio::time::Instant::now() + support::SETTLE;
+    loop {
+        let overview = support::statistics(&stack)
+            .await
+            .get_overview(GetOverviewRequest::default())
+            .await
+            .expect("figures")
+            .into_inner();
+        if support::count_of(&overview.wrong_routings_by_unit, "zhaocun") == 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the wrong routing was never counted: {overview:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

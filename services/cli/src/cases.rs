@@ -180,6 +180,7 @@ pub async fn run(command: CaseCommand) -> anyhow::Result<()> {
                     .list_units(ListUnitsRequest {
                         page_size: 500,
                         page_token,
+                        include_retired: false,
                     })
                     .await
                     .map_err(explain)?

@@ -7,7 +7,10 @@ use anyhow::Context;
 use clap::Subcommand;
 use xinfang_platform::auth::Role;
 use xinfang_platform::auth::token::{Claims, expiry_in, mint_hs256};
+use xinfang_platform::department_feeds::{self, Department};
 use xinfang_platform::nats_auth::{self, NatsUser};
+
+use crate::departments::DepartmentSource;
 use xinfang_proto::subjects;
 
 #[derive(Subcommand)]
@@ -36,7 +39,8 @@ pub enum DevCommand {
         valid_for: std::time::Duration,
     },
     /// Write NATS users with least-privilege permissions: `authorization.conf` (to include in
-    /// the server's configuration) and one `<user>.password` file per user.
+    /// the server's configuration) and one `<user>.password` file per user; with a directory,
+    /// a `dept-<unit>` user per unit that reads only its own case events.
     NatsUsers {
         /// The folder to write into (created if missing).
         #[arg(long)]
@@ -45,7 +49,20 @@ pub enum DevCommand {
         /// (see deploy/kubernetes/README.md).
         #[arg(long)]
         kubernetes_namespace: Option<String>,
+        /// Departments to give a user that reads only their own feed (`dept-<unit>`).
+        #[command(flatten)]
+        departments: DepartmentSource,
     },
+}
+
+/// The user's password kept in `dir`, or a new one: regenerating after a directory change
+/// adds the new users without changing anyone's password.
+fn password_in(dir: &std::path::Path, user: &str) -> String {
+    std::fs::read_to_string(dir.join(format!("{user}.password")))
+        .ok()
+        .map(|kept| kept.trim().to_owned())
+        .filter(|kept| !kept.is_empty())
+        .unwrap_or_else(new_password)
 }
 
 /// 244 random bits from the operating system (two random UUIDs).
@@ -57,12 +74,16 @@ fn new_password() -> String {
     )
 }
 
-pub fn run(command: DevCommand) -> anyhow::Result<()> {
+pub async fn run(command: DevCommand) -> anyhow::Result<()> {
     match command {
         DevCommand::NatsUsers {
             dir,
             kubernetes_namespace,
-        } => nats_users(&dir, kubernetes_namespace.as_deref()),
+            departments,
+        } => {
+            let departments = departments.departments().await?;
+            nats_users(&dir, kubernetes_namespace.as_deref(), &departments)
+        }
         DevCommand::Token {
             roles,
             units,
@@ -94,21 +115,29 @@ pub fn run(command: DevCommand) -> anyhow::Result<()> {
     }
 }
 
-fn nats_users(dir: &std::path::Path, namespace: Option<&str>) -> anyhow::Result<()> {
+fn nats_users(
+    dir: &std::path::Path,
+    namespace: Option<&str>,
+    departments: &[Department],
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     let mut users: Vec<NatsUser> = subjects::SERVICES
         .iter()
         .map(|binding| NatsUser {
             name: binding.service.to_owned(),
-            password: new_password(),
+            password: password_in(dir, binding.service),
             permissions: Some(nats_auth::permissions(binding)),
         })
         .collect();
     users.push(NatsUser {
         name: "operator".to_owned(),
-        password: new_password(),
+        password: password_in(dir, "operator"),
         permissions: None,
     });
+    users.extend(departments.iter().map(|department| {
+        let name = department_feeds::user_name(&department.unit);
+        department_feeds::user(department, password_in(dir, &name))
+    }));
     for user in &users {
         let path = dir.join(format!("{}.password", user.name));
         std::fs::write(&path, &user.password)

@@ -3,6 +3,7 @@
 mod cases;
 mod connect;
 mod dead_letters;
+mod departments;
 mod dev;
 mod events;
 mod petitions;
@@ -57,7 +58,7 @@ async fn main() -> ExitCode {
         Command::Redrive(args) => redrive::run(args).await,
         Command::DeadLetters(command) => dead_letters::run(command).await,
         Command::Streams(command) => streams::run(command).await,
-        Command::Dev(command) => dev::run(command),
+        Command::Dev(command) => dev::run(command).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

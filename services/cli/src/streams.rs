@@ -6,19 +6,25 @@
 use anyhow::Context;
 use clap::Subcommand;
 use xinfang_platform::config::NatsConfig;
-use xinfang_platform::jetstream;
+use xinfang_platform::{department_feeds, jetstream};
+
+use crate::departments::DepartmentSource;
 
 #[derive(Subcommand)]
 pub enum StreamCommand {
-    /// Create or update every stream (as the operator NATS user).
+    /// Create or update every stream (as the operator NATS user), and with a directory the
+    /// departments' durable consumers (`dept-<unit>`, filtered to each unit's subjects).
     Declare {
         #[command(flatten)]
         nats: NatsConfig,
+        #[command(flatten)]
+        departments: DepartmentSource,
     },
 }
 
 pub async fn run(command: StreamCommand) -> anyhow::Result<()> {
-    let StreamCommand::Declare { nats } = command;
+    let StreamCommand::Declare { nats, departments } = command;
+    let departments = departments.departments().await?;
     let client = jetstream::connect(&nats, "operator").await?;
     let context = async_nats::jetstream::new(client);
     jetstream::declare_streams(&context, &nats)
@@ -26,6 +32,12 @@ pub async fn run(command: StreamCommand) -> anyhow::Result<()> {
         .context("declare the streams")?;
     for stream in xinfang_proto::subjects::STREAMS {
         println!("{}\t{}", stream.name, stream.subjects);
+    }
+    let declared = department_feeds::declare(&context, &departments)
+        .await
+        .map_err(|error| anyhow::anyhow!("declare the departments' consumers: {error}"))?;
+    if declared > 0 {
+        println!("{declared} department consumers");
     }
     Ok(())
 }

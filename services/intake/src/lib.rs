@@ -52,6 +52,10 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         ConsumerSpec::from_binding(subjects::INTAKE_TAKES_FINAL),
         finality::RecordFinality,
     );
+    service.consume(
+        ConsumerSpec::from_binding(subjects::INTAKE_TAKES_RECUSALS),
+        xinfang_platform::recusal::KeepRecusals,
+    );
     let api = IntakeApi {
         write: service.write_path(),
         registrar: Registrar {

@@ -25,6 +25,8 @@ pub use layer::AuthLayer;
 pub use policy::{Role, Scope};
 pub use token::{Claims, TokenVerifier};
 
+use crate::recusal::Recusals;
+
 /// The verified caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -105,6 +107,8 @@ impl Authorized {
     ) -> Result<T, Status> {
         match found {
             Some(found) if self.may_see(found.unit_path.as_deref()) => {
+                self.check_interest(found.case_id, found.unit_path.as_deref())
+                    .await?;
                 self.audit(Some(found.case_id), true, "read").await?;
                 Ok(found.value)
             }
@@ -117,8 +121,47 @@ impl Authorized {
         }
     }
 
-    /// Audits and refuses: the same answer whether the case exists or not, so a caller
-    /// learns nothing of cases outside its scope.
+    /// The interests the caller declared (Art 28): a list leaves those cases out.
+    pub async fn recusals(&self) -> Result<Recusals, Status> {
+        Recusals::of(self.audit.db(), &self.caller.subject)
+            .await
+            .map_err(|error| {
+                tracing::error!(error = %error, "read the declared interests");
+                Status::unavailable("the declared interests cannot be read now; retry")
+            })
+    }
+
+    /// Whether the caller may read or act on the case: within its scope and not one it
+    /// declared an interest in; each refusal audited. For a handler that found the case
+    /// itself (an action, a letter), as [`Self::reveal`] does for a read.
+    pub async fn check_case(
+        &self,
+        case_id: uuid::Uuid,
+        unit_path: Option<&[String]>,
+    ) -> Result<(), Status> {
+        if !self.may_see(unit_path) {
+            return Err(self.deny(Some(case_id)).await);
+        }
+        self.check_interest(case_id, unit_path).await
+    }
+
+    /// Refuses, audited, a case the caller declared an interest in (回避, Art 28).
+    async fn check_interest(
+        &self,
+        case_id: uuid::Uuid,
+        unit_path: Option<&[String]>,
+    ) -> Result<(), Status> {
+        if !self.recusals().await?.excludes(case_id, unit_path) {
+            return Ok(());
+        }
+        self.audit(Some(case_id), false, "declared an interest (Art 28)")
+            .await?;
+        Err(Status::permission_denied(format!(
+            "{} has declared an interest in this case (回避, Art 28): it is not theirs to handle or read",
+            self.caller
+        )))
+    }
+
     /// Records the decision inside the caller's transaction, so that the change it audits
     /// and its audit row commit together or not at all.
     pub async fn audit_in<C: sea_orm::ConnectionTrait>(
@@ -130,6 +173,8 @@ impl Authorized {
         AuditLog::record_in(db, &self.caller, &self.rpc, case, true, note).await
     }
 
+    /// Audits and refuses: the same answer whether the case exists or not, so a caller
+    /// learns nothing of cases outside its scope.
     pub async fn deny(&self, case: Option<uuid::Uuid>) -> Status {
         if let Err(status) = self.audit(case, false, "outside the caller's units").await {
             return status;

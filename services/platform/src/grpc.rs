@@ -48,10 +48,14 @@ pub fn invalid_argument(violations: &[FieldViolation]) -> Status {
     for violation in violations {
         details.add_bad_request_violation(violation.field.clone(), violation.description.clone());
     }
-    let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+    // The message says what is wrong too: not every client decodes the details.
+    let fields: Vec<String> = violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect();
     Status::with_error_details(
         Code::InvalidArgument,
-        format!("invalid fields: {}", fields.join(", ")),
+        format!("invalid fields: {}", fields.join("; ")),
         details,
     )
 }

@@ -6,9 +6,11 @@
 //! subjects and case ids.
 
 pub mod auth;
+pub mod calls;
 pub mod config;
 pub mod consumer;
 pub mod database;
+pub mod department_feeds;
 pub mod envelope;
 pub mod grpc;
 pub mod jetstream;
@@ -16,6 +18,7 @@ pub mod migrations;
 pub mod nats_auth;
 pub mod outbox;
 pub mod readiness;
+pub mod recusal;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

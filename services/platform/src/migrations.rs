@@ -8,6 +8,7 @@ mod m20261125_000001_create_outbox;
 mod m20261125_000003_create_inbox;
 mod m20261125_000005_create_audit;
 mod m20261126_000008_guard_audit_truncate;
+mod m20261128_000009_create_recusals;
 
 /// The outbox (for publishing events) and the audit table (every service answers gRPC).
 pub fn shared() -> Vec<Box<dyn MigrationTrait>> {
@@ -21,6 +22,11 @@ pub fn shared() -> Vec<Box<dyn MigrationTrait>> {
 /// The inbox, for a service that consumes events.
 pub fn inbox() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(m20261125_000003_create_inbox::Migration)]
+}
+
+/// The declared interests (Art 28), for a service that serves cases.
+pub fn recusals() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261128_000009_create_recusals::Migration)]
 }
 
 /// Rewrites stored values of one column from an old spelling to a new one (`(old, new)`

@@ -64,3 +64,4 @@ impl Event for supervision::v1::LetterIssued {}
 impl Event for supervision::v1::LeaderCaseChanged {}
 impl Event for supervision::v1::WatchListChanged {}
 impl Event for supervision::v1::InspectionRecorded {}
+impl Event for supervision::v1::RecusalChanged {}

@@ -82,6 +82,11 @@ pub fn petition_routed(unit_code: &str) -> String {
 /// Routing loaded a unit directory that differs from the last one it published.
 pub const DIRECTORY_PUBLISHED: &str = "xinfang.v1.routing.directory.published";
 
+/// A case left the unit: re-routed elsewhere (its old unit's notice; the event says where).
+pub fn petition_moved(unit_code: &str) -> String {
+    format!("xinfang.v1.routing.unit.{unit_code}.petition.moved")
+}
+
 /// Every routing decision, whichever the unit.
 pub const ANY_PETITION_ROUTED: &str = "xinfang.v1.routing.unit.*.petition.routed";
 
@@ -139,6 +144,10 @@ pub fn inspection_recorded(unit_code: &str) -> String {
 /// Every final matter, whichever the unit: intake refuses them again.
 pub const ANY_MATTER_FINAL: &str = "xinfang.v1.supervision.unit.*.matter.final";
 
+/// A declared interest (Art 28) recorded or withdrawn: not on a unit's subject, so no
+/// department's feed carries it.
+pub const RECUSAL_CHANGED: &str = "xinfang.v1.supervision.recusal.changed";
+
 /// A durable consumer: its name (also its inbox key and dead-letter token), the stream it
 /// reads and the subjects it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,6 +194,20 @@ pub const INTAKE_TAKES_FINAL: ConsumerBinding = ConsumerBinding {
     filter: ANY_MATTER_FINAL,
 };
 
+/// Intake keeps the declared interests, to refuse a recused person the case (Art 28).
+pub const INTAKE_TAKES_RECUSALS: ConsumerBinding = ConsumerBinding {
+    name: "intake-recusals",
+    stream: SUPERVISION_STREAM,
+    filter: RECUSAL_CHANGED,
+};
+
+/// Routing keeps the declared interests, to refuse a recused person the case (Art 28).
+pub const ROUTING_TAKES_RECUSALS: ConsumerBinding = ConsumerBinding {
+    name: "routing-recusals",
+    stream: SUPERVISION_STREAM,
+    filter: RECUSAL_CHANGED,
+};
+
 pub const SUPERVISION_TAKES_ROUTED: ConsumerBinding = ConsumerBinding {
     name: "supervision",
     stream: ROUTING_STREAM,
@@ -223,13 +246,14 @@ pub const INTAKE: ServiceBinding = ServiceBinding {
         INTAKE_TAKES_ROUTED,
         INTAKE_TAKES_DIRECTORY,
         INTAKE_TAKES_FINAL,
+        INTAKE_TAKES_RECUSALS,
     ],
 };
 
 pub const ROUTING: ServiceBinding = ServiceBinding {
     service: "routing",
     publishes: Some(ROUTING_STREAM),
-    consumes: &[ROUTING_TAKES_REGISTERED],
+    consumes: &[ROUTING_TAKES_REGISTERED, ROUTING_TAKES_RECUSALS],
 };
 
 pub const SUPERVISION: ServiceBinding = ServiceBinding {

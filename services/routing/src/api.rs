@@ -1,6 +1,5 @@
-//! The gRPC face of routing: its decisions and the directory it routes by.
-
-use std::sync::Arc;
+//! The gRPC face of routing: its decisions, and the directory it routes by with the
+//! administrator's changes to it.
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tonic::{Request, Response, Status};
@@ -11,13 +10,17 @@ use xinfang_platform::wire;
 use xinfang_proto::routing::v1::{self as api, routing_service_server::RoutingService};
 use xinfang_proto::v1 as proto;
 
-use xinfang_platform::grpc::invalid_argument;
 use xinfang_platform::write::WritePath;
 
-use crate::by_hand::{ByHand, ByHandError, RouteByHand};
-use crate::directory::{Directory, LegalTrack};
+use crate::administer::{ChangeUnits, UnitChange};
+use crate::by_hand::RouteByHand;
+use crate::category_tables::PublishTable;
+use crate::directory::{Directory, Handler, LegalTrack};
+use crate::procedure::Procedure;
+use crate::requests;
 use crate::rules::Disposition;
-use crate::store::decision;
+use crate::store::{category_table, decision};
+use crate::versions::DirectoryVersions;
 
 fn no_decision(case: Uuid) -> QueryError {
     QueryError::NotFound(format!(
@@ -28,111 +31,9 @@ fn no_decision(case: Uuid) -> QueryError {
 pub struct RoutingApi {
     pub db: DatabaseConnection,
     pub write: WritePath,
-    pub directory: Arc<Directory>,
+    pub versions: DirectoryVersions,
     pub assignment_days: u16,
-}
-
-impl From<ByHandError> for Status {
-    fn from(error: ByHandError) -> Self {
-        match error {
-            ByHandError::InvalidArgument(violations) => invalid_argument(&violations),
-            ByHandError::NotFound(what) => Status::not_found(what),
-            ByHandError::FailedPrecondition(why) => Status::failed_precondition(why),
-            ByHandError::Database(error) => {
-                tracing::error!(error = %error, "database error");
-                Status::unavailable("the case could not be routed now; retry")
-            }
-        }
-    }
-}
-
-/// The longest reason or guidance notice a clerk writes: it travels on an event.
-const MAX_TEXT_CHARS: usize = 2_000;
-
-/// A RouteCase request, every field checked.
-fn parse_by_hand(request: &api::RouteCaseRequest, today: time::Date) -> Result<ByHand, Status> {
-    let mut violations = Vec::new();
-    let case_id = Uuid::parse_str(&request.case_id)
-        .map_err(|_| violations.push(FieldViolation::new("case_id", "must be a UUID")))
-        .ok();
-    if request.unit_code.trim().is_empty() {
-        violations.push(FieldViolation::new("unit_code", "is required"));
-    }
-    let disposition = match Disposition::from_proto(request.disposition) {
-        Ok(Disposition::Triage) => {
-            violations.push(FieldViolation::new(
-                "disposition",
-                "must be forward, assign or divert: a clerk routes the case somewhere",
-            ));
-            None
-        }
-        Ok(disposition) => Some(disposition),
-        Err(why) => {
-            violations.push(FieldViolation::new("disposition", why));
-            None
-        }
-    };
-    if request.reason.trim().is_empty() {
-        violations.push(FieldViolation::new(
-            "reason",
-            "is required: why the case goes there, as a clerk will read it",
-        ));
-    }
-    for (field, value) in [
-        ("reason", &request.reason),
-        ("guidance_notice", &request.guidance_notice),
-    ] {
-        if value.chars().count() > MAX_TEXT_CHARS {
-            violations.push(FieldViolation::new(
-                field,
-                format!("is longer than {MAX_TEXT_CHARS} characters"),
-            ));
-        }
-    }
-    let accused_unit_code = match request.accused_unit_code.trim() {
-        "" => None,
-        code => match xinfang_proto::codes::DirectoryCode::parse(code) {
-            Ok(_) => Some(code.to_owned()),
-            Err(why) => {
-                violations.push(FieldViolation::new(
-                    "accused_unit_code",
-                    format!("{code:?} {why}"),
-                ));
-                None
-            }
-        },
-    };
-    let assignment_deadline = match request.assignment_deadline.as_ref() {
-        None => None,
-        Some(day) => match wire::from_calendar_date(day) {
-            Ok(day) if day < today => {
-                violations.push(FieldViolation::new(
-                    "assignment_deadline",
-                    format!("{day} is already past"),
-                ));
-                None
-            }
-            Ok(day) => Some(day),
-            Err(why) => {
-                violations.push(FieldViolation::new("assignment_deadline", why));
-                None
-            }
-        },
-    };
-    match (case_id, disposition) {
-        (Some(case_id), Some(disposition)) if violations.is_empty() => Ok(ByHand {
-            case_id,
-            unit_code: request.unit_code.trim().to_owned(),
-            disposition,
-            reason: request.reason.trim().to_owned(),
-            assignment_deadline,
-            guidance_notice: request.guidance_notice.trim().to_owned(),
-            accused_unit_code,
-            matter_category: Some(request.matter_category.trim().to_owned())
-                .filter(|code| !code.is_empty()),
-        }),
-        _ => Err(invalid_argument(&violations)),
-    }
+    pub procedure: Procedure,
 }
 
 #[tonic::async_trait]
@@ -155,7 +56,8 @@ impl RoutingService for RoutingApi {
         let row = authorized
             .reveal(found, Some(case_id), || no_decision(case_id).into())
             .await?;
-        Ok(Response::new(self.view(&row)))
+        let directory = self.versions.in_effect(&self.db).await?;
+        Ok(Response::new(view(&row, &directory)))
     }
 
     async fn list_routing_decisions(
@@ -186,11 +88,15 @@ impl RoutingService for RoutingApi {
             .await
             .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
+        // Not a case the caller declared an interest in (Art 28).
+        let recusals = authorized.recusals().await?;
+        rows.retain(|row| !recusals.excludes(row.case_id, Some(&unit_path_of(&row.unit_path))));
         authorized
             .audit(None, true, &format!("listed {} case(s)", rows.len()))
             .await?;
+        let directory = self.versions.in_effect(&self.db).await?;
         Ok(Response::new(api::ListRoutingDecisionsResponse {
-            decisions: rows.iter().map(|row| self.view(row)).collect(),
+            decisions: rows.iter().map(|row| view(row, &directory)).collect(),
             next_page_token,
         }))
     }
@@ -199,8 +105,8 @@ impl RoutingService for RoutingApi {
         &self,
         _request: Request<api::ListCategoriesRequest>,
     ) -> Result<Response<api::ListCategoriesResponse>, Status> {
-        let categories = self
-            .directory
+        let directory = self.versions.in_effect(&self.db).await?;
+        let categories = directory
             .categories()
             .into_iter()
             .map(|category| proto::MatterCategory {
@@ -208,8 +114,8 @@ impl RoutingService for RoutingApi {
                 name: category.name.clone(),
                 track: category.track.to_proto().into(),
                 handled_by: match &category.handled_by {
-                    crate::directory::Handler::Unit(unit) => unit.to_string(),
-                    crate::directory::Handler::Territory => String::new(),
+                    Handler::Unit(unit) => unit.to_string(),
+                    Handler::Territory => String::new(),
                 },
                 legal_basis: if category.track == LegalTrack::StatutoryChannel {
                     category.legal_basis.clone()
@@ -220,7 +126,8 @@ impl RoutingService for RoutingApi {
             .collect();
         Ok(Response::new(api::ListCategoriesResponse {
             categories,
-            version: self.directory.version.clone(),
+            version: directory.version.clone(),
+            effective_at: directory.table_effective_at.map(wire::timestamp),
         }))
     }
 
@@ -245,11 +152,15 @@ impl RoutingService for RoutingApi {
             .await
             .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
+        // Not a case the caller declared an interest in (Art 28).
+        let recusals = authorized.recusals().await?;
+        rows.retain(|row| !recusals.excludes(row.case_id, Some(&unit_path_of(&row.unit_path))));
         authorized
             .audit(None, true, &format!("listed {} held case(s)", rows.len()))
             .await?;
+        let directory = self.versions.in_effect(&self.db).await?;
         Ok(Response::new(api::ListRoutingDecisionsResponse {
-            decisions: rows.iter().map(|row| self.view(row)).collect(),
+            decisions: rows.iter().map(|row| view(row, &directory)).collect(),
             next_page_token,
         }))
     }
@@ -260,12 +171,28 @@ impl RoutingService for RoutingApi {
     ) -> Result<Response<proto::RoutingDecision>, Status> {
         let authorized = Authorized::of(&request)?;
         let today = wire::china_date(self.write.clock.now());
-        let by_hand = parse_by_hand(request.get_ref(), today)?;
+        let mut by_hand = requests::parse_by_hand(request.get_ref(), today)?;
         let case_id = by_hand.case_id;
+        let current = decision::Entity::find_by_id(case_id)
+            .one(&self.db)
+            .await
+            .map_err(QueryError::from)?;
+        // A clerk with a declared interest does not route the case (Art 28).
+        if let Some(current) = &current {
+            authorized
+                .check_case(case_id, Some(&unit_path_of(&current.unit_path)))
+                .await?;
+        }
+        let held = current.is_some_and(|row| row.disposition == Disposition::Triage.code());
+        if !held {
+            // A routed case moves only before its unit signs for it, or on an upheld
+            // objection: supervision knows which.
+            by_hand.stage = Some(self.procedure.stage(case_id).await?);
+        }
         self.write
             .execute(RouteByHand {
                 by_hand,
-                directory: self.directory.clone(),
+                versions: self.versions.clone(),
                 authorized,
                 assignment_days: self.assignment_days,
             })
@@ -275,7 +202,8 @@ impl RoutingService for RoutingApi {
             .await
             .map_err(QueryError::from)?
             .ok_or_else(|| no_decision(case_id))?;
-        Ok(Response::new(self.view(&row)))
+        let directory = self.versions.in_effect(&self.db).await?;
+        Ok(Response::new(view(&row, &directory)))
     }
 
     async fn list_units(
@@ -286,9 +214,10 @@ impl RoutingService for RoutingApi {
         let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
         let after: Option<String> =
             grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
-        let mut units: Vec<proto::Unit> = self
-            .directory
+        let directory = self.versions.in_effect(&self.db).await?;
+        let mut units: Vec<proto::Unit> = directory
             .units()
+            .filter(|unit| request.include_retired || !unit.retired)
             .filter(|unit| {
                 after
                     .as_deref()
@@ -305,40 +234,159 @@ impl RoutingService for RoutingApi {
         Ok(Response::new(api::ListUnitsResponse {
             units,
             next_page_token,
-            directory_version: self.directory.version.clone(),
+            directory_version: directory.version.clone(),
+        }))
+    }
+
+    async fn add_unit(
+        &self,
+        request: Request<api::AddUnitRequest>,
+    ) -> Result<Response<api::DirectoryChanged>, Status> {
+        let change = requests::parse_add_unit(request.get_ref())?;
+        self.change_units(&request, change).await
+    }
+
+    async fn rename_unit(
+        &self,
+        request: Request<api::RenameUnitRequest>,
+    ) -> Result<Response<api::DirectoryChanged>, Status> {
+        let change = requests::parse_rename_unit(request.get_ref())?;
+        self.change_units(&request, change).await
+    }
+
+    async fn move_unit(
+        &self,
+        request: Request<api::MoveUnitRequest>,
+    ) -> Result<Response<api::DirectoryChanged>, Status> {
+        let change = requests::parse_move_unit(request.get_ref())?;
+        self.change_units(&request, change).await
+    }
+
+    async fn retire_unit(
+        &self,
+        request: Request<api::RetireUnitRequest>,
+    ) -> Result<Response<api::DirectoryChanged>, Status> {
+        let change = requests::parse_retire_unit(request.get_ref())?;
+        self.change_units(&request, change).await
+    }
+
+    async fn remove_unit(
+        &self,
+        request: Request<api::RemoveUnitRequest>,
+    ) -> Result<Response<api::DirectoryChanged>, Status> {
+        let change = requests::parse_remove_unit(request.get_ref())?;
+        self.change_units(&request, change).await
+    }
+
+    async fn publish_category_table(
+        &self,
+        request: Request<api::PublishCategoryTableRequest>,
+    ) -> Result<Response<api::CategoryTable>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let table = requests::parse_publish_table(request.get_ref())?;
+        let (row, _) = self
+            .write
+            .execute(PublishTable {
+                version: table.version,
+                effective_at: table.effective_at,
+                entries: table.entries,
+                authorized,
+            })
+            .await?;
+        let in_effect = self.versions.in_effect(&self.db).await?;
+        Ok(Response::new(table_view(&row, &in_effect)))
+    }
+
+    async fn list_category_tables(
+        &self,
+        _request: Request<api::ListCategoryTablesRequest>,
+    ) -> Result<Response<api::ListCategoryTablesResponse>, Status> {
+        let rows = category_table::Entity::find()
+            .order_by_desc(category_table::Column::EffectiveAt)
+            .order_by_desc(category_table::Column::PublishedAt)
+            .all(&self.db)
+            .await
+            .map_err(QueryError::from)?;
+        let in_effect = self.versions.in_effect(&self.db).await?;
+        Ok(Response::new(api::ListCategoryTablesResponse {
+            tables: rows.iter().map(|row| table_view(row, &in_effect)).collect(),
         }))
     }
 }
 
 impl RoutingApi {
-    fn view(&self, row: &decision::Model) -> proto::RoutingDecision {
-        proto::RoutingDecision {
-            case_id: row.case_id.to_string(),
-            case_number: row.case_number.clone(),
-            unit_code: row.unit_code.clone(),
-            unit_name: self
-                .directory
-                .unit(&row.unit_code)
-                .map(|unit| unit.name.clone())
-                .unwrap_or_default(),
-            disposition: Disposition::from_code(&row.disposition)
-                .map(|d| d.to_proto().into())
-                .unwrap_or_default(),
-            // Unclassified (held for triage) is the unset value.
-            track: LegalTrack::from_code(&row.track)
-                .map(|t| t.to_proto().into())
-                .unwrap_or_default(),
-            rule: row.rule.clone(),
-            reason: row.reason.clone(),
-            directory_version: row.directory_version.clone(),
-            received_at: Some(wire::timestamp(row.received_at)),
-            routed_at: Some(wire::timestamp(row.routed_at)),
-            unit_path: unit_path_of(&row.unit_path),
-            revision: u32::try_from(row.revision).unwrap_or_default(),
-            decided_by: row.decided_by.clone(),
-            guidance_notice: row.guidance_notice.clone(),
-            assignment_deadline: row.assignment_deadline.map(wire::calendar_date),
-        }
+    async fn change_units<T>(
+        &self,
+        request: &Request<T>,
+        (change, reason): (UnitChange, String),
+    ) -> Result<Response<api::DirectoryChanged>, Status> {
+        let authorized = Authorized::of(request)?;
+        let code = change.code().to_owned();
+        let removed = matches!(change, UnitChange::Remove { .. });
+        let before = self.versions.in_effect(&self.db).await?;
+        let changed = self
+            .write
+            .execute(ChangeUnits {
+                change,
+                reason,
+                versions: self.versions.clone(),
+                authorized,
+            })
+            .await?;
+        let unit = if removed { &before } else { &changed.directory }
+            .unit(&code)
+            .map(crate::directory::Unit::to_proto);
+        Ok(Response::new(api::DirectoryChanged {
+            revision: changed.revision,
+            version: changed.directory.version.clone(),
+            unit,
+        }))
+    }
+}
+
+fn table_view(row: &category_table::Model, in_effect: &Directory) -> api::CategoryTable {
+    api::CategoryTable {
+        version: row.version.clone(),
+        effective_at: Some(wire::timestamp(row.effective_at)),
+        published_at: Some(wire::timestamp(row.published_at)),
+        published_by: row.published_by.clone(),
+        category_count: serde_json::from_str::<Vec<serde_json::Value>>(&row.entries)
+            .map_or(0, |entries| {
+                i32::try_from(entries.len()).unwrap_or(i32::MAX)
+            }),
+        in_effect: in_effect.table_version() == row.version,
+    }
+}
+
+/// A decision as a reader sees it, with its unit's name as the directory now has it.
+fn view(row: &decision::Model, directory: &Directory) -> proto::RoutingDecision {
+    proto::RoutingDecision {
+        case_id: row.case_id.to_string(),
+        case_number: row.case_number.clone(),
+        unit_code: row.unit_code.clone(),
+        unit_name: directory
+            .unit(&row.unit_code)
+            .map(|unit| unit.name.clone())
+            .unwrap_or_default(),
+        disposition: Disposition::from_code(&row.disposition)
+            .map(|d| d.to_proto().into())
+            .unwrap_or_default(),
+        // Unclassified (held for triage) is the unset value.
+        track: LegalTrack::from_code(&row.track)
+            .map(|t| t.to_proto().into())
+            .unwrap_or_default(),
+        rule: row.rule.clone(),
+        reason: row.reason.clone(),
+        directory_version: row.directory_version.clone(),
+        received_at: Some(wire::timestamp(row.received_at)),
+        routed_at: Some(wire::timestamp(row.routed_at)),
+        unit_path: unit_path_of(&row.unit_path),
+        revision: u32::try_from(row.revision).unwrap_or_default(),
+        decided_by: row.decided_by.clone(),
+        guidance_notice: row.guidance_notice.clone(),
+        assignment_deadline: row.assignment_deadline.map(wire::calendar_date),
+        previous_unit_code: row.previous_unit_code.clone().unwrap_or_default(),
+        after_objection: row.after_objection,
     }
 }
 

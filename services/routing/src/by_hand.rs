@@ -6,34 +6,24 @@
 
 use std::sync::Arc;
 
-use sea_orm::{
-    ActiveModelTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QuerySelect};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 use xinfang_platform::auth::{self, Authorized};
 use xinfang_platform::grpc::FieldViolation;
 use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::write::{Change, Decided};
+use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::subjects;
+use xinfang_proto::v1::CaseStage;
 use xinfang_proto::vocabulary::{Disposition, UnitKind};
 
 use crate::directory::Directory;
+use crate::error::CommandError;
 use crate::route::{RULES, SERVICE, assignment_deadline, routed_event};
 use crate::rules::guidance_notice;
 use crate::store::{decision, revision};
-
-#[derive(Debug, thiserror::Error)]
-pub enum ByHandError {
-    #[error("invalid request")]
-    InvalidArgument(Vec<FieldViolation>),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    FailedPrecondition(String),
-    #[error("database: {0}")]
-    Database(#[from] DbErr),
-}
+use crate::versions::{DirectoryVersions, lock_directory};
 
 /// A clerk's routing, checked at the edge.
 #[derive(Debug, Clone)]
@@ -48,6 +38,9 @@ pub struct ByHand {
     pub accused_unit_code: Option<String>,
     /// The matter category the clerk classifies the case under.
     pub matter_category: Option<String>,
+    /// Where a routed case stands in its unit's procedure, and at which unit, as
+    /// supervision said; `None` for a case held for triage (not asked).
+    pub stage: Option<(CaseStage, String)>,
 }
 
 /// Units a case may be sent to by hand: not the bureau, not a higher bureau; a diversion
@@ -70,9 +63,9 @@ pub fn decide_by_hand(
     clerk: &str,
     assignment_days: u16,
     now: OffsetDateTime,
-) -> Result<Option<decision::Model>, ByHandError> {
+) -> Result<Option<decision::Model>, CommandError> {
     let Some(unit) = directory.unit(&by_hand.unit_code) else {
-        return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+        return Err(CommandError::InvalidArgument(vec![FieldViolation::new(
             "unit_code",
             format!(
                 "{:?} is not in directory {}",
@@ -80,8 +73,14 @@ pub fn decide_by_hand(
             ),
         )]));
     };
+    if unit.retired {
+        return Err(CommandError::invalid(
+            "unit_code",
+            format!("{} is retired: it is sent no new case", unit.name),
+        ));
+    }
     if !may_receive(unit.kind, by_hand.disposition) {
-        return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+        return Err(CommandError::InvalidArgument(vec![FieldViolation::new(
             "unit_code",
             format!(
                 "{} cannot be sent this case as {}: not a unit that handles cases, or, for a diversion, not a statutory channel",
@@ -94,7 +93,7 @@ pub fn decide_by_hand(
     // no category classified is not routed unclassified.
     let category = match by_hand.matter_category.as_deref() {
         Some(code) => Some(directory.category(code).ok_or_else(|| {
-            ByHandError::InvalidArgument(vec![FieldViolation::new(
+            CommandError::InvalidArgument(vec![FieldViolation::new(
                 "matter_category",
                 format!("{code:?} is not in category table {}", directory.version),
             )])
@@ -102,7 +101,7 @@ pub fn decide_by_hand(
         None => directory.category(&current.matter_category),
     };
     let Some(category) = category else {
-        return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+        return Err(CommandError::InvalidArgument(vec![FieldViolation::new(
             "matter_category",
             "is required: the case's category is not in the table; classify it (ListCategories)",
         )]));
@@ -110,7 +109,7 @@ pub fn decide_by_hand(
     if by_hand.disposition == Disposition::Divert
         && category.track != xinfang_proto::vocabulary::LegalTrack::StatutoryChannel
     {
-        return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+        return Err(CommandError::InvalidArgument(vec![FieldViolation::new(
             "disposition",
             format!(
                 "{} is not a matter for a statutory channel: it is forwarded or assigned, not diverted",
@@ -119,7 +118,7 @@ pub fn decide_by_hand(
         )]));
     }
     if current.rule == "final-matter" {
-        return Err(ByHandError::FailedPrecondition(format!(
+        return Err(CommandError::FailedPrecondition(format!(
             "case {} repeats a matter final after re-review (Art 36): it is not accepted again, so it goes to no unit",
             current.case_number
         )));
@@ -132,7 +131,7 @@ pub fn decide_by_hand(
     let accused = match (&by_hand.accused_unit_code, &current.accused_unit_code) {
         (Some(corrected), _) => {
             if directory.unit(corrected).is_none() {
-                return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+                return Err(CommandError::InvalidArgument(vec![FieldViolation::new(
                     "accused_unit_code",
                     format!(
                         "{corrected:?} is not in directory {} either",
@@ -146,7 +145,7 @@ pub fn decide_by_hand(
             Some(registered.clone())
         }
         (None, _) if held_for_the_accused => {
-            return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+            return Err(CommandError::InvalidArgument(vec![FieldViolation::new(
                 "accused_unit_code",
                 "is required: the case is held because the accused unit is not known; name it, so the case is kept from it (Art 30)",
             )]));
@@ -156,25 +155,18 @@ pub fn decide_by_hand(
     if let Some(accused) = accused.as_deref()
         && directory.is_within(&by_hand.unit_code, accused)
     {
-        return Err(ByHandError::FailedPrecondition(format!(
+        return Err(CommandError::FailedPrecondition(format!(
             "{} is or lies under the accused unit {accused}: an accusation never goes to the accused (Art 30)",
             by_hand.unit_code
         )));
     }
-    let clerk_decided = current.decided_by != RULES;
     let held = current.disposition == Disposition::Triage.code();
-    if clerk_decided && !held {
-        // Re-routing a case a clerk already routed is the objection procedure's.
-        return Err(ByHandError::FailedPrecondition(format!(
-            "case {} was routed by hand already (revision {}); it moves again only through the unit's objection",
-            current.case_number, current.revision
-        )));
-    }
     let same =
         current.unit_code == by_hand.unit_code && current.disposition == by_hand.disposition.code();
     if same {
         return Ok(None);
     }
+    let after_objection = !held && may_move(current, by_hand.stage.clone())?;
     let guidance = match by_hand.disposition {
         Disposition::Divert if by_hand.guidance_notice.is_empty() => {
             guidance_notice(&category.name, &unit.name, &category.legal_basis)
@@ -185,7 +177,7 @@ pub fn decide_by_hand(
     if let (Some(set), Some(upstream)) = (by_hand.assignment_deadline, current.upstream_deadline)
         && set > upstream
     {
-        return Err(ByHandError::InvalidArgument(vec![FieldViolation::new(
+        return Err(CommandError::InvalidArgument(vec![FieldViolation::new(
             "assignment_deadline",
             format!("{set} is later than the higher bureau's deadline, {upstream}"),
         )]));
@@ -210,48 +202,104 @@ pub fn decide_by_hand(
         accused_unit_code: accused,
         matter_category: category.code.to_string(),
         track: category.track.code().to_owned(),
+        previous_unit_code: (!held).then(|| current.unit_code.clone()),
+        after_objection,
         ..current.clone()
     }))
 }
 
+/// Whether a routed case may move now, given where it stands in its unit's procedure:
+/// `true` when it moves because the bureau upheld the unit's objection, so that the
+/// routing it leaves counts as wrong. Before its unit signs for it, the bureau may correct
+/// the rules' decision; once signed for, only the unit's objection (within 5 working days
+/// of the sign-for, Art 23), upheld, moves it.
+fn may_move(
+    current: &decision::Model,
+    stage: Option<(CaseStage, String)>,
+) -> Result<bool, CommandError> {
+    let Some((stage, at_unit)) = stage else {
+        return Err(CommandError::FailedPrecondition(format!(
+            "where case {} stands in its procedure is not known",
+            current.case_number
+        )));
+    };
+    // What supervision says must be about this routing, not the one before: it follows
+    // each revision as its event arrives.
+    if stage != CaseStage::Registered && at_unit != current.unit_code {
+        return Err(CommandError::Unavailable(format!(
+            "supervision has not yet followed case {} to {} (revision {}); retry shortly",
+            current.case_number, current.unit_code, current.revision
+        )));
+    }
+    let before_sign_for = matches!(
+        stage,
+        CaseStage::Registered
+            | CaseStage::HeldForTriage
+            | CaseStage::AwaitingSignFor
+            | CaseStage::Diverted
+    );
+    match stage {
+        CaseStage::Returned => Ok(true),
+        _ if before_sign_for && current.decided_by == RULES => Ok(false),
+        _ if before_sign_for => Err(CommandError::FailedPrecondition(format!(
+            "case {} was routed by hand already (revision {}); it moves again only if {} objects and the bureau upholds the objection",
+            current.case_number, current.revision, current.unit_code
+        ))),
+        _ => Err(CommandError::FailedPrecondition(format!(
+            "case {} is {} at {}: it moves only if the unit objects within 5 working days of signing for it and the bureau upholds the objection (Art 23)",
+            current.case_number,
+            stage_words(stage),
+            current.unit_code
+        ))),
+    }
+}
+
+fn stage_words(stage: CaseStage) -> String {
+    stage
+        .as_str_name()
+        .trim_start_matches("CASE_STAGE_")
+        .to_lowercase()
+        .replace('_', " ")
+}
+
 pub struct RouteByHand {
     pub by_hand: ByHand,
-    pub directory: Arc<Directory>,
+    pub versions: DirectoryVersions,
     pub authorized: Authorized,
     pub assignment_days: u16,
 }
 
 impl Change for RouteByHand {
-    type State = decision::Model;
+    /// The case's decision, and the directory in effect.
+    type State = (decision::Model, Arc<Directory>);
     /// The new revision, and the one it replaces; `None` when it changes nothing.
     type Outcome = Option<(decision::Model, decision::Model)>;
-    type Error = ByHandError;
+    type Error = CommandError;
 
-    async fn load(
-        &self,
-        transaction: &DatabaseTransaction,
-    ) -> Result<decision::Model, ByHandError> {
-        decision::Entity::find_by_id(self.by_hand.case_id)
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, CommandError> {
+        let current = decision::Entity::find_by_id(self.by_hand.case_id)
             .lock_exclusive()
             .one(transaction)
             .await?
             .ok_or_else(|| {
-                ByHandError::NotFound(format!(
+                CommandError::NotFound(format!(
                     "no routing decision for case {} (not registered, or not routed yet)",
                     self.by_hand.case_id
                 ))
-            })
+            })?;
+        lock_directory(transaction, false).await?;
+        Ok((current, self.versions.in_effect(transaction).await?))
     }
 
     fn decide(
         &self,
-        current: decision::Model,
+        (current, directory): Self::State,
         now: OffsetDateTime,
-    ) -> Result<Decided<Self::Outcome>, ByHandError> {
+    ) -> Result<Decided<Self::Outcome>, CommandError> {
         let Some(next) = decide_by_hand(
             &current,
             &self.by_hand,
-            &self.directory,
+            &directory,
             &self.authorized.caller.subject,
             self.assignment_days,
             now,
@@ -259,16 +307,37 @@ impl Change for RouteByHand {
         else {
             return Ok(Decided::quietly(None));
         };
-        let event = OutgoingEvent::new(
+        let routed = routed_event(&next, &directory);
+        let mut events = vec![OutgoingEvent::new(
             subjects::petition_routed(&next.unit_code),
             SERVICE,
             next.case_id,
             now,
-            &routed_event(&next, &self.directory),
-        );
+            &routed,
+        )];
+        // The unit the case left learns it on its own subject (its feed), told no more
+        // than that the case moved, and where.
+        if let Some(previous) = &next.previous_unit_code {
+            events.push(OutgoingEvent::new(
+                subjects::petition_moved(previous),
+                SERVICE,
+                next.case_id,
+                now,
+                &PetitionRouted {
+                    case_id: routed.case_id.clone(),
+                    case_number: routed.case_number.clone(),
+                    unit_code: routed.unit_code.clone(),
+                    routed_at: routed.routed_at,
+                    revision: routed.revision,
+                    previous_unit_code: previous.clone(),
+                    after_objection: routed.after_objection,
+                    ..Default::default()
+                },
+            ));
+        }
         Ok(Decided {
             outcome: Some((next, current)),
-            events: vec![event],
+            events,
         })
     }
 
@@ -276,7 +345,7 @@ impl Change for RouteByHand {
         &self,
         transaction: &DatabaseTransaction,
         outcome: &Self::Outcome,
-    ) -> Result<(), ByHandError> {
+    ) -> Result<(), CommandError> {
         let Some((next, previous)) = outcome else {
             return Ok(());
         };
@@ -289,6 +358,10 @@ impl Change for RouteByHand {
             reason: previous.reason.clone(),
             decided_by: previous.decided_by.clone(),
             routed_at: previous.routed_at,
+            directory_version: previous.directory_version.clone(),
+            matter_category: previous.matter_category.clone(),
+            track: previous.track.clone(),
+            wrong_routing: next.after_objection,
         }))
         .exec_without_returning(transaction)
         .await?;
@@ -302,8 +375,15 @@ impl Change for RouteByHand {
                 transaction,
                 Some(next.case_id),
                 &format!(
-                    "routed by hand to {} (revision {}): {}",
-                    next.unit_code, next.revision, next.reason
+                    "routed by hand to {} (revision {}{}): {}",
+                    next.unit_code,
+                    next.revision,
+                    if next.after_objection {
+                        ", the objection of the previous unit upheld"
+                    } else {
+                        ""
+                    },
+                    next.reason
                 ),
             )
             .await?;

@@ -31,6 +31,27 @@ fn held(rule: &str, accused: Option<&str>) -> decision::Model {
         source_level: "local".into(),
         anonymous: false,
         upstream_deadline: Some(date!(2026 - 03 - 20)),
+        previous_unit_code: None,
+        after_objection: false,
+    }
+}
+
+/// A case the rules forwarded to 赵村镇, standing at `stage` there.
+fn forwarded(decided_by: &str) -> decision::Model {
+    decision::Model {
+        unit_code: "zhaocun".into(),
+        unit_path: "/zhaocun/".into(),
+        disposition: Disposition::Forward.code().into(),
+        rule: "category:land-acquisition/territory".into(),
+        decided_by: decided_by.into(),
+        ..held("", None)
+    }
+}
+
+fn at(stage: CaseStage) -> ByHand {
+    ByHand {
+        stage: Some((stage, "zhaocun".to_owned())),
+        ..to("dongcheng", Disposition::Forward)
     }
 }
 
@@ -44,13 +65,14 @@ fn to(unit: &str, disposition: Disposition) -> ByHand {
         guidance_notice: String::new(),
         accused_unit_code: None,
         matter_category: None,
+        stage: None,
     }
 }
 
 fn decide(
     current: &decision::Model,
     by_hand: &ByHand,
-) -> Result<Option<decision::Model>, ByHandError> {
+) -> Result<Option<decision::Model>, CommandError> {
     decide_by_hand(
         current,
         by_hand,
@@ -66,7 +88,7 @@ fn a_mistyped_accused_code_must_be_corrected_before_the_case_moves_and_then_guar
     let mistyped = held("unknown-accused-unit", Some("zhaocum"));
     assert!(matches!(
         decide(&mistyped, &to("jiwei", Disposition::Forward)),
-        Err(ByHandError::InvalidArgument(_))
+        Err(CommandError::InvalidArgument(_))
     ));
     let corrected = |unit: &str| ByHand {
         accused_unit_code: Some("zhaocun".into()),
@@ -76,7 +98,7 @@ fn a_mistyped_accused_code_must_be_corrected_before_the_case_moves_and_then_guar
         assert!(
             matches!(
                 decide(&mistyped, &corrected(accused_or_under_it)),
-                Err(ByHandError::FailedPrecondition(_))
+                Err(CommandError::FailedPrecondition(_))
             ),
             "{accused_or_under_it}"
         );
@@ -95,7 +117,7 @@ fn a_case_held_before_the_accused_was_recorded_is_not_routed_blind() {
     let older = held("category:land-acquisition/accused-withheld", None);
     assert!(matches!(
         decide(&older, &to("jiwei", Disposition::Forward)),
-        Err(ByHandError::InvalidArgument(_))
+        Err(CommandError::InvalidArgument(_))
     ));
 }
 
@@ -106,7 +128,7 @@ fn a_repeat_of_a_final_matter_goes_to_no_unit() {
             &held("final-matter", None),
             &to("zhaocun", Disposition::Forward)
         ),
-        Err(ByHandError::FailedPrecondition(_))
+        Err(CommandError::FailedPrecondition(_))
     ));
 }
 
@@ -117,7 +139,7 @@ fn a_diversion_goes_only_to_a_statutory_channel() {
     case.track = "statutory-channel".into();
     assert!(matches!(
         decide(&case, &to("zhaocun", Disposition::Divert)),
-        Err(ByHandError::InvalidArgument(_))
+        Err(CommandError::InvalidArgument(_))
     ));
     let diverted = decide(&case, &to("fayuan", Disposition::Divert))
         .expect("diverted")
@@ -143,7 +165,7 @@ fn an_assignment_is_due_no_later_than_the_higher_bureaus_deadline() {
     };
     assert!(matches!(
         decide(&case, &too_late),
-        Err(ByHandError::InvalidArgument(_))
+        Err(CommandError::InvalidArgument(_))
     ));
 }
 
@@ -154,7 +176,7 @@ fn a_case_of_an_unknown_category_is_classified_before_it_moves() {
     unknown.track = "unclassified".into();
     assert!(matches!(
         decide(&unknown, &to("zhujian", Disposition::Forward)),
-        Err(ByHandError::InvalidArgument(_))
+        Err(CommandError::InvalidArgument(_))
     ));
     let classified = ByHand {
         matter_category: Some("housing".into()),
@@ -172,6 +194,74 @@ fn a_case_of_an_unknown_category_is_classified_before_it_moves() {
     };
     assert!(matches!(
         decide(&unknown, &diverted),
-        Err(ByHandError::InvalidArgument(_))
+        Err(CommandError::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn the_rules_decision_is_corrected_before_the_unit_signs_for_the_case() {
+    let moved = decide(&forwarded(RULES), &at(CaseStage::AwaitingSignFor))
+        .expect("allowed")
+        .expect("moved");
+    assert_eq!(moved.unit_code, "dongcheng");
+    assert_eq!(moved.revision, 2);
+    assert_eq!(moved.previous_unit_code.as_deref(), Some("zhaocun"));
+    assert!(
+        !moved.after_objection,
+        "not a wrong routing: no unit objected"
+    );
+}
+
+#[test]
+fn a_case_its_unit_signed_for_moves_only_on_an_upheld_objection() {
+    for stage in [
+        CaseStage::SignedFor,
+        CaseStage::ObjectionPending,
+        CaseStage::Accepted,
+        CaseStage::Completed,
+    ] {
+        match decide(&forwarded(RULES), &at(stage)) {
+            Err(CommandError::FailedPrecondition(why)) => {
+                assert!(why.contains("objects within 5 working days"), "{why}");
+            }
+            other => panic!("{stage:?}: expected a refusal, got {other:?}"),
+        }
+    }
+    let moved = decide(&forwarded(RULES), &at(CaseStage::Returned))
+        .expect("allowed")
+        .expect("moved");
+    assert!(moved.after_objection);
+    assert_eq!(moved.previous_unit_code.as_deref(), Some("zhaocun"));
+}
+
+#[test]
+fn a_clerks_routing_moves_again_only_on_an_upheld_objection() {
+    assert!(matches!(
+        decide(&forwarded("clerk-li"), &at(CaseStage::AwaitingSignFor)),
+        Err(CommandError::FailedPrecondition(_))
+    ));
+    assert!(
+        decide(&forwarded("clerk-li"), &at(CaseStage::Returned))
+            .expect("allowed")
+            .is_some_and(|moved| moved.after_objection)
+    );
+}
+
+#[test]
+fn a_returned_stage_counts_only_for_the_routing_supervision_has_caught_up_with() {
+    // Supervision still has the case returned from 赵村镇, but routing already sent it on:
+    // moving it again now must not count a wrong routing against the unit it is at.
+    let moved_on = decision::Model {
+        unit_code: "dongcheng".into(),
+        revision: 2,
+        ..forwarded("clerk-li")
+    };
+    let onwards = ByHand {
+        unit_code: "xicheng".into(),
+        ..at(CaseStage::Returned)
+    };
+    assert!(matches!(
+        decide(&moved_on, &onwards),
+        Err(CommandError::Unavailable(_))
     ));
 }

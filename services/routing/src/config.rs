@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+use xinfang_platform::calls::ServiceIdentity;
 use xinfang_platform::config::PlatformConfig;
 
 #[derive(Debug, Clone, Parser)]
@@ -34,6 +35,15 @@ pub struct Config {
     /// bureau set a sooner deadline.
     #[arg(long, env = "XINFANG_ROUTING_ASSIGNMENT_DAYS", default_value_t = 30)]
     pub assignment_days: u16,
+    /// Supervision's gRPC API: routing asks it where a case stands before moving it.
+    #[arg(
+        long,
+        env = "XINFANG_SUPERVISION_URL",
+        default_value = "http://127.0.0.1:50053"
+    )]
+    pub supervision_url: String,
+    #[command(flatten)]
+    pub identity: ServiceIdentity,
     #[command(flatten)]
     pub platform: PlatformConfig,
 }

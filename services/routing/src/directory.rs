@@ -1,12 +1,14 @@
 //! The organisation directory routing decides by: the units (with their place in the
-//! organisation tree) and the versioned table of matter categories. Read from a TOML file at
-//! start and checked whole: a directory with a mistake is refused with every mistake listed,
-//! never half-loaded.
+//! organisation tree) and the versioned table of matter categories. A document (TOML in the
+//! file read at the first start, JSON in the database after) checked whole: a directory
+//! with a mistake is refused with every mistake listed, never half-loaded. Every
+//! administrator's change is a new document checked the same way.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use xinfang_proto::codes::DirectoryCode;
 pub use xinfang_proto::vocabulary::{LegalTrack, UnitKind};
 
@@ -29,6 +31,8 @@ pub struct Unit {
     pub name: String,
     pub kind: UnitKind,
     pub parent: Option<DirectoryCode>,
+    /// Kept because cases name it; sent no new case.
+    pub retired: bool,
 }
 
 impl Unit {
@@ -42,6 +46,7 @@ impl Unit {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
+            retired: self.retired,
         }
     }
 }
@@ -70,11 +75,16 @@ pub const DEFAULT_DIVERSION_BASIS: &str = "《信访工作条例》第三十一�
 
 #[derive(Debug, Clone)]
 pub struct Directory {
-    /// The file's version and the category table's, e.g. `xingping-2026-11/2026.1`.
+    /// The units' version and the category table's, e.g. `xingping-2026-11/2026.1`.
     pub version: String,
     pub bureau: DirectoryCode,
+    /// The stored revision of the units (1: loaded from the file); 0 when not stored.
+    pub revision: i32,
+    /// When the category table took effect; `None` when not stored.
+    pub table_effective_at: Option<OffsetDateTime>,
     units: BTreeMap<String, Unit>,
     categories: HashMap<String, MatterCategory>,
+    document: DirectoryDocument,
 }
 
 impl Directory {
@@ -87,8 +97,23 @@ impl Directory {
     }
 
     pub fn parse(text: &str) -> Result<Self, DirectoryError> {
-        let file: DirectoryFile = toml::from_str(text)?;
+        let file: DirectoryDocument = toml::from_str(text)?;
         file.check()
+    }
+
+    /// The document this directory was checked from: what an administrator's change edits.
+    pub fn document(&self) -> &DirectoryDocument {
+        &self.document
+    }
+
+    /// The units' version alone (the part before the `/`).
+    pub fn units_version(&self) -> &str {
+        &self.document.version
+    }
+
+    /// The category table's version alone.
+    pub fn table_version(&self) -> &str {
+        &self.document.categories.version
     }
 
     pub fn unit(&self, code: &str) -> Option<&Unit> {
@@ -136,40 +161,86 @@ impl Directory {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A directory as written: the file's form, and what the database keeps of each revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DirectoryFile {
-    version: String,
-    bureau: String,
-    units: Vec<UnitEntry>,
-    categories: CategoryTable,
+pub struct DirectoryDocument {
+    pub version: String,
+    pub bureau: String,
+    pub units: Vec<UnitEntry>,
+    pub categories: CategoryTable,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UnitEntry {
-    code: String,
-    name: String,
-    kind: String,
-    parent: Option<String>,
+impl DirectoryDocument {
+    /// A document of stored units and a stored category table.
+    pub fn from_parts(units: UnitsDocument, categories: CategoryTable) -> Self {
+        Self {
+            version: units.version,
+            bureau: units.bureau,
+            units: units.units,
+            categories,
+        }
+    }
+
+    /// The units' part, as the database keeps each revision.
+    pub fn units_part(&self) -> UnitsDocument {
+        UnitsDocument {
+            version: self.version.clone(),
+            bureau: self.bureau.clone(),
+            units: self.units.clone(),
+        }
+    }
 }
 
-#[derive(Debug, Deserialize)]
+/// The units of a directory without its category table: one revision of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CategoryTable {
-    version: String,
+pub struct UnitsDocument {
+    pub version: String,
+    pub bureau: String,
+    pub units: Vec<UnitEntry>,
+}
+
+impl UnitEntry {
+    pub fn of(unit: &Unit) -> Self {
+        Self {
+            code: unit.code.to_string(),
+            name: unit.name.clone(),
+            kind: unit.kind.code().to_owned(),
+            parent: unit.parent.as_ref().map(ToString::to_string),
+            retired: unit.retired,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitEntry {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub parent: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryTable {
+    pub version: String,
     #[serde(default)]
-    entries: Vec<CategoryEntry>,
+    pub entries: Vec<CategoryEntry>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CategoryEntry {
-    code: String,
-    name: String,
-    track: String,
-    handled_by: String,
-    legal_basis: Option<String>,
+pub struct CategoryEntry {
+    pub code: String,
+    pub name: String,
+    pub track: String,
+    /// A unit's code, or `territory` (where the matter arose).
+    pub handled_by: String,
+    pub legal_basis: Option<String>,
 }
 
 fn unit_kind(text: &str) -> Option<UnitKind> {
@@ -185,8 +256,9 @@ fn can_handle(kind: UnitKind) -> bool {
     !matches!(kind, UnitKind::Bureau | UnitKind::HigherBureau)
 }
 
-impl DirectoryFile {
-    fn check(self) -> Result<Directory, DirectoryError> {
+impl DirectoryDocument {
+    /// Checks the whole document: every mistake listed, or the directory it describes.
+    pub fn check(self) -> Result<Directory, DirectoryError> {
         let mut mistakes = Vec::new();
         let mut code = |text: &str, what: &str| match DirectoryCode::parse(text) {
             Ok(code) => Some(code),
@@ -231,6 +303,7 @@ impl DirectoryFile {
                     name: entry.name.clone(),
                     kind,
                     parent: parent.flatten(),
+                    retired: entry.retired,
                 };
                 if units.insert(code.as_str().to_owned(), unit).is_some() {
                     mistakes.push(format!("unit {:?} is listed twice", entry.code));
@@ -238,14 +311,20 @@ impl DirectoryFile {
             }
         }
         for unit in units.values() {
-            if let Some(parent) = &unit.parent
-                && !units.contains_key(parent.as_str())
-            {
-                mistakes.push(format!(
+            match unit.parent.as_ref().map(|p| (p, units.get(p.as_str()))) {
+                Some((parent, None)) => mistakes.push(format!(
                     "unit {:?} names unknown parent {:?}",
                     unit.code.as_str(),
                     parent.as_str()
-                ));
+                )),
+                Some((parent, Some(found))) if found.retired && !unit.retired => {
+                    mistakes.push(format!(
+                        "unit {:?} lies under {:?}, which is retired: move or retire it first",
+                        unit.code.as_str(),
+                        parent.as_str()
+                    ));
+                }
+                _ => {}
             }
         }
         // A cycle would make every walk up the tree endless.
@@ -263,7 +342,9 @@ impl DirectoryFile {
         }
         match &bureau {
             Some(bureau)
-                if units.get(bureau.as_str()).map(|u| u.kind) != Some(UnitKind::Bureau) =>
+                if units
+                    .get(bureau.as_str())
+                    .is_none_or(|u| u.kind != UnitKind::Bureau || u.retired) =>
             {
                 mistakes.push(format!(
                     "bureau {:?} is not a unit of kind bureau",
@@ -273,6 +354,11 @@ impl DirectoryFile {
             _ => {}
         }
 
+        for entry in &self.categories.entries {
+            if entry.name.trim().is_empty() {
+                mistakes.push(format!("category {:?} has no name", entry.code));
+            }
+        }
         for (entry, parsed, handler) in category_entries {
             let track = legal_track(&entry.track);
             if track.is_none() {
@@ -290,6 +376,11 @@ impl DirectoryFile {
                     )),
                     Some(found) if !can_handle(found.kind) => mistakes.push(format!(
                         "category {:?} is handled by {:?}, which does not handle cases",
+                        entry.code,
+                        unit.as_str()
+                    )),
+                    Some(found) if found.retired => mistakes.push(format!(
+                        "category {:?} is handled by {:?}, which is retired",
                         entry.code,
                         unit.as_str()
                     )),
@@ -323,8 +414,11 @@ impl DirectoryFile {
             Some(bureau) if mistakes.is_empty() => Ok(Directory {
                 version: format!("{}/{}", self.version.trim(), self.categories.version.trim()),
                 bureau,
+                revision: 0,
+                table_effective_at: None,
                 units,
                 categories,
+                document: self,
             }),
             _ => Err(DirectoryError::Invalid(mistakes)),
         }

@@ -2,19 +2,25 @@
 //! by territory and matter category, never to a unit it accuses; announces each decision on
 //! a subject that carries the unit's code.
 
+pub mod administer;
 pub mod api;
 pub mod by_hand;
+pub mod category_tables;
 pub mod config;
 pub mod directory;
+pub mod error;
 pub mod migrations;
+pub mod procedure;
 pub mod publish;
+pub mod requests;
 pub mod route;
 pub mod rules;
 pub mod store;
+pub mod versions;
 
 use anyhow::Context;
-use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use xinfang_platform::calls::Callee;
 use xinfang_platform::consumer::ConsumerSpec;
 use xinfang_platform::service::{RunningService, Service};
 use xinfang_proto::routing::v1::routing_service_server::RoutingServiceServer;
@@ -25,20 +31,16 @@ pub use config::Config;
 use crate::api::RoutingApi;
 use crate::directory::Directory;
 use crate::route::{RouteRegistered, SERVICE};
+use crate::versions::DirectoryVersions;
 
 /// How routing takes registered petitions off intake's stream.
 pub fn registered_consumer() -> ConsumerSpec {
     ConsumerSpec::from_binding(subjects::ROUTING_TAKES_REGISTERED)
 }
 
-/// Loads the directory (refusing to start on a faulty one), connects, migrates, and starts
-/// routing and serving in the background.
+/// Connects, migrates, keeps the directory file in the database at the first start
+/// (refusing to start on a faulty one), and starts routing and serving in the background.
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
-    let directory = Arc::new(
-        Directory::load(&config.directory)
-            .with_context(|| format!("load the directory {}", config.directory.display()))?,
-    );
-    tracing::info!(version = %directory.version, units = directory.units().count(), "directory loaded");
     let mut service = Service::connect::<migrations::Migrator>(
         SERVICE,
         &config.database_url,
@@ -47,6 +49,24 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         shutdown,
     )
     .await?;
+    let versions = DirectoryVersions::new(service.write_path().clock.clone());
+    if versions::has_directory(&service.db).await? {
+        tracing::info!(
+            file = %config.directory.display(),
+            "the directory is kept in the database: the file is read at the first start only"
+        );
+    } else {
+        let file = Directory::load(&config.directory)
+            .with_context(|| format!("load the directory {}", config.directory.display()))?;
+        if versions.seed(&service.db, &file).await? {
+            tracing::info!(version = %file.version, units = file.units().count(), "directory loaded from its file");
+        }
+    }
+    let directory = versions
+        .in_effect(&service.db)
+        .await
+        .context("read the directory in effect")?;
+    tracing::info!(version = %directory.version, revision = directory.revision, "directory in effect");
     let announced = service
         .write_path()
         .execute(publish::PublishDirectory::of(&directory))
@@ -58,15 +78,23 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     service.consume(
         registered_consumer(),
         RouteRegistered {
-            directory: directory.clone(),
+            versions: versions.clone(),
             assignment_days: config.assignment_days,
         },
+    );
+    service.consume(
+        ConsumerSpec::from_binding(subjects::ROUTING_TAKES_RECUSALS),
+        xinfang_platform::recusal::KeepRecusals,
     );
     let api = RoutingApi {
         db: service.db.clone(),
         write: service.write_path(),
-        directory,
+        versions,
         assignment_days: config.assignment_days,
+        procedure: procedure::Procedure {
+            supervision: Callee::new("supervision", &config.supervision_url, config.identity)
+                .with_context(|| format!("supervision URL {:?}", config.supervision_url))?,
+        },
     };
     let (router, health) = service.grpc_server()?;
     service.report_readiness::<RoutingServiceServer<RoutingApi>>(health);

@@ -7,6 +7,7 @@ mod m20261125_000011_add_unit_paths;
 mod m20261126_000012_store_domain_codes;
 mod m20261126_000013_create_directory_publications;
 mod m20261127_000014_routing_revisions;
+mod m20261128_000015_directory_in_database;
 
 pub struct Migrator;
 
@@ -23,6 +24,8 @@ impl MigratorTrait for Migrator {
             m20261126_000013_create_directory_publications::Migration,
         ));
         migrations.push(Box::new(m20261127_000014_routing_revisions::Migration));
+        migrations.push(Box::new(m20261128_000015_directory_in_database::Migration));
+        migrations.extend(xinfang_platform::migrations::recusals());
         migrations
     }
 }

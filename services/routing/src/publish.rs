@@ -1,5 +1,5 @@
-//! Announcing the directory: at start, when the loaded directory differs from the last one
-//! published, routing publishes every unit (`DirectoryPublished`), so other services can
+//! Announcing the directory: at start, when the directory in effect differs from the last
+//! one published (and at each administrator's change), routing publishes every unit (`DirectoryPublished`), so other services can
 //! check a unit code at once without asking routing. Through the write path, like every
 //! state change: the record of what was published and the event commit together.
 
@@ -92,25 +92,41 @@ impl Change for PublishDirectory {
         let Some(published_at) = *published else {
             return Ok(());
         };
-        // Two replicas starting with a new directory both announce it (intake takes the
-        // same units twice); neither fails on the other's row.
-        publication::Entity::insert(publication::ActiveModel {
-            fingerprint: Set(self.fingerprint.clone()),
-            version: Set(self.event.version.clone()),
-            published_at: Set(published_at),
-        })
-        .on_conflict(
-            OnConflict::column(publication::Column::Fingerprint)
-                .update_columns([
-                    publication::Column::Version,
-                    publication::Column::PublishedAt,
-                ])
-                .to_owned(),
+        record(
+            transaction,
+            &self.fingerprint,
+            &self.event.version,
+            published_at,
         )
-        .exec_without_returning(transaction)
         .await
-        .map(|_| ())
     }
+}
+
+/// Records that this directory was announced, so a restart with it announces nothing.
+pub async fn record<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    fingerprint: &str,
+    version: &str,
+    published_at: OffsetDateTime,
+) -> Result<(), DbErr> {
+    // Two replicas starting with a new directory both announce it (intake takes the same
+    // units twice); neither fails on the other's row.
+    publication::Entity::insert(publication::ActiveModel {
+        fingerprint: Set(fingerprint.to_owned()),
+        version: Set(version.to_owned()),
+        published_at: Set(published_at),
+    })
+    .on_conflict(
+        OnConflict::column(publication::Column::Fingerprint)
+            .update_columns([
+                publication::Column::Version,
+                publication::Column::PublishedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
 }
 
 #[cfg(test)]

@@ -21,15 +21,16 @@ use crate::directory::Directory;
 use crate::directory::LegalTrack;
 use crate::rules::{CaseToRoute, UNCLASSIFIED, route};
 use crate::store::decision;
+use crate::versions::{DirectoryVersions, VersionsError, lock_directory};
 
 pub const SERVICE: &str = "routing";
 
 /// Who decided a decision the rules made.
 pub const RULES: &str = "rules";
 
-/// Routes registered petitions by the directory loaded at start.
+/// Routes registered petitions by the directory in effect when each is routed.
 pub struct RouteRegistered {
-    pub directory: Arc<Directory>,
+    pub versions: DirectoryVersions,
     /// Days an assignment gives the unit for the result, unless a higher bureau set less.
     pub assignment_days: u16,
 }
@@ -63,7 +64,7 @@ impl Handler for RouteRegistered {
 
     fn change(&self, _envelope: &Envelope, registered: &Registered) -> RouteCase {
         RouteCase {
-            directory: self.directory.clone(),
+            versions: self.versions.clone(),
             assignment_days: self.assignment_days,
             registered: registered.clone(),
         }
@@ -73,32 +74,44 @@ impl Handler for RouteRegistered {
 /// Routing one registered case: once, even if its registration arrives again under
 /// another id.
 pub struct RouteCase {
-    directory: Arc<Directory>,
+    versions: DirectoryVersions,
     assignment_days: u16,
     registered: Registered,
 }
 
 impl Change for RouteCase {
-    /// Whether the case was routed before.
-    type State = bool;
+    /// The directory in effect; `None` when the case was routed before.
+    type State = Option<Arc<Directory>>;
     type Outcome = Option<decision::Model>;
     type Error = Failure;
 
-    async fn load(&self, transaction: &DatabaseTransaction) -> Result<bool, Failure> {
-        Ok(decision::Entity::find_by_id(self.registered.case_id)
+    async fn load(
+        &self,
+        transaction: &DatabaseTransaction,
+    ) -> Result<Option<Arc<Directory>>, Failure> {
+        if decision::Entity::find_by_id(self.registered.case_id)
             .one(transaction)
             .await?
-            .is_some())
+            .is_some()
+        {
+            return Ok(None);
+        }
+        lock_directory(transaction, false).await?;
+        match self.versions.in_effect(transaction).await {
+            Ok(directory) => Ok(Some(directory)),
+            Err(VersionsError::Database(error)) => Err(error.into()),
+            Err(damaged) => Err(Failure::Transient(damaged.to_string())),
+        }
     }
 
     fn decide(
         &self,
-        routed_before: bool,
+        directory: Option<Arc<Directory>>,
         now: OffsetDateTime,
     ) -> Result<Decided<Option<decision::Model>>, Failure> {
-        if routed_before {
+        let Some(directory) = directory else {
             return Ok(Decided::quietly(None));
-        }
+        };
         let registered = &self.registered;
         let event = &registered.event;
         let source = event.source.clone().unwrap_or_default();
@@ -110,7 +123,7 @@ impl Change for RouteCase {
             repeats_final_case: Some(event.repeats_final_case.as_str())
                 .filter(|case| !case.is_empty()),
         };
-        let decided = route(&case, &self.directory);
+        let decided = route(&case, &directory);
         let upstream_deadline = source
             .upstream_deadline
             .as_ref()
@@ -119,7 +132,7 @@ impl Change for RouteCase {
             case_id: registered.case_id,
             case_number: event.case_number.clone(),
             unit_code: decided.unit_code.clone(),
-            unit_path: auth::stored_unit_path(&self.directory.path(&decided.unit_code)),
+            unit_path: auth::stored_unit_path(&directory.path(&decided.unit_code)),
             disposition: decided.disposition.code().to_owned(),
             track: decided
                 .track
@@ -127,7 +140,7 @@ impl Change for RouteCase {
                 .to_owned(),
             rule: decided.rule.clone(),
             reason: decided.reason.clone(),
-            directory_version: self.directory.version.clone(),
+            directory_version: directory.version.clone(),
             territory_code: event.territory_code.clone(),
             matter_category: event.matter_category.clone(),
             received_at: registered.received_at,
@@ -146,8 +159,10 @@ impl Change for RouteCase {
                 .unwrap_or_default(),
             anonymous: event.anonymous,
             upstream_deadline,
+            previous_unit_code: None,
+            after_objection: false,
         };
-        let routed = routed_event(&stored, &self.directory);
+        let routed = routed_event(&stored, &directory);
         Ok(Decided {
             events: vec![OutgoingEvent::new(
                 subjects::petition_routed(&stored.unit_code),
@@ -210,6 +225,8 @@ pub fn routed_event(row: &decision::Model, directory: &Directory) -> PetitionRou
         guidance_notice: standard_text(row, &row.guidance_notice),
         assignment_deadline: row.assignment_deadline.map(wire::calendar_date),
         reason: standard_text(row, &row.reason),
+        previous_unit_code: row.previous_unit_code.clone().unwrap_or_default(),
+        after_objection: row.after_objection,
     }
 }
 

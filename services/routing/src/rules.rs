@@ -80,7 +80,7 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
                     &rule_for("territory"),
                     Some(category.track),
                     format!(
-                        "territory {:?} is not a town, street, village or community in directory {}; a clerk routes it",
+                        "territory {:?} is not a town, street, village or community in service in directory {}; a clerk routes it",
                         case.territory, directory.version
                     ),
                 );
@@ -163,6 +163,7 @@ fn territorial_unit<'a>(territory: &str, directory: &'a Directory) -> Option<&'a
             )
         })
         .find(|unit| matches!(unit.kind, UnitKind::Town | UnitKind::Street))
+        .filter(|unit| !unit.retired)
         .map(|unit| unit.code.as_str())
 }
 

@@ -175,3 +175,17 @@ fn a_statutory_channel_matter_is_diverted_with_a_guidance_notice_not_forwarded()
     assigned.upstream = Some(UpstreamDisposition::Assigned);
     assert_eq!(route(&assigned, &demo()).disposition, Disposition::Divert);
 }
+
+#[test]
+fn a_matter_arising_in_a_retired_town_is_held_for_a_clerk() {
+    let mut document = demo().document().clone();
+    for unit in &mut document.units {
+        if unit.code == "zhaocun" || unit.parent.as_deref() == Some("zhaocun") {
+            unit.retired = true;
+        }
+    }
+    let directory = document.check().expect("a valid directory");
+    let decision = route(&case("zhaocun-tiefo", "rural-affairs"), &directory);
+    assert_eq!(decision.disposition, Disposition::Triage);
+    assert_eq!(decision.rule, "category:rural-affairs/territory");
+}

@@ -1,6 +1,8 @@
-//! Routing's tables: one decision per case, and the directories it announced. The
-//! directory itself lives in its file.
+//! Routing's tables: one decision per case with its earlier revisions, the directory's
+//! revisions and category tables, and the directories it announced.
 
+pub mod category_table;
 pub mod decision;
 pub mod publication;
 pub mod revision;
+pub mod unit_directory;

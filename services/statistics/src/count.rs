@@ -17,6 +17,7 @@ use xinfang_proto::supervision::v1::TimelineOpened;
 use xinfang_proto::vocabulary::{Channel, SourceLevel};
 
 use crate::store::case_fact::{self, Column};
+use crate::store::wrong_routing;
 
 pub const SERVICE: &str = "statistics";
 
@@ -37,6 +38,9 @@ pub enum CaseEvent {
         routed_at: OffsetDateTime,
         /// Which decision of the case (1 for the first): the newest sets the unit.
         revision: i32,
+        /// The unit this revision took the case from because the bureau upheld its
+        /// objection: a wrong routing against it.
+        wrongly_routed_to: Option<String>,
     },
     /// Carries the unit too: the timeline may arrive before the routing decision.
     Supervised {
@@ -77,6 +81,8 @@ impl Handler for CountCases {
                     routed_at: time_of(event.routed_at.as_ref(), "routed_at")?,
                     revision: i32::try_from(std::cmp::max(event.revision, 1))
                         .map_err(|_| format!("revision {} is out of range", event.revision))?,
+                    wrongly_routed_to: Some(event.previous_unit_code)
+                        .filter(|unit| event.after_objection && !unit.is_empty()),
                     case_number: event.case_number,
                     unit_code: event.unit_code,
                 })
@@ -155,7 +161,26 @@ impl Change for RecordFacts {
                 unit_code,
                 routed_at,
                 revision,
+                wrongly_routed_to,
             } => {
+                if let Some(wrong_unit) = wrongly_routed_to {
+                    wrong_routing::Entity::insert(wrong_routing::ActiveModel {
+                        case_id: Set(self.case_id),
+                        revision: Set(revision),
+                        unit_code: Set(wrong_unit),
+                        corrected_at: Set(routed_at),
+                    })
+                    .on_conflict(
+                        OnConflict::columns([
+                            wrong_routing::Column::CaseId,
+                            wrong_routing::Column::Revision,
+                        ])
+                        .do_nothing()
+                        .to_owned(),
+                    )
+                    .exec_without_returning(transaction)
+                    .await?;
+                }
                 row.case_number = Set(case_number);
                 row.unit_code = Set(Some(unit_code));
                 row.routed_at = Set(Some(routed_at));

@@ -6,6 +6,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261125_000030_create_case_facts;
 mod m20261126_000031_store_domain_codes;
 mod m20261127_000032_add_routing_revisions;
+mod m20261128_000033_create_wrong_routings;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261125_000030_create_case_facts::Migration));
         migrations.push(Box::new(m20261126_000031_store_domain_codes::Migration));
         migrations.push(Box::new(m20261127_000032_add_routing_revisions::Migration));
+        migrations.push(Box::new(m20261128_000033_create_wrong_routings::Migration));
         migrations
     }
 }

@@ -118,5 +118,24 @@ async fn overview<C: ConnectionTrait>(db: &C) -> Result<Overview, DbErr> {
             ("supervised".to_owned(), supervised),
         ]),
         as_of: as_of.map(wire::timestamp),
+        wrong_routings_by_unit: wrong_routings(db).await?,
     })
+}
+
+/// Wrong routings by the unit wrongly sent the case.
+async fn wrong_routings<C: ConnectionTrait>(db: &C) -> Result<Vec<Count>, DbErr> {
+    use crate::store::wrong_routing::{Column as Wrong, Entity as WrongRouting};
+    let rows: Vec<(String, i64)> = WrongRouting::find()
+        .select_only()
+        .column(Wrong::UnitCode)
+        .column_as(Expr::col(Wrong::CaseId).count(), "cases")
+        .group_by(Wrong::UnitCode)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(sorted(
+        rows.into_iter()
+            .map(|(key, cases)| (key, u64::try_from(cases).unwrap_or_default()))
+            .collect(),
+    ))
 }

@@ -28,7 +28,7 @@ use crate::record::{ActionError, RecordAction};
 use crate::store::holiday_notice;
 use crate::store::{case, clock, leader_case, step};
 use crate::view;
-use crate::{leaders, watch};
+use crate::{leaders, recusals, watch};
 
 /// The farthest a worklist looks ahead: a year and a half covers every legal clock.
 const MAX_DUE_WITHIN_DAYS: u32 = 550;
@@ -253,6 +253,9 @@ impl SupervisionService for SupervisionApi {
             .await
             .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
+        // The cases the caller declared an interest in are not theirs to see (Art 28).
+        let recusals = authorized.recusals().await?;
+        rows.retain(|row| !recusals.excludes(row.case_id, Some(&unit_path_of(&row.unit_path))));
         let mut clocks: HashMap<Uuid, Vec<clock::Model>> = HashMap::new();
         for row in clock::Entity::find()
             .filter(clock::Column::CaseId.is_in(rows.iter().map(|row| row.case_id)))
@@ -292,9 +295,16 @@ impl SupervisionService for SupervisionApi {
             .await
             .map_err(QueryError::from)?
             .map(|row| unit_path_of(&row.unit_path));
+        // Within the caller's units, and not a case it declared an interest in (Art 28).
         match &unit_path {
-            Some(path) if authorized.may_see((!path.is_empty()).then_some(path.as_slice())) => {}
-            Some(_) => return Err(authorized.deny(Some(action.case_id)).await),
+            Some(path) => {
+                authorized
+                    .check_case(
+                        action.case_id,
+                        (!path.is_empty()).then_some(path.as_slice()),
+                    )
+                    .await?;
+            }
             None if authorized.scope == Scope::All => {
                 return Err(no_case(action.case_id).into());
             }
@@ -468,6 +478,36 @@ impl SupervisionService for SupervisionApi {
     ) -> Result<Response<api::Inspection>, Status> {
         let authorized = Authorized::of(&request)?;
         watch::record_inspection(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn declare_recusal(
+        &self,
+        request: Request<api::DeclareRecusalRequest>,
+    ) -> Result<Response<api::Recusal>, Status> {
+        let authorized = Authorized::of(&request)?;
+        recusals::declare(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn withdraw_recusal(
+        &self,
+        request: Request<api::WithdrawRecusalRequest>,
+    ) -> Result<Response<api::Recusal>, Status> {
+        let authorized = Authorized::of(&request)?;
+        recusals::withdraw(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_recusals(
+        &self,
+        request: Request<api::ListRecusalsRequest>,
+    ) -> Result<Response<api::ListRecusalsResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        recusals::list(self.db(), &authorized, request.get_ref())
             .await
             .map(Response::new)
     }

@@ -8,9 +8,10 @@ use sea_orm::{
 use time::OffsetDateTime;
 use tonic::Status;
 use uuid::Uuid;
-use xinfang_platform::auth::{Authorized, Scope, within_units};
+use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, invalid_argument, next_page};
 use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_platform::recusal::Recusals;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided, WritePath};
 use xinfang_proto::subjects;
@@ -271,6 +272,28 @@ pub async fn assign(
     if !violations.is_empty() {
         return Err(invalid_argument(&violations));
     }
+    // A leader with a declared interest is never given the case (回避, Art 28).
+    let leader = request.leader.trim();
+    let unit_path = case::Entity::find_by_id(case_id)
+        .one(&write.db)
+        .await
+        .map_err(QueryError::from)?
+        .map(|case| unit_path_of(&case.unit_path));
+    let interests = Recusals::of(&write.db, leader)
+        .await
+        .map_err(QueryError::from)?;
+    if interests.excludes(case_id, unit_path.as_deref()) {
+        authorized
+            .audit(
+                Some(case_id),
+                false,
+                &format!("{leader} declared an interest (Art 28)"),
+            )
+            .await?;
+        return Err(Status::failed_precondition(format!(
+            "{leader} has declared an interest in this case (回避, Art 28): assign another leader"
+        )));
+    }
     let (case, row, _) = write
         .execute(ChangeOwnership {
             case_id,
@@ -353,9 +376,13 @@ pub async fn list(
         .await
         .map_err(QueryError::from)?;
     let next_page_token = next_page(&mut rows, page_size, |(row, _)| row.case_id.to_string());
+    // Not a case the caller declared an interest in (Art 28).
+    let recusals = authorized.recusals().await?;
     let cases = rows
         .iter()
-        .filter_map(|(row, case)| case.as_ref().map(|case| view(row, case)))
+        .filter_map(|(row, case)| case.as_ref().map(|case| (row, case)))
+        .filter(|(_, case)| !recusals.excludes(case.case_id, Some(&unit_path_of(&case.unit_path))))
+        .map(|(row, case)| view(row, case))
         .collect::<Vec<_>>();
     authorized
         .audit(

@@ -371,7 +371,7 @@ impl LetterDesk {
             .map_err(QueryError::from)?
             .map(|row| unit_path_of(&row.unit_path));
         match path {
-            Some(path) if authorized.may_see(Some(&path)) => Ok(()),
+            Some(path) => authorized.check_case(case_id, Some(&path)).await,
             None if authorized.scope == Scope::All => {
                 Err(Status::not_found(format!("no case {case_id}")))
             }
@@ -577,6 +577,11 @@ impl LetterDesk {
             .await
             .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.number.clone());
+        // Not the letters of a case the caller declared an interest in (Art 28).
+        let recusals = authorized.recusals().await?;
+        rows.retain(|row| {
+            !recusals.excludes(row.case_id, Some(std::slice::from_ref(&row.recipient_unit)))
+        });
         let mut letters = Vec::with_capacity(rows.len());
         for row in &rows {
             letters.push(letters::view(row, &self.case_number(row.case_id).await?));

@@ -21,6 +21,7 @@ pub mod letters;
 pub mod lifecycle;
 pub mod migrations;
 pub mod record;
+pub mod recusals;
 pub mod registered;
 pub mod routed;
 pub mod store;

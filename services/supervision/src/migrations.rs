@@ -27,6 +27,7 @@ impl MigratorTrait for Migrator {
             m20261127_000026_leaders_and_watch_lists::Migration,
         ));
         migrations.push(Box::new(m20261127_000027_routing_revisions::Migration));
+        migrations.extend(xinfang_platform::migrations::recusals());
         migrations
     }
 }

@@ -34,6 +34,16 @@ pub fn claims(roles: &[Role], units: &[&str]) -> Claims {
     }
 }
 
+/// A service's own identity: role `service`, subject its name.
+pub fn service_claims(service: &str) -> Claims {
+    Claims {
+        sub: service.to_owned(),
+        roles: vec![Role::Service.as_str().to_owned()],
+        units: Vec::new(),
+        ..claims(&[], &[])
+    }
+}
+
 /// A valid token for these roles and units.
 pub fn token(roles: &[Role], units: &[&str]) -> String {
     sign(&claims(roles, units))

@@ -290,6 +290,14 @@ impl Stack {
             .context("open a service log")?;
         let nats_url = self.nats.url();
         let secret = self.secret.clone();
+        // Each service's own identity for calling another (routing asks supervision).
+        let service_token = self.logs.path().join(format!("{}.token", svc.name()));
+        std::fs::write(
+            &service_token,
+            crate::auth::sign(&crate::auth::service_claims(svc.name())),
+        )
+        .context("write the service token")?;
+        let supervision_url = self.grpc_url(Svc::Supervision);
         let service_env = self.service_env.clone();
         let running = self.running_mut(svc);
         let mut command = Command::new(&binary);
@@ -309,6 +317,8 @@ impl Stack {
             .env("XINFANG_OUTBOX_SWEEP_INTERVAL", "200ms")
             .env("XINFANG_ROUTING_DIRECTORY", demo_directory())
             .env("XINFANG_AUTH_HS256_SECRET_FILE", secret)
+            .env("XINFANG_SERVICE_TOKEN_FILE", service_token)
+            .env("XINFANG_SUPERVISION_URL", supervision_url)
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .kill_on_drop(true);

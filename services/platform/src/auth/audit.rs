@@ -44,6 +44,11 @@ impl AuditLog {
         Self { db }
     }
 
+    /// The service's database, where the declared interests are kept too.
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
     pub async fn record(
         &self,
         caller: &Caller,

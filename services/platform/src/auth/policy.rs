@@ -134,8 +134,43 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         ],
     ),
     (
+        "xinfang.routing.v1.RoutingService/AddUnit",
+        &[(Administrator, All)],
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/RenameUnit",
+        &[(Administrator, All)],
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/MoveUnit",
+        &[(Administrator, All)],
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/RetireUnit",
+        &[(Administrator, All)],
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/RemoveUnit",
+        &[(Administrator, All)],
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/PublishCategoryTable",
+        &[(Administrator, All)],
+    ),
+    (
+        "xinfang.routing.v1.RoutingService/ListCategoryTables",
+        &[(Administrator, All), (Supervisor, All), (Leader, All)],
+    ),
+    (
         "xinfang.supervision.v1.SupervisionService/GetCaseTimeline",
-        CASE_READERS,
+        // Routing asks where a case stands before it moves one.
+        &[
+            (Registrar, All),
+            (Supervisor, All),
+            (Leader, All),
+            (UnitHandler, OwnUnits),
+            (Service, All),
+        ],
     ),
     (
         "xinfang.supervision.v1.SupervisionService/ListCaseTimelines",
@@ -208,6 +243,18 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         &[(Supervisor, All), (Leader, All), (UnitHandler, OwnUnits)],
     ),
     (
+        "xinfang.supervision.v1.SupervisionService/DeclareRecusal",
+        &[(Supervisor, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/WithdrawRecusal",
+        &[(Supervisor, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/ListRecusals",
+        &[(Supervisor, All), (Leader, All)],
+    ),
+    (
         "xinfang.statistics.v1.StatisticsService/GetOverview",
         &[(Supervisor, All), (Leader, All), (Analyst, All)],
     ),
@@ -261,6 +308,24 @@ mod tests {
                 || rpc.ends_with("/ListCategories");
             assert_eq!(allowed, figures_or_directory, "{rpc}");
         }
+    }
+
+    #[test]
+    fn a_service_identity_reads_where_a_case_stands_and_changes_nothing() {
+        let service = caller(&[Service]);
+        let allowed: Vec<&str> = POLICY
+            .iter()
+            .map(|(rpc, _)| *rpc)
+            .filter(|rpc| decide(rpc, &service).is_some())
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                "xinfang.routing.v1.RoutingService/ListCategories",
+                "xinfang.routing.v1.RoutingService/ListUnits",
+                "xinfang.supervision.v1.SupervisionService/GetCaseTimeline",
+            ]
+        );
     }
 
     #[test]

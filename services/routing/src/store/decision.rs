@@ -37,6 +37,11 @@ pub struct Model {
     pub anonymous: bool,
     /// A higher bureau's deadline, if it set one.
     pub upstream_deadline: Option<TimeDate>,
+    /// The unit the previous revision sent the case to, if any.
+    pub previous_unit_code: Option<String>,
+    /// Re-routed because the bureau upheld the previous unit's objection: the previous
+    /// routing was wrong.
+    pub after_objection: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,11 @@ pub struct Model {
     pub reason: String,
     pub decided_by: String,
     pub routed_at: TimeDateTimeWithTimeZone,
+    pub directory_version: String,
+    pub matter_category: String,
+    pub track: String,
+    /// Superseded because the bureau upheld the unit's objection: a wrong routing.
+    pub wrong_routing: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
