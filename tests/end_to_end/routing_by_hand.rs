@@ -436,3 +436,43 @@ async fn a_case_signed_for_moves_only_on_an_upheld_objection_and_the_first_routi
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_co_handling_unit_reads_the_case_beside_the_lead_in_every_service() {
+    let stack = Stack::start(Backend::Postgres)
+        .await
+        .expect("the stack starts");
+    let mut intake = support::intake(&stack).await;
+    let case = support::submit(&mut intake, sample::create(0))
+        .await
+        .case_id;
+    awaiting_sign_for(&stack, &case).await;
+    assert_eq!(visible_to(&stack, "renshe", &case).await, [false; 3]);
+    let assigned = support::routing(&stack)
+        .await
+        .route_case(RouteCaseRequest {
+            co_handling_units: vec!["renshe".into()],
+            ..route_request(&case, "dongcheng", RoutingDisposition::Assign)
+        })
+        .await
+        .expect("assigned with a co-handling unit")
+        .into_inner();
+    assert_eq!(assigned.co_handling_units, ["renshe"]);
+    assert!(assigned.assignment_deadline.is_some());
+    followed_to(&stack, "dongcheng", &case).await;
+    followed_to(&stack, "renshe", &case).await;
+    assert_eq!(visible_to(&stack, "zhaocun", &case).await, [false; 3]);
+
+    let jetstream = async_nats::jetstream::new(stack.nats.client().await.expect("connect"));
+    let stored = xinfang_testkit::stored_messages(
+        &jetstream,
+        xinfang_proto::subjects::ROUTING_STREAM.name,
+        5,
+    )
+    .await;
+    assert!(
+        stored.iter().any(|message| message.subject.as_str()
+            == "xinfang.v1.routing.unit.renshe.petition.cohandled"),
+        "the co-handling unit is told on its own subject"
+    );
+}

@@ -87,6 +87,11 @@ pub fn petition_moved(unit_code: &str) -> String {
     format!("xinfang.v1.routing.unit.{unit_code}.petition.moved")
 }
 
+/// A case was routed to another lead unit with this unit co-handling it (协办).
+pub fn petition_cohandled(unit_code: &str) -> String {
+    format!("xinfang.v1.routing.unit.{unit_code}.petition.cohandled")
+}
+
 /// Every routing decision, whichever the unit.
 pub const ANY_PETITION_ROUTED: &str = "xinfang.v1.routing.unit.*.petition.routed";
 

@@ -387,6 +387,7 @@ fn view(row: &decision::Model, directory: &Directory) -> proto::RoutingDecision 
         assignment_deadline: row.assignment_deadline.map(wire::calendar_date),
         previous_unit_code: row.previous_unit_code.clone().unwrap_or_default(),
         after_objection: row.after_objection,
+        co_handling_units: row.co_handling(),
     }
 }
 

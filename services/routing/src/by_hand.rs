@@ -41,6 +41,8 @@ pub struct ByHand {
     /// Where a routed case stands in its unit's procedure, and at which unit, as
     /// supervision said; `None` for a case held for triage (not asked).
     pub stage: Option<(CaseStage, String)>,
+    /// The co-handling units (协办) beside the lead unit.
+    pub co_handling_units: Vec<String>,
 }
 
 /// Units a case may be sent to by hand: not the bureau, not a higher bureau; a diversion
@@ -160,9 +162,11 @@ pub fn decide_by_hand(
             by_hand.unit_code
         )));
     }
+    let co_handling = co_handling(by_hand, accused.as_deref(), directory)?;
     let held = current.disposition == Disposition::Triage.code();
-    let same =
-        current.unit_code == by_hand.unit_code && current.disposition == by_hand.disposition.code();
+    let same = current.unit_code == by_hand.unit_code
+        && current.disposition == by_hand.disposition.code()
+        && current.co_handling() == co_handling;
     if same {
         return Ok(None);
     }
@@ -187,9 +191,19 @@ pub fn decide_by_hand(
             .assignment_deadline
             .unwrap_or_else(|| assignment_deadline(now, assignment_days, current.upstream_deadline))
     });
+    // Who may see the case: the lead unit and each co-handling unit, with the units above.
+    let mut unit_path = directory.path(&by_hand.unit_code);
+    for unit in &co_handling {
+        for on_path in directory.path(unit) {
+            if !unit_path.contains(&on_path) {
+                unit_path.push(on_path);
+            }
+        }
+    }
     Ok(Some(decision::Model {
         unit_code: by_hand.unit_code.clone(),
-        unit_path: auth::stored_unit_path(&directory.path(&by_hand.unit_code)),
+        unit_path: auth::stored_unit_path(&unit_path),
+        co_handling_units: co_handling.join(" "),
         disposition: by_hand.disposition.code().to_owned(),
         rule: "by-hand".to_owned(),
         reason: by_hand.reason.clone(),
@@ -206,6 +220,59 @@ pub fn decide_by_hand(
         after_objection,
         ..current.clone()
     }))
+}
+
+/// The co-handling units (协办), checked: each a unit that handles cases, in service, not the
+/// lead unit, never the accused or under it (Art 30); only beside a forward or assignment.
+fn co_handling(
+    by_hand: &ByHand,
+    accused: Option<&str>,
+    directory: &Directory,
+) -> Result<Vec<String>, CommandError> {
+    if by_hand.co_handling_units.is_empty() {
+        return Ok(Vec::new());
+    }
+    if by_hand.disposition == Disposition::Divert {
+        return Err(CommandError::invalid(
+            "co_handling_units",
+            "a diverted matter goes to its statutory channel alone",
+        ));
+    }
+    let mut violations = Vec::new();
+    for (at, code) in by_hand.co_handling_units.iter().enumerate() {
+        let field = format!("co_handling_units[{at}]");
+        match directory.unit(code) {
+            None => violations.push(FieldViolation::new(
+                field,
+                format!("{code:?} is not in directory {}", directory.version),
+            )),
+            Some(unit) if unit.retired || !may_receive(unit.kind, Disposition::Forward) => {
+                violations.push(FieldViolation::new(
+                    field,
+                    format!("{} does not handle cases", unit.name),
+                ));
+            }
+            Some(_) if *code == by_hand.unit_code => violations.push(FieldViolation::new(
+                field,
+                "is the lead unit: a co-handling unit is another",
+            )),
+            Some(_) => {}
+        }
+    }
+    if !violations.is_empty() {
+        return Err(CommandError::InvalidArgument(violations));
+    }
+    if let Some(accused) = accused
+        && let Some(code) = by_hand
+            .co_handling_units
+            .iter()
+            .find(|code| directory.is_within(code, accused))
+    {
+        return Err(CommandError::FailedPrecondition(format!(
+            "{code} is or lies under the accused unit {accused}: an accusation never goes to the accused (Art 30)"
+        )));
+    }
+    Ok(by_hand.co_handling_units.clone())
 }
 
 /// Whether a routed case may move now, given where it stands in its unit's procedure:
@@ -315,6 +382,16 @@ impl Change for RouteByHand {
             now,
             &routed,
         )];
+        // Each co-handling unit learns it on its own subject (its feed).
+        for unit in next.co_handling() {
+            events.push(OutgoingEvent::new(
+                subjects::petition_cohandled(&unit),
+                SERVICE,
+                next.case_id,
+                now,
+                &routed,
+            ));
+        }
         // The unit the case left learns it on its own subject (its feed), told no more
         // than that the case moved, and where.
         if let Some(previous) = &next.previous_unit_code {

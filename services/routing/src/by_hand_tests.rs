@@ -33,6 +33,7 @@ fn held(rule: &str, accused: Option<&str>) -> decision::Model {
         upstream_deadline: Some(date!(2026 - 03 - 20)),
         previous_unit_code: None,
         after_objection: false,
+        co_handling_units: String::new(),
     }
 }
 
@@ -66,6 +67,7 @@ fn to(unit: &str, disposition: Disposition) -> ByHand {
         accused_unit_code: None,
         matter_category: None,
         stage: None,
+        co_handling_units: Vec::new(),
     }
 }
 
@@ -264,4 +266,35 @@ fn a_returned_stage_counts_only_for_the_routing_supervision_has_caught_up_with()
         decide(&moved_on, &onwards),
         Err(CommandError::Unavailable(_))
     ));
+}
+
+#[test]
+fn co_handling_units_read_the_case_beside_the_lead_but_never_the_accused() {
+    let with_co = |co: &[&str]| ByHand {
+        co_handling_units: co.iter().map(|unit| (*unit).to_owned()).collect(),
+        ..to("zhaocun", Disposition::Assign)
+    };
+    let routed = decide(
+        &held("unknown-category", None),
+        &with_co(&["renshe", "zhaocun-tiefo"]),
+    )
+    .expect("allowed")
+    .expect("routed");
+    assert_eq!(routed.co_handling(), ["renshe", "zhaocun-tiefo"]);
+    assert_eq!(routed.unit_path, "/zhaocun/renshe/zhaocun-tiefo/");
+
+    let accused = held("accused-withheld", Some("renshe"));
+    assert!(matches!(
+        decide(&accused, &with_co(&["renshe"])),
+        Err(CommandError::FailedPrecondition(_))
+    ));
+    for wrong in [&["zhaocun"][..], &["xfj"], &["no-such-unit"]] {
+        assert!(
+            matches!(
+                decide(&held("unknown-category", None), &with_co(wrong)),
+                Err(CommandError::InvalidArgument(_))
+            ),
+            "{wrong:?}"
+        );
+    }
 }

@@ -8,6 +8,7 @@ mod m20261126_000012_store_domain_codes;
 mod m20261126_000013_create_directory_publications;
 mod m20261127_000014_routing_revisions;
 mod m20261128_000015_directory_in_database;
+mod m20261128_000016_co_handling_units;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
         ));
         migrations.push(Box::new(m20261127_000014_routing_revisions::Migration));
         migrations.push(Box::new(m20261128_000015_directory_in_database::Migration));
+        migrations.push(Box::new(m20261128_000016_co_handling_units::Migration));
         migrations.extend(xinfang_platform::migrations::recusals());
         migrations
     }

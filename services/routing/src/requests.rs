@@ -88,6 +88,23 @@ pub fn parse_by_hand(request: &api::RouteCaseRequest, today: time::Date) -> Resu
             }
         },
     };
+    let mut co_handling_units: Vec<String> = Vec::new();
+    for (at, unit) in request.co_handling_units.iter().enumerate() {
+        let unit = code(&format!("co_handling_units[{at}]"), unit, &mut violations);
+        if co_handling_units.contains(&unit) {
+            violations.push(FieldViolation::new(
+                format!("co_handling_units[{at}]"),
+                format!("{unit:?} is named twice"),
+            ));
+        }
+        co_handling_units.push(unit);
+    }
+    if co_handling_units.len() > MAX_CO_HANDLING_UNITS {
+        violations.push(FieldViolation::new(
+            "co_handling_units",
+            format!("at most {MAX_CO_HANDLING_UNITS} units"),
+        ));
+    }
     match (case_id, disposition) {
         (Some(case_id), Some(disposition)) if violations.is_empty() => Ok(ByHand {
             case_id,
@@ -100,10 +117,14 @@ pub fn parse_by_hand(request: &api::RouteCaseRequest, today: time::Date) -> Resu
             matter_category: Some(request.matter_category.trim().to_owned())
                 .filter(|code| !code.is_empty()),
             stage: None,
+            co_handling_units,
         }),
         _ => Err(invalid_argument(&violations)),
     }
 }
+
+/// The most co-handling units (协办) one case may have.
+const MAX_CO_HANDLING_UNITS: usize = 10;
 
 /// The longest unit or category name.
 const MAX_NAME_CHARS: usize = 100;

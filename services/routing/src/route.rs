@@ -161,6 +161,7 @@ impl Change for RouteCase {
             upstream_deadline,
             previous_unit_code: None,
             after_objection: false,
+            co_handling_units: String::new(),
         };
         let routed = routed_event(&stored, &directory);
         Ok(Decided {
@@ -227,6 +228,7 @@ pub fn routed_event(row: &decision::Model, directory: &Directory) -> PetitionRou
         reason: standard_text(row, &row.reason),
         previous_unit_code: row.previous_unit_code.clone().unwrap_or_default(),
         after_objection: row.after_objection,
+        co_handling_units: row.co_handling(),
     }
 }
 

@@ -27,12 +27,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Recusal::Table)
-                    .col(
-                        ColumnDef::new(Recusal::Id)
-                            .uuid()
-                            .not_null()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(Recusal::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Recusal::Subject).string().not_null())
                     .col(ColumnDef::new(Recusal::CaseId).uuid().null())
                     .col(ColumnDef::new(Recusal::UnitCode).string().null())

@@ -42,6 +42,18 @@ pub struct Model {
     /// Re-routed because the bureau upheld the previous unit's objection: the previous
     /// routing was wrong.
     pub after_objection: bool,
+    /// The co-handling units (协办), space-separated; empty when none.
+    pub co_handling_units: String,
+}
+
+impl Model {
+    /// The co-handling units, in the order the clerk named them.
+    pub fn co_handling(&self) -> Vec<String> {
+        self.co_handling_units
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
