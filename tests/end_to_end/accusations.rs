@@ -75,6 +75,34 @@ async fn an_accused_unit_not_in_the_directory_is_told_to_the_clerk_and_held_for_
     assert_eq!(decision.disposition(), RoutingDisposition::Triage);
     assert_eq!(decision.rule, "unknown-accused-unit");
     assert_ne!(decision.unit_code, "zhaocun");
+
+    // Nothing of it reaches 赵村镇: no event on its subjects, no answer to its handlers.
+    let zhaocun =
+        xinfang_testkit::auth::token(&[xinfang_platform::auth::Role::UnitHandler], &["zhaocun"]);
+    assert_eq!(
+        support::listed(&stack, &zhaocun, &mistyped.case_id).await,
+        [false; 3]
+    );
+    let jetstream = async_nats::jetstream::new(stack.nats.client().await.expect("connect"));
+    for stream in [
+        subjects::ROUTING_STREAM.name,
+        subjects::SUPERVISION_STREAM.name,
+    ] {
+        let on_zhaocun: Vec<String> = xinfang_testkit::stored_messages(&jetstream, stream, 1)
+            .await
+            .iter()
+            .filter(|message| {
+                message
+                    .headers
+                    .as_ref()
+                    .and_then(|headers| headers.get("ce-subject"))
+                    .is_some_and(|case| case.as_str() == mistyped.case_id)
+            })
+            .filter(|message| message.subject.contains(".unit.zhaocun."))
+            .map(|message| message.subject.to_string())
+            .collect();
+        assert!(on_zhaocun.is_empty(), "{stream}: {on_zhaocun:?}");
+    }
 }
 
 #[tokio::test]

@@ -8,17 +8,14 @@ use tonic::Code;
 use xinfang_platform::auth::Claims;
 use xinfang_platform::auth::Role;
 use xinfang_proto::intake::v1::{
-    GetPetitionRequest, ListPetitionsRequest, get_petition_request::Key,
-    intake_service_client::IntakeServiceClient,
+    GetPetitionRequest, get_petition_request::Key, intake_service_client::IntakeServiceClient,
 };
 use xinfang_proto::routing::v1::{
-    GetRoutingDecisionRequest, ListRoutingDecisionsRequest, RouteCaseRequest,
-    routing_service_client::RoutingServiceClient,
+    GetRoutingDecisionRequest, RouteCaseRequest, routing_service_client::RoutingServiceClient,
 };
 use xinfang_proto::supervision::v1::{
     AssignLeaderRequest, DeclareRecusalRequest, GetCaseTimelineRequest, LeaderLevel,
-    ListCaseTimelinesRequest, WithdrawRecusalRequest,
-    supervision_service_client::SupervisionServiceClient,
+    WithdrawRecusalRequest, supervision_service_client::SupervisionServiceClient,
 };
 use xinfang_proto::v1::RoutingDisposition;
 use xinfang_testkit::auth;
@@ -76,45 +73,6 @@ async fn settles_to(stack: &Stack, token: &str, case_id: &str, expected: [Code; 
     }
 }
 
-/// Whether each service's list shows the case to `token`.
-async fn listed(stack: &Stack, token: &str, case_id: &str) -> [bool; 3] {
-    let intake = IntakeServiceClient::new(auth::authed(&stack.grpc_url(Svc::Intake), token))
-        .list_petitions(ListPetitionsRequest {
-            page_size: 500,
-            ..Default::default()
-        })
-        .await
-        .expect("petitions")
-        .into_inner()
-        .petitions
-        .iter()
-        .any(|p| p.case_id == case_id);
-    let routing = RoutingServiceClient::new(auth::authed(&stack.grpc_url(Svc::Routing), token))
-        .list_routing_decisions(ListRoutingDecisionsRequest {
-            page_size: 500,
-            ..Default::default()
-        })
-        .await
-        .expect("decisions")
-        .into_inner()
-        .decisions
-        .iter()
-        .any(|d| d.case_id == case_id);
-    let supervision =
-        SupervisionServiceClient::new(auth::authed(&stack.grpc_url(Svc::Supervision), token))
-            .list_case_timelines(ListCaseTimelinesRequest {
-                page_size: 500,
-                ..Default::default()
-            })
-            .await
-            .expect("timelines")
-            .into_inner()
-            .timelines
-            .iter()
-            .any(|t| t.case_id == case_id);
-    [intake, routing, supervision]
-}
-
 #[tokio::test]
 async fn a_declared_interest_keeps_the_person_from_the_case_in_every_service_until_withdrawn() {
     let stack = Stack::start(Backend::Postgres)
@@ -168,9 +126,12 @@ async fn a_declared_interest_keeps_the_person_from_the_case_in_every_service_unt
     settles_to(&stack, &clerk, &zhaocun, [Code::PermissionDenied; 3]).await;
     settles_to(&stack, &handler, &zhaocun, [Code::PermissionDenied; 3]).await;
     assert_eq!(reads(&stack, &clerk, &dongcheng).await, [Code::Ok; 3]);
-    assert_eq!(listed(&stack, &clerk, &zhaocun).await, [false; 3]);
-    assert_eq!(listed(&stack, &clerk, &dongcheng).await, [true; 3]);
-    assert_eq!(listed(&stack, &handler, &zhaocun).await, [false; 3]);
+    assert_eq!(support::listed(&stack, &clerk, &zhaocun).await, [false; 3]);
+    assert_eq!(support::listed(&stack, &clerk, &dongcheng).await, [true; 3]);
+    assert_eq!(
+        support::listed(&stack, &handler, &zhaocun).await,
+        [false; 3]
+    );
     for svc in [Svc::Intake, Svc::Routing, Svc::Supervision] {
         let entries = support::audited(&stack, svc, &zhaocun).await;
         assert!(
@@ -213,6 +174,60 @@ async fn a_declared_interest_keeps_the_person_from_the_case_in_every_service_unt
         .await
         .expect_err("recused leader");
     assert_eq!(assigned.code(), Code::FailedPrecondition);
+
+    // Nor does a clerk send a case to a unit they declared an interest in.
+    bureau
+        .declare_recusal(DeclareRecusalRequest {
+            subject: "clerk-zhang".into(),
+            unit_code: "dongcheng".into(),
+            reason: "其配偶在东城街道任职".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("declared");
+    let zhang = token_of("clerk-zhang", &[Role::Registrar], &[]);
+    settles_to(&stack, &zhang, &dongcheng, [Code::PermissionDenied; 3]).await;
+    let towards = RoutingServiceClient::new(auth::authed(&stack.grpc_url(Svc::Routing), &zhang))
+        .route_case(RouteCaseRequest {
+            case_id: zhaocun.clone(),
+            unit_code: "dongcheng".into(),
+            disposition: RoutingDisposition::Forward.into(),
+            reason: "改派".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("towards a unit of interest");
+    assert_eq!(towards.code(), Code::PermissionDenied);
+
+    // A service is no staff member; no one lifts their own declared interest.
+    let service = bureau
+        .declare_recusal(DeclareRecusalRequest {
+            subject: "routing".into(),
+            case_id: zhaocun.clone(),
+            reason: "x".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("a service");
+    assert_eq!(service.code(), Code::InvalidArgument);
+    let own = bureau
+        .declare_recusal(DeclareRecusalRequest {
+            subject: "test-registrar-supervisor".into(),
+            case_id: dongcheng.clone(),
+            reason: "信访人系其同学".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("declared")
+        .into_inner();
+    let lifted = bureau
+        .withdraw_recusal(WithdrawRecusalRequest {
+            recusal_id: own.recusal_id,
+            reason: "自行撤回".into(),
+        })
+        .await
+        .expect_err("not by themselves");
+    assert_eq!(lifted.code(), Code::PermissionDenied);
 
     // Withdrawn, the case is the clerk's again.
     bureau

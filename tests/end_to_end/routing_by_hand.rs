@@ -388,6 +388,52 @@ async fn a_case_signed_for_moves_only_on_an_upheld_objection_and_the_first_routi
         .await
         .expect_err("the objection is not decided yet");
     assert_eq!(pending.code(), Code::FailedPrecondition);
+
+    // Another case: its objection rejected, it stays with 赵村镇, which may not object again.
+    let kept = support::submit(&mut intake, sample::create(0))
+        .await
+        .case_id;
+    awaiting_sign_for(&stack, &kept).await;
+    let sign = || {
+        Action::SignFor(api::SignFor {
+            signed_by: "赵村镇信访办 李四".into(),
+        })
+    };
+    let object = || {
+        Action::Object(api::ObjectToRouting {
+            reasons: "非本镇事项".into(),
+        })
+    };
+    record(&stack, &unit, &kept, sign())
+        .await
+        .expect("signed for");
+    record(&stack, &unit, &kept, object())
+        .await
+        .expect("objected");
+    record(
+        &stack,
+        &bureau,
+        &kept,
+        Action::DecideObjection(api::DecideObjection {
+            upheld: false,
+            reasons: "经核实，属本镇辖区".into(),
+        }),
+    )
+    .await
+    .expect("rejected");
+    let stays = routing
+        .route_case(route_request(
+            &kept,
+            "dongcheng",
+            RoutingDisposition::Forward,
+        ))
+        .await
+        .expect_err("the objection was rejected");
+    assert_eq!(stays.code(), Code::FailedPrecondition);
+    let again = record(&stack, &unit, &kept, object())
+        .await
+        .expect_err("one objection per routing");
+    assert_eq!(again.code(), Code::FailedPrecondition);
     record(
         &stack,
         &bureau,
@@ -415,6 +461,15 @@ async fn a_case_signed_for_moves_only_on_an_upheld_objection_and_the_first_routi
     assert!(moved.after_objection);
     followed_to(&stack, "dongcheng", &case).await;
     assert_eq!(visible_to(&stack, "zhaocun", &case).await, [false; 3]);
+    let handler = |unit: &str| auth::token(&[Role::UnitHandler], &[unit]);
+    assert_eq!(
+        support::listed(&stack, &handler("zhaocun"), &case).await,
+        [false; 3]
+    );
+    assert_eq!(
+        support::listed(&stack, &handler("dongcheng"), &case).await,
+        [true; 3]
+    );
 
     // The new unit signs for it afresh; the first routing counts against 赵村镇.
     awaiting_sign_for(&stack, &case).await;
@@ -462,6 +517,20 @@ async fn a_co_handling_unit_reads_the_case_beside_the_lead_in_every_service() {
     followed_to(&stack, "dongcheng", &case).await;
     followed_to(&stack, "renshe", &case).await;
     assert_eq!(visible_to(&stack, "zhaocun", &case).await, [false; 3]);
+
+    // It reads the case, but acts only through the lead: it does not sign for it.
+    let co_handler = auth::token(&[Role::UnitHandler], &["renshe"]);
+    let signed = record(
+        &stack,
+        &co_handler,
+        &case,
+        Action::SignFor(api::SignFor {
+            signed_by: "人社局 王五".into(),
+        }),
+    )
+    .await
+    .expect_err("the lead signs for it");
+    assert_eq!(signed.code(), Code::PermissionDenied);
 
     let jetstream = async_nats::jetstream::new(stack.nats.client().await.expect("connect"));
     let stored = xinfang_testkit::stored_messages(

@@ -228,3 +228,42 @@ pub fn create(petition: proto::Petition) -> CreatePetitionRequest {
         petition: Some(petition),
     }
 }
+
+/// Whether each service's list shows the case to `token`.
+pub async fn listed(stack: &Stack, token: &str, case_id: &str) -> [bool; 3] {
+    let intake = IntakeServiceClient::new(auth::authed(&stack.grpc_url(Svc::Intake), token))
+        .list_petitions(xinfang_proto::intake::v1::ListPetitionsRequest {
+            page_size: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("petitions")
+        .into_inner()
+        .petitions
+        .iter()
+        .any(|p| p.case_id == case_id);
+    let routing = RoutingServiceClient::new(auth::authed(&stack.grpc_url(Svc::Routing), token))
+        .list_routing_decisions(xinfang_proto::routing::v1::ListRoutingDecisionsRequest {
+            page_size: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("decisions")
+        .into_inner()
+        .decisions
+        .iter()
+        .any(|d| d.case_id == case_id);
+    let supervision =
+        SupervisionServiceClient::new(auth::authed(&stack.grpc_url(Svc::Supervision), token))
+            .list_case_timelines(xinfang_proto::supervision::v1::ListCaseTimelinesRequest {
+                page_size: 500,
+                ..Default::default()
+            })
+            .await
+            .expect("timelines")
+            .into_inner()
+            .timelines
+            .iter()
+            .any(|t| t.case_id == case_id);
+    [intake, routing, supervision]
+}

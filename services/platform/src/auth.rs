@@ -202,6 +202,16 @@ pub fn stored_unit_path(path: &[String]) -> String {
     format!("/{}/", path.join("/"))
 }
 
+/// The part of a case's unit path that leads to its lead unit (`unit_code`): the units that
+/// act on the case. A case's path is the lead unit's path, top first, then the co-handling
+/// units (协办) not already on it, who read the case but do not act for the lead.
+pub fn lead_path<'a>(path: &'a [String], unit_code: &str) -> &'a [String] {
+    match path.iter().position(|unit| unit == unit_code) {
+        Some(at) => &path[..=at],
+        None => path,
+    }
+}
+
 /// The inverse of [`stored_unit_path`].
 pub fn unit_path_of(stored: &str) -> Vec<String> {
     stored

@@ -9,7 +9,9 @@ pub mod entity;
 use std::collections::HashSet;
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_proto::supervision::v1::{Recusal, RecusalChanged};
@@ -49,6 +51,42 @@ impl Recusals {
 
     pub fn is_empty(&self) -> bool {
         self.cases.is_empty() && self.units.is_empty()
+    }
+
+    /// A list query's condition leaving these cases out in SQL, before its page is cut, so
+    /// that neither a page nor its token reveals one: not these case ids, and no unit path
+    /// (`path`, stored `/a/b/`) through these units.
+    pub fn exclusion<C: ColumnTrait, P: ColumnTrait>(&self, case: C, path: P) -> Condition {
+        self.units.iter().fold(
+            Condition::all().add(case.is_not_in(self.cases.iter().copied())),
+            |all, unit| all.add(path.not_like(format!("%/{unit}/%"))),
+        )
+    }
+
+    /// The same for a table whose path lies in another table (`cases_on` selects the ids
+    /// of the cases whose path goes through one of these units).
+    pub fn case_exclusion<C: ColumnTrait, P: ColumnTrait>(
+        &self,
+        case: C,
+        path_table_case: P,
+        path_table_path: impl ColumnTrait,
+    ) -> Condition {
+        let through = self.units.iter().fold(Condition::any(), |any, unit| {
+            any.add(path_table_path.like(format!("%/{unit}/%")))
+        });
+        let mut condition = Condition::all().add(case.is_not_in(self.cases.iter().copied()));
+        if !self.units.is_empty() {
+            condition = condition.add(
+                case.not_in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(path_table_case)
+                        .from(path_table_case.entity_name())
+                        .cond_where(through)
+                        .to_owned(),
+                ),
+            );
+        }
+        condition
     }
 }
 

@@ -313,7 +313,9 @@ async fn cases_naming(
         .filter(revision::Column::UnitCode.eq(code))
         .count(transaction)
         .await?;
-    Ok(current + earlier)
+    // Co-handled, or routed to a unit under it: its code is in the case's path.
+    let on_path = cases_under(transaction, code).await?;
+    Ok(current + earlier + on_path)
 }
 
 #[cfg(test)]

@@ -76,6 +76,13 @@ impl RoutingService for RoutingApi {
         if let Some(after) = after {
             query = query.filter(decision::Column::CaseId.gt(after));
         }
+        // Not a case the caller declared an interest in (Art 28), left out before the page
+        // is cut so that no page or token reveals one.
+        let recusals = authorized.recusals().await?;
+        if !recusals.is_empty() {
+            query = query
+                .filter(recusals.exclusion(decision::Column::CaseId, decision::Column::UnitPath));
+        }
         if authorized.scope == Scope::OwnUnits {
             query = query.filter(within_units(
                 decision::Column::UnitPath,
@@ -88,9 +95,6 @@ impl RoutingService for RoutingApi {
             .await
             .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
-        // Not a case the caller declared an interest in (Art 28).
-        let recusals = authorized.recusals().await?;
-        rows.retain(|row| !recusals.excludes(row.case_id, Some(&unit_path_of(&row.unit_path))));
         authorized
             .audit(None, true, &format!("listed {} case(s)", rows.len()))
             .await?;
@@ -146,15 +150,17 @@ impl RoutingService for RoutingApi {
         if let Some(after) = after {
             query = query.filter(decision::Column::CaseId.gt(after));
         }
+        let recusals = authorized.recusals().await?;
+        if !recusals.is_empty() {
+            query = query
+                .filter(recusals.exclusion(decision::Column::CaseId, decision::Column::UnitPath));
+        }
         let mut rows = query
             .limit(page_size + 1)
             .all(&self.db)
             .await
             .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
-        // Not a case the caller declared an interest in (Art 28).
-        let recusals = authorized.recusals().await?;
-        rows.retain(|row| !recusals.excludes(row.case_id, Some(&unit_path_of(&row.unit_path))));
         authorized
             .audit(None, true, &format!("listed {} held case(s)", rows.len()))
             .await?;
@@ -177,11 +183,24 @@ impl RoutingService for RoutingApi {
             .one(&self.db)
             .await
             .map_err(QueryError::from)?;
-        // A clerk with a declared interest does not route the case (Art 28).
+        // A clerk with a declared interest does not route the case (Art 28), nor send it to
+        // a unit they declared an interest in.
         if let Some(current) = &current {
             authorized
                 .check_case(case_id, Some(&unit_path_of(&current.unit_path)))
                 .await?;
+            let directory = self.versions.in_effect(&self.db).await?;
+            let going_to: Vec<String> = std::iter::once(&by_hand.unit_code)
+                .chain(&by_hand.co_handling_units)
+                .flat_map(|unit| directory.path(unit))
+                .collect();
+            if authorized
+                .recusals()
+                .await?
+                .excludes(case_id, Some(&going_to))
+            {
+                return Err(authorized.deny(Some(case_id)).await);
+            }
         }
         let held = current.is_some_and(|row| row.disposition == Disposition::Triage.code());
         if !held {

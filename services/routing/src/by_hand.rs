@@ -38,9 +38,9 @@ pub struct ByHand {
     pub accused_unit_code: Option<String>,
     /// The matter category the clerk classifies the case under.
     pub matter_category: Option<String>,
-    /// Where a routed case stands in its unit's procedure, and at which unit, as
-    /// supervision said; `None` for a case held for triage (not asked).
-    pub stage: Option<(CaseStage, String)>,
+    /// Where a routed case stands in its unit's procedure, and which routing revision
+    /// supervision follows; `None` for a case held for triage (not asked).
+    pub stage: Option<(CaseStage, u32)>,
     /// The co-handling units (协办) beside the lead unit.
     pub co_handling_units: Vec<String>,
 }
@@ -170,7 +170,7 @@ pub fn decide_by_hand(
     if same {
         return Ok(None);
     }
-    let after_objection = !held && may_move(current, by_hand.stage.clone())?;
+    let after_objection = !held && may_move(current, by_hand)?;
     let guidance = match by_hand.disposition {
         Disposition::Divert if by_hand.guidance_notice.is_empty() => {
             guidance_notice(&category.name, &unit.name, &category.legal_basis)
@@ -216,7 +216,9 @@ pub fn decide_by_hand(
         accused_unit_code: accused,
         matter_category: category.code.to_string(),
         track: category.track.code().to_owned(),
-        previous_unit_code: (!held).then(|| current.unit_code.clone()),
+        // Only a move to another lead unit leaves one.
+        previous_unit_code: (!held && current.unit_code != by_hand.unit_code)
+            .then(|| current.unit_code.clone()),
         after_objection,
         ..current.clone()
     }))
@@ -280,11 +282,8 @@ fn co_handling(
 /// routing it leaves counts as wrong. Before its unit signs for it, the bureau may correct
 /// the rules' decision; once signed for, only the unit's objection (within 5 working days
 /// of the sign-for, Art 23), upheld, moves it.
-fn may_move(
-    current: &decision::Model,
-    stage: Option<(CaseStage, String)>,
-) -> Result<bool, CommandError> {
-    let Some((stage, at_unit)) = stage else {
+fn may_move(current: &decision::Model, by_hand: &ByHand) -> Result<bool, CommandError> {
+    let Some((stage, followed)) = by_hand.stage else {
         return Err(CommandError::FailedPrecondition(format!(
             "where case {} stands in its procedure is not known",
             current.case_number
@@ -292,7 +291,7 @@ fn may_move(
     };
     // What supervision says must be about this routing, not the one before: it follows
     // each revision as its event arrives.
-    if stage != CaseStage::Registered && at_unit != current.unit_code {
+    if stage != CaseStage::Registered && i64::from(followed) != i64::from(current.revision) {
         return Err(CommandError::Unavailable(format!(
             "supervision has not yet followed case {} to {} (revision {}); retry shortly",
             current.case_number, current.unit_code, current.revision
@@ -306,6 +305,12 @@ fn may_move(
             | CaseStage::Diverted
     );
     match stage {
+        CaseStage::Returned if by_hand.unit_code == current.unit_code => {
+            Err(CommandError::FailedPrecondition(format!(
+                "the bureau upheld {}'s objection: case {} goes to another unit",
+                current.unit_code, current.case_number
+            )))
+        }
         CaseStage::Returned => Ok(true),
         _ if before_sign_for && current.decided_by == RULES => Ok(false),
         _ if before_sign_for => Err(CommandError::FailedPrecondition(format!(

@@ -51,7 +51,7 @@ fn forwarded(decided_by: &str) -> decision::Model {
 
 fn at(stage: CaseStage) -> ByHand {
     ByHand {
-        stage: Some((stage, "zhaocun".to_owned())),
+        stage: Some((stage, 1)),
         ..to("dongcheng", Disposition::Forward)
     }
 }
@@ -258,6 +258,7 @@ fn a_returned_stage_counts_only_for_the_routing_supervision_has_caught_up_with()
         revision: 2,
         ..forwarded("clerk-li")
     };
+    // Supervision still follows revision 1.
     let onwards = ByHand {
         unit_code: "xicheng".into(),
         ..at(CaseStage::Returned)

@@ -16,9 +16,9 @@ pub struct Procedure {
 }
 
 impl Procedure {
-    /// The case's stage, and the unit supervision has it at (empty before it opened the
-    /// case); UNAVAILABLE when supervision cannot say now.
-    pub async fn stage(&self, case_id: Uuid) -> Result<(CaseStage, String), Status> {
+    /// The case's stage, and the routing revision supervision follows (0 before it opened
+    /// the case); UNAVAILABLE when supervision cannot say now.
+    pub async fn stage(&self, case_id: Uuid) -> Result<(CaseStage, u32), Status> {
         let mut client = SupervisionServiceClient::new(self.supervision.channel()?);
         match client
             .get_case_timeline(GetCaseTimelineRequest {
@@ -28,12 +28,10 @@ impl Procedure {
         {
             Ok(timeline) => {
                 let timeline = timeline.into_inner();
-                Ok((timeline.stage(), timeline.unit_code))
+                Ok((timeline.stage(), timeline.routing_revision))
             }
             // Supervision has not opened the case yet: no unit has signed for it.
-            Err(status) if status.code() == Code::NotFound => {
-                Ok((CaseStage::Registered, String::new()))
-            }
+            Err(status) if status.code() == Code::NotFound => Ok((CaseStage::Registered, 0)),
             Err(status) => {
                 tracing::error!(case = %case_id, code = ?status.code(), message = status.message(), url = %self.supervision.url(), "ask supervision where the case stands");
                 Err(Status::unavailable(format!(

@@ -189,3 +189,131 @@ fn a_matter_arising_in_a_retired_town_is_held_for_a_clerk() {
     assert_eq!(decision.disposition, Disposition::Triage);
     assert_eq!(decision.rule, "category:rural-affairs/territory");
 }
+
+/// The decision table as data: a case in, the track, disposition, unit and rule out.
+#[test]
+fn the_decision_table() {
+    use LegalTrack::{Accusation, Appeal, StatutoryChannel};
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<UpstreamDisposition>,
+        Option<LegalTrack>,
+        Disposition,
+        &'a str,
+        &'a str,
+    );
+    let table: [Row<'_>; 9] = [
+        (
+            "zhaocun",
+            "land-acquisition",
+            None,
+            None,
+            Some(Appeal),
+            Disposition::Forward,
+            "zhaocun",
+            "category:land-acquisition/territory",
+        ),
+        (
+            "zhaocun-tiefo",
+            "rural-affairs",
+            None,
+            None,
+            Some(Appeal),
+            Disposition::Forward,
+            "zhaocun",
+            "category:rural-affairs/territory",
+        ),
+        (
+            "mawei",
+            "housing",
+            None,
+            None,
+            Some(Appeal),
+            Disposition::Forward,
+            "zhujian",
+            "category:housing/unit",
+        ),
+        (
+            "nanshi",
+            "wage-arrears",
+            None,
+            Some(UpstreamDisposition::Assigned),
+            Some(Appeal),
+            Disposition::Assign,
+            "renshe",
+            "category:wage-arrears/unit",
+        ),
+        (
+            "zhaocun",
+            "land-acquisition",
+            Some("zhaocun"),
+            None,
+            Some(Appeal),
+            Disposition::Triage,
+            "xfj",
+            "category:land-acquisition/accused-withheld",
+        ),
+        (
+            "zhaocun",
+            "land-acquisition",
+            Some("zhaocum"),
+            None,
+            Some(Appeal),
+            Disposition::Triage,
+            "xfj",
+            "unknown-accused-unit",
+        ),
+        (
+            "xicheng",
+            "no-such-category",
+            None,
+            None,
+            None,
+            Disposition::Triage,
+            "xfj",
+            "unknown-category",
+        ),
+        (
+            "xicheng",
+            "litigation",
+            None,
+            None,
+            Some(StatutoryChannel),
+            Disposition::Divert,
+            "fayuan",
+            "category:litigation/divert",
+        ),
+        (
+            "dongcheng",
+            "cadre-misconduct",
+            Some("dongcheng"),
+            None,
+            Some(Accusation),
+            Disposition::Forward,
+            "jiwei",
+            "category:cadre-misconduct/unit",
+        ),
+    ];
+    for (territory, category, accused, upstream, track, disposition, unit, rule) in table {
+        let decided = route(
+            &CaseToRoute {
+                accused_unit: accused,
+                upstream,
+                ..case(territory, category)
+            },
+            &demo(),
+        );
+        assert_eq!(
+            (
+                decided.track,
+                decided.disposition,
+                decided.unit_code.as_str(),
+                decided.rule.as_str()
+            ),
+            (track, disposition, unit, rule),
+            "{territory} / {category} / accused {accused:?} / {upstream:?}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
-use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_units};
+use xinfang_platform::auth::{Authorized, Found, Scope, lead_path, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, invalid_argument, next_page};
 use xinfang_platform::write::WritePath;
 use xinfang_proto::supervision::v1::{self as api, supervision_service_server::SupervisionService};
@@ -247,15 +247,18 @@ impl SupervisionService for SupervisionApi {
                 &authorized.caller.units,
             ));
         }
+        // Not a case the caller declared an interest in (Art 28), left out before the page
+        // is cut so that no page or token reveals one.
+        let recusals = authorized.recusals().await?;
+        if !recusals.is_empty() {
+            query = query.filter(recusals.exclusion(case::Column::CaseId, case::Column::UnitPath));
+        }
         let mut rows = query
             .limit(page_size + 1)
             .all(self.db())
             .await
             .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.case_id.to_string());
-        // The cases the caller declared an interest in are not theirs to see (Art 28).
-        let recusals = authorized.recusals().await?;
-        rows.retain(|row| !recusals.excludes(row.case_id, Some(&unit_path_of(&row.unit_path))));
         let mut clocks: HashMap<Uuid, Vec<clock::Model>> = HashMap::new();
         for row in clock::Entity::find()
             .filter(clock::Column::CaseId.is_in(rows.iter().map(|row| row.case_id)))
@@ -294,15 +297,14 @@ impl SupervisionService for SupervisionApi {
             .one(self.db())
             .await
             .map_err(QueryError::from)?
-            .map(|row| unit_path_of(&row.unit_path));
+            .map(|row| (unit_path_of(&row.unit_path), row.unit_code));
         // Within the caller's units, and not a case it declared an interest in (Art 28).
+        // A co-handling unit reads the case but acts only through the lead.
         match &unit_path {
-            Some(path) => {
+            Some((path, lead)) => {
+                let acting = lead_path(path, lead);
                 authorized
-                    .check_case(
-                        action.case_id,
-                        (!path.is_empty()).then_some(path.as_slice()),
-                    )
+                    .check_case(action.case_id, (!acting.is_empty()).then_some(acting))
                     .await?;
             }
             None if authorized.scope == Scope::All => {

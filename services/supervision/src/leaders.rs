@@ -272,6 +272,7 @@ pub async fn assign(
     if !violations.is_empty() {
         return Err(invalid_argument(&violations));
     }
+    caller_may_act(write, &authorized, case_id).await?;
     // A leader with a declared interest is never given the case (回避, Art 28).
     let leader = request.leader.trim();
     let unit_path = case::Entity::find_by_id(case_id)
@@ -309,6 +310,20 @@ pub async fn assign(
     Ok(view(&row, &case))
 }
 
+/// Not a case the caller declared an interest in (Art 28).
+async fn caller_may_act(
+    write: &WritePath,
+    authorized: &Authorized,
+    case_id: Uuid,
+) -> Result<(), Status> {
+    let path = case::Entity::find_by_id(case_id)
+        .one(&write.db)
+        .await
+        .map_err(QueryError::from)?
+        .map(|case| unit_path_of(&case.unit_path));
+    authorized.check_case(case_id, path.as_deref()).await
+}
+
 pub async fn record_outcome(
     write: &WritePath,
     bureau_code: &str,
@@ -330,6 +345,7 @@ pub async fn record_outcome(
     let (Some(case_id), Some(outcome)) = (case_id, outcome) else {
         return Err(invalid_argument(&violations));
     };
+    caller_may_act(write, &authorized, case_id).await?;
     let (case, row, _) = write
         .execute(ChangeOwnership {
             case_id,
@@ -370,19 +386,20 @@ pub async fn list(
             &authorized.caller.units,
         ));
     }
+    // Not a case the caller declared an interest in (Art 28), before the page is cut.
+    let recusals = authorized.recusals().await?;
+    if !recusals.is_empty() {
+        query = query.filter(recusals.exclusion(case::Column::CaseId, case::Column::UnitPath));
+    }
     let mut rows = query
         .limit(page_size + 1)
         .all(&write.db)
         .await
         .map_err(QueryError::from)?;
     let next_page_token = next_page(&mut rows, page_size, |(row, _)| row.case_id.to_string());
-    // Not a case the caller declared an interest in (Art 28).
-    let recusals = authorized.recusals().await?;
     let cases = rows
         .iter()
-        .filter_map(|(row, case)| case.as_ref().map(|case| (row, case)))
-        .filter(|(_, case)| !recusals.excludes(case.case_id, Some(&unit_path_of(&case.unit_path))))
-        .map(|(row, case)| view(row, case))
+        .filter_map(|(row, case)| case.as_ref().map(|case| view(row, case)))
         .collect::<Vec<_>>();
     authorized
         .audit(

@@ -11,7 +11,7 @@ use sea_orm::{
 use time::{Date, OffsetDateTime};
 use tonic::Status;
 use uuid::Uuid;
-use xinfang_platform::auth::{Authorized, Scope, unit_path_of, within_units};
+use xinfang_platform::auth::{Authorized, Scope, lead_path, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, invalid_argument, next_page};
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided, WritePath};
@@ -187,7 +187,12 @@ impl Change for RecordReply {
         let case = CaseRecord::load_for_update(transaction, found.case_id)
             .await?
             .ok_or_else(|| LetterError::NotFound(format!("no case {}", found.case_id)))?;
-        if !self.authorized.may_see(Some(&case.unit_path())) {
+        // The lead unit answers (a co-handling unit reads, but does not act for it).
+        let path = case.unit_path();
+        if !self
+            .authorized
+            .may_see(Some(lead_path(&path, &case.row.unit_code)))
+        {
             return Err(LetterError::NotFound(format!("no letter {}", self.number)));
         }
         Ok((found, case))
@@ -418,6 +423,7 @@ impl LetterDesk {
         else {
             return Err(invalid_argument(&violations));
         };
+        self.check_scope(&authorized, case_id).await?;
         let text = request.text.trim();
         let reply_days = if reply_days == 0 {
             self.settings.reply_days(kind)
@@ -468,6 +474,25 @@ impl LetterDesk {
             return Err(invalid_argument(&violations));
         }
         let number = request.number.trim().to_owned();
+        // Not by someone who declared an interest in the letter's case (Art 28).
+        if let Some(found) = letter::Entity::find_by_id(number.clone())
+            .one(&self.write.db)
+            .await
+            .map_err(QueryError::from)?
+        {
+            let path = case::Entity::find_by_id(found.case_id)
+                .one(&self.write.db)
+                .await
+                .map_err(QueryError::from)?
+                .map(|row| unit_path_of(&row.unit_path));
+            if authorized
+                .recusals()
+                .await?
+                .excludes(found.case_id, path.as_deref())
+            {
+                return Err(authorized.deny(Some(found.case_id)).await);
+            }
+        }
         self.write
             .execute(RecordReply {
                 number: number.clone(),
@@ -571,17 +596,22 @@ impl LetterDesk {
                 ),
             );
         }
+        // Not the letters of a case the caller declared an interest in (Art 28), by the
+        // case's path, before the page is cut.
+        let recusals = authorized.recusals().await?;
+        if !recusals.is_empty() {
+            query = query.filter(recusals.case_exclusion(
+                letter::Column::CaseId,
+                case::Column::CaseId,
+                case::Column::UnitPath,
+            ));
+        }
         let mut rows = query
             .limit(page_size + 1)
             .all(&self.write.db)
             .await
             .map_err(QueryError::from)?;
         let next_page_token = next_page(&mut rows, page_size, |row| row.number.clone());
-        // Not the letters of a case the caller declared an interest in (Art 28).
-        let recusals = authorized.recusals().await?;
-        rows.retain(|row| {
-            !recusals.excludes(row.case_id, Some(std::slice::from_ref(&row.recipient_unit)))
-        });
         let mut letters = Vec::with_capacity(rows.len());
         for row in &rows {
             letters.push(letters::view(row, &self.case_number(row.case_id).await?));

@@ -276,6 +276,10 @@ pub enum Refusal {
         stage: &'static str,
         due: Date,
     },
+    #[error(
+        "cannot object again: the unit objected to this routing once, and the bureau rejected it"
+    )]
+    ObjectedAlready,
     #[error("cannot extend a case that is {stage}: its handling period was extended already")]
     AlreadyExtended { stage: &'static str },
     #[error("an extension is 1 to {MAX_EXTENSION_DAYS} days, not {0}")]
@@ -333,6 +337,10 @@ pub fn decide(
             step(Stage::SignedFor { on }, effects)
         }
         (Stage::SignedFor { on: signed_for_on }, Command::Object) => {
+            // One objection per routing: a rejected one already met the window.
+            if due(Objection).is_none() {
+                return Err(Refusal::ObjectedAlready);
+            }
             before_due(Objection)?;
             step(
                 Stage::ObjectionPending {

@@ -145,6 +145,9 @@ fn every_command_in_every_stage_is_allowed_or_refused_naming_the_stage() {
                     },
                     Command::Extend { .. },
                 ) => Some(Refusal::AlreadyExtended { stage: "accepted" }),
+                // No clock open here: as after an objection made and rejected (the allowed
+                // objection is `a_unit_objects_once_per_routing`).
+                (Stage::SignedFor { .. }, Command::Object) => Some(Refusal::ObjectedAlready),
                 // A hearing is opened once, closed once, and the decision waits for its end.
                 (_, Command::OpenHearing | Command::DecideReReview { .. }) if hearing_open => {
                     Some(Refusal::NotAllowed {
@@ -688,5 +691,19 @@ fn a_notice_never_opened_is_not_met_when_the_facts_change_afterwards() {
         )),
         "{:?}",
         accepted.effects
+    );
+}
+
+#[test]
+fn a_unit_objects_once_per_routing() {
+    let calendar = calendar();
+    let signed_for = Stage::SignedFor { on: DAY };
+    // The window open: the objection is heard.
+    let window = |clock| (clock == Clock::Objection).then_some(date!(2026 - 03 - 09));
+    assert!(decide(signed_for, Command::Object, DAY, OWED, window, &calendar).is_ok());
+    // Rejected, the window was met: a second objection is refused, not an internal error.
+    assert_eq!(
+        decide(signed_for, Command::Object, DAY, OWED, |_| None, &calendar),
+        Err(Refusal::ObjectedAlready)
     );
 }

@@ -28,6 +28,8 @@ const MAX_REASON_CHARS: usize = 2_000;
 pub enum RecusalError {
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    OwnInterest(String),
     #[error("database: {0}")]
     Database(#[from] DbErr),
 }
@@ -36,6 +38,7 @@ impl From<RecusalError> for Status {
     fn from(error: RecusalError) -> Self {
         match error {
             RecusalError::NotFound(what) => Status::not_found(what),
+            RecusalError::OwnInterest(why) => Status::permission_denied(why),
             RecusalError::Database(error) => {
                 tracing::error!(error = %error, "database error");
                 Status::unavailable("could not be recorded now; retry")
@@ -77,6 +80,14 @@ pub async fn declare(
         violations.push(FieldViolation::new(
             "subject",
             "is required: the staff member's account",
+        ));
+    } else if xinfang_proto::subjects::SERVICES
+        .iter()
+        .any(|binding| binding.service == subject)
+    {
+        violations.push(FieldViolation::new(
+            "subject",
+            format!("{subject} is a service, not a staff member"),
         ));
     }
     let case_id = match request.case_id.trim() {
@@ -236,6 +247,13 @@ impl Change for Withdraw {
         row: entity::Model,
         now: OffsetDateTime,
     ) -> Result<Decided<Self::Outcome>, RecusalError> {
+        // Another supervisor withdraws it: no one lifts their own.
+        if row.subject == self.authorized.caller.subject {
+            return Err(RecusalError::OwnInterest(format!(
+                "{} may not withdraw their own declared interest: another supervisor does",
+                row.subject
+            )));
+        }
         if row.withdrawn_at.is_some() {
             return Ok(Decided::quietly((row, false)));
         }

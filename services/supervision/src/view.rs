@@ -72,6 +72,7 @@ pub fn timeline(case: &CaseRecord, steps: &[step::Model], today: Date) -> proto:
         steps: steps.iter().map(step_view).collect(),
         leader: String::new(),
         follow_up: row.follow_up,
+        routing_revision: u32::try_from(row.routing_revision).unwrap_or_default(),
     }
 }
 
