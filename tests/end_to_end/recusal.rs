@@ -142,6 +142,36 @@ async fn a_declared_interest_keeps_the_person_from_the_case_in_every_service_unt
         );
     }
 
+    // Every service seals its audit rows into a chain that verifies.
+    for svc in [Svc::Intake, Svc::Routing, Svc::Supervision] {
+        let db = sea_orm::Database::connect(stack.database_url(svc))
+            .await
+            .expect("the service's database");
+        let deadline = tokio::time::Instant::now() + support::SETTLE;
+        loop {
+            match xinfang_platform::auth::seal::verify(&db)
+                .await
+                .expect("verify")
+            {
+                xinfang_platform::auth::seal::Verification::Intact { sealed, unsealed }
+                    if sealed > 0 && unsealed == 0 =>
+                {
+                    break;
+                }
+                xinfang_platform::auth::seal::Verification::Broken { entry_id, why, .. } => {
+                    panic!("{svc:?}: the audit chain broke at {entry_id}: {why}");
+                }
+                _ => {}
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{svc:?}: never sealed"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        db.close().await.ok();
+    }
+
     // Nor is it given to them to handle: the clerk does not route it, a leader with an
     // interest is not assigned it.
     let routed = RoutingServiceClient::new(auth::authed(&stack.grpc_url(Svc::Routing), &clerk))

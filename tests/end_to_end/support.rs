@@ -237,7 +237,7 @@ pub async fn listed(stack: &Stack, token: &str, case_id: &str) -> [bool; 3] {
             ..Default::default()
         })
         .await
-        .expect("petitions")
+        .unwrap_or_else(|status| panic!("petitions: {status:?}\n{}", stack.log_tails(20)))
         .into_inner()
         .petitions
         .iter()
@@ -248,7 +248,7 @@ pub async fn listed(stack: &Stack, token: &str, case_id: &str) -> [bool; 3] {
             ..Default::default()
         })
         .await
-        .expect("decisions")
+        .unwrap_or_else(|status| panic!("decisions: {status:?}\n{}", stack.log_tails(20)))
         .into_inner()
         .decisions
         .iter()
@@ -260,7 +260,7 @@ pub async fn listed(stack: &Stack, token: &str, case_id: &str) -> [bool; 3] {
                 ..Default::default()
             })
             .await
-            .expect("timelines")
+            .unwrap_or_else(|status| panic!("timelines: {status:?}\n{}", stack.log_tails(20)))
             .into_inner()
             .timelines
             .iter()

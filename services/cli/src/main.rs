@@ -1,5 +1,6 @@
 //! `xinfang`: the operator CLI. Reads its arguments and runs one command.
 
+mod audit;
 mod cases;
 mod connect;
 mod dead_letters;
@@ -27,6 +28,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check a service's tamper-evident audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Submit, read and list petitions (intake's gRPC API).
     #[command(subcommand)]
     Petition(petitions::PetitionCommand),
@@ -52,16 +56,19 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
-        Command::Petition(command) => petitions::run(command).await,
-        Command::Case(command) => cases::run(command).await,
-        Command::Events(command) => events::run(command).await,
-        Command::Redrive(args) => redrive::run(args).await,
-        Command::DeadLetters(command) => dead_letters::run(command).await,
-        Command::Streams(command) => streams::run(command).await,
-        Command::Dev(command) => dev::run(command).await,
+        Command::Audit(command) => audit::run(command).await,
+        Command::Petition(command) => petitions::run(command).await.map(|()| ExitCode::SUCCESS),
+        Command::Case(command) => cases::run(command).await.map(|()| ExitCode::SUCCESS),
+        Command::Events(command) => events::run(command).await.map(|()| ExitCode::SUCCESS),
+        Command::Redrive(args) => redrive::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::DeadLetters(command) => {
+            dead_letters::run(command).await.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Streams(command) => streams::run(command).await.map(|()| ExitCode::SUCCESS),
+        Command::Dev(command) => dev::run(command).await.map(|()| ExitCode::SUCCESS),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         // The message, not a backtrace: the reader is a clerk or an operator.
         Err(error) => {
             eprintln!("error: {error:#}");

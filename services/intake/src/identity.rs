@@ -11,7 +11,7 @@ impl IdCardNumber {
     const CHECK_CHARACTERS: &'static [u8; 11] = b"10X98765432";
 
     pub fn parse(text: &str) -> Result<Self, &'static str> {
-        let text = text.trim().to_ascii_uppercase();
+        let text = half_width(text.trim()).to_ascii_uppercase();
         let bytes = text.as_bytes();
         if bytes.len() != 18 || !bytes[..17].iter().all(u8::is_ascii_digit) {
             return Err("must be 17 digits and a check character");
@@ -62,13 +62,27 @@ fn valid_birth_date(yyyymmdd: &str) -> bool {
     }
 }
 
+/// Full-width digits, letters and signs (as a Chinese input method types them: `１３８`,
+/// `Ｘ`, `－`, `＋`, the ideographic space) as their ASCII forms, so that the same number
+/// typed either way is the same number.
+pub fn half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect()
+}
+
 /// A mainland mobile number (11 digits from 1) or a landline with its area code.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
     pub fn parse(text: &str) -> Result<Self, &'static str> {
-        let text = text.trim();
+        let text = half_width(text.trim());
+        let text = text.as_str();
         let national = text.strip_prefix("+86").unwrap_or(text).trim_start();
         let digits: String = national
             .chars()

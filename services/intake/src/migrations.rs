@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_000009_create_final_matters::Migration));
         migrations.push(Box::new(m20261127_000010_add_scope_revisions::Migration));
         migrations.extend(xinfang_platform::migrations::recusals());
+        migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations
     }
 }

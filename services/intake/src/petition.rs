@@ -373,7 +373,30 @@ fn text(value: &str, max_chars: usize, multiline: bool) -> Result<String, &'stat
     if !value.chars().all(allowed) {
         return Err("contains control characters");
     }
+    if value.chars().any(invisible_format) {
+        return Err(
+            "contains invisible formatting characters (direction overrides, zero-width characters)",
+        );
+    }
     Ok(value.to_owned())
+}
+
+/// Unicode format characters that change how text shows without showing themselves: the
+/// direction overrides and isolates (a name or a number can be made to read backwards), the
+/// zero-width characters and the byte-order mark (two names that look alike and are not).
+fn invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 fn received_at(

@@ -294,3 +294,45 @@ fn an_accused_person_is_parsed_beside_the_accused_unit_and_never_printed() {
     assert_eq!(person.unit_name, None);
     assert!(!format!("{person:?}").contains("钱有权"));
 }
+
+#[test]
+fn invisible_direction_overrides_and_zero_width_characters_are_refused() {
+    for (field, sneaky) in [
+        ("petition.title", "征地补偿\u{202E}款未发放"),
+        ("petition.content", "内容\u{200B}正文"),
+    ] {
+        let mut petition = visit();
+        match field {
+            "petition.title" => petition.title = sneaky.into(),
+            _ => petition.content = sneaky.into(),
+        }
+        assert_eq!(fields(NewPetition::parse(Some(&petition), NOW)), [field]);
+    }
+    let mut named = visit();
+    if let Some(petitioner) = named.petitioner.as_mut() {
+        petitioner.name = "张\u{2067}三".into();
+    }
+    assert_eq!(
+        fields(NewPetition::parse(Some(&named), NOW)),
+        ["petition.petitioner.name"]
+    );
+}
+
+#[test]
+fn full_width_digits_in_an_id_or_phone_number_are_the_same_number() {
+    let mut petition = visit();
+    if let Some(petitioner) = petition.petitioner.as_mut() {
+        petitioner.id_card_number = "６１０４８１１９９００１０１１２３３".into();
+        petitioner.phone = "１３８－１２３４－５６７８".into();
+    }
+    let parsed = NewPetition::parse(Some(&petition), NOW).expect("accepted");
+    let identity = parsed.petitioner.expect("named");
+    assert_eq!(
+        identity.id_card.as_ref().map(|id| id.as_str()),
+        Some("610481199001011233")
+    );
+    assert_eq!(
+        identity.phone.as_ref().map(|phone| phone.as_str()),
+        Some("13812345678")
+    );
+}

@@ -14,6 +14,7 @@
 pub mod audit;
 pub mod layer;
 pub mod policy;
+pub mod seal;
 pub mod token;
 
 use std::fmt;

@@ -9,6 +9,7 @@ mod m20261125_000003_create_inbox;
 mod m20261125_000005_create_audit;
 mod m20261126_000008_guard_audit_truncate;
 mod m20261128_000009_create_recusals;
+mod m20261128_000010_create_audit_seals;
 
 /// The outbox (for publishing events) and the audit table (every service answers gRPC).
 pub fn shared() -> Vec<Box<dyn MigrationTrait>> {
@@ -22,6 +23,12 @@ pub fn shared() -> Vec<Box<dyn MigrationTrait>> {
 /// The inbox, for a service that consumes events.
 pub fn inbox() -> Vec<Box<dyn MigrationTrait>> {
     vec![Box::new(m20261125_000003_create_inbox::Migration)]
+}
+
+/// The audit table's hash chain (every service; listed after its own migrations, as it
+/// came after them).
+pub fn audit_seals() -> Vec<Box<dyn MigrationTrait>> {
+    vec![Box::new(m20261128_000010_create_audit_seals::Migration)]
 }
 
 /// The declared interests (Art 28), for a service that serves cases.

@@ -90,6 +90,9 @@ where
 /// What a background task fails with.
 pub type TaskError = Box<dyn std::error::Error + Send + Sync>;
 
+/// How often the audit rows are sealed into their hash chain.
+const AUDIT_SEAL_INTERVAL: Duration = Duration::from_secs(2);
+
 /// Applies a service's migrations and returns: what `--migrate-only` runs.
 pub async fn migrate_only<M: MigratorTrait>(
     name: &'static str,
@@ -180,7 +183,7 @@ impl Service {
         }
         let (relay, outbox) =
             outbox_relay(db.clone(), jetstream.clone(), config.outbox.clone(), name);
-        Ok(Self {
+        let mut service = Self {
             name,
             db,
             jetstream,
@@ -195,7 +198,14 @@ impl Service {
             clock: Clock::system(),
             health: None,
             consuming: Vec::new(),
-        })
+        };
+        // The audit rows, sealed into their hash chain as they commit.
+        let sealed = service.db.clone();
+        service.spawn_task("audit seals", |stop| async move {
+            crate::auth::seal::run(sealed, AUDIT_SEAL_INTERVAL, stop).await;
+            Ok(())
+        });
+        Ok(service)
     }
 
     /// Reports readiness on `reporter` for the gRPC service `S` (and the server as a whole)

@@ -28,6 +28,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261128_000015_directory_in_database::Migration));
         migrations.push(Box::new(m20261128_000016_co_handling_units::Migration));
         migrations.extend(xinfang_platform::migrations::recusals());
+        migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations
     }
 }

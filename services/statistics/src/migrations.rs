@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261126_000031_store_domain_codes::Migration));
         migrations.push(Box::new(m20261127_000032_add_routing_revisions::Migration));
         migrations.push(Box::new(m20261128_000033_create_wrong_routings::Migration));
+        migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations
     }
 }

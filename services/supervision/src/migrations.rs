@@ -28,6 +28,7 @@ impl MigratorTrait for Migrator {
         ));
         migrations.push(Box::new(m20261127_000027_routing_revisions::Migration));
         migrations.extend(xinfang_platform::migrations::recusals());
+        migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations
     }
 }
