@@ -17,6 +17,7 @@ use xinfang_proto::intake::v1::{
 };
 use xinfang_proto::v1 as proto;
 
+use crate::attachments;
 use crate::case_number::{CaseNumber, registration_year};
 use crate::directory;
 use crate::numbering;
@@ -103,6 +104,12 @@ impl IntakeService for IntakeApi {
             registered.petitioner.as_ref(),
             accused.get(&case_id),
         );
+        answer.attachments = attachments::of_case(&self.write.db, case_id)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(error = %error, "the attachments are left out of the answer");
+                Vec::new()
+            });
         let notice = directory::accused_unit_notice(
             &self.write.db,
             registered.petition.accused_unit_code.as_deref(),
@@ -182,11 +189,11 @@ impl IntakeService for IntakeApi {
         let accused = accused_person::of_cases(&self.write.db, [row.case_id])
             .await
             .map_err(QueryError::from)?;
-        Ok(Response::new(view::petition(
-            &row,
-            identity.as_ref(),
-            accused.get(&row.case_id),
-        )))
+        let mut answer = view::petition(&row, identity.as_ref(), accused.get(&row.case_id));
+        answer.attachments = attachments::of_case(&self.write.db, row.case_id)
+            .await
+            .map_err(QueryError::from)?;
+        Ok(Response::new(answer))
     }
 
     async fn list_petitions(

@@ -2,6 +2,7 @@
 //! identity, and announces every registration with an event (through the outbox).
 
 pub mod api;
+pub mod attachments;
 pub mod case_number;
 pub mod codes;
 pub mod config;

@@ -8,6 +8,7 @@ mod m20261125_000007_create_case_number_voids;
 mod m20261126_000008_create_known_units_and_accused_persons;
 mod m20261127_000009_create_final_matters;
 mod m20261127_000010_add_scope_revisions;
+mod m20261128_000011_create_attachments;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_000010_add_scope_revisions::Migration));
         migrations.extend(xinfang_platform::migrations::recusals());
         migrations.extend(xinfang_platform::migrations::audit_seals());
+        migrations.push(Box::new(m20261128_000011_create_attachments::Migration));
         migrations
     }
 }

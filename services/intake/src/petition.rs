@@ -66,6 +66,7 @@ pub struct NewPetition {
     pub content: String,
     pub accused_unit: Option<DirectoryCode>,
     pub accused_person: Option<AccusedPerson>,
+    pub attachments: Vec<crate::attachments::Attachment>,
 }
 
 impl NewPetition {
@@ -119,6 +120,15 @@ impl NewPetition {
             )
         };
         let accused_person = parse_accused_person(petition, &mut violations);
+        let attachments = match crate::attachments::parse(&petition.attachments) {
+            Ok(attachments) => Some(attachments),
+            Err(problems) => {
+                for (field, why) in problems {
+                    violations.add(&field, why);
+                }
+                None
+            }
+        };
 
         let parsed = (|| {
             Some(Self {
@@ -134,6 +144,7 @@ impl NewPetition {
                 content: content?,
                 accused_unit: accused_unit?,
                 accused_person: accused_person?,
+                attachments: attachments?,
             })
         })();
         match parsed {
@@ -373,12 +384,17 @@ fn text(value: &str, max_chars: usize, multiline: bool) -> Result<String, &'stat
     if !value.chars().all(allowed) {
         return Err("contains control characters");
     }
-    if value.chars().any(invisible_format) {
+    if has_invisible_format(value) {
         return Err(
             "contains invisible formatting characters (direction overrides, zero-width characters)",
         );
     }
     Ok(value.to_owned())
+}
+
+/// Whether the text holds an invisible format character (see [`invisible_format`]).
+pub fn has_invisible_format(value: &str) -> bool {
+    value.chars().any(invisible_format)
 }
 
 /// Unicode format characters that change how text shows without showing themselves: the

@@ -20,7 +20,7 @@ use crate::case_number::{CaseNumber, registration_year};
 use crate::codes::RegionCode;
 use crate::numbering::{self, NumberSource};
 use crate::petition::NewPetition;
-use crate::store::{accused_person, petition, petitioner};
+use crate::store::{accused_person, attachment, petition, petitioner};
 
 pub const SERVICE: &str = "intake";
 
@@ -326,6 +326,18 @@ impl Change for RegisterPetition {
             petitioner::Entity::insert(petitioner::ActiveModel::from(petitioner.clone()))
                 .exec_without_returning(transaction)
                 .await?;
+        }
+        for (position, document) in self.registration.petition.attachments.iter().enumerate() {
+            attachment::Entity::insert(attachment::ActiveModel {
+                case_id: Set(registered.petition.case_id),
+                position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+                name: Set(document.name.clone()),
+                media_type: Set(document.media_type.clone()),
+                size_bytes: Set(i64::try_from(document.size_bytes).unwrap_or(i64::MAX)),
+                sha256: Set(document.sha256.clone()),
+            })
+            .exec_without_returning(transaction)
+            .await?;
         }
         if let Some(person) = &self.registration.petition.accused_person {
             accused_person::Entity::insert(accused_person::ActiveModel {

@@ -2,6 +2,7 @@
 //! events and ask intake over gRPC.
 
 pub mod accused_person;
+pub mod attachment;
 pub mod case_number_sequence;
 pub mod case_number_void;
 pub mod final_matter;

@@ -49,6 +49,8 @@ pub fn petition(
         collective: row.collective,
         accused_person: accused.map(masked_accused),
         notices: Vec::new(),
+        // Read with one case (GetPetition), not in lists.
+        attachments: Vec::new(),
     }
 }
 

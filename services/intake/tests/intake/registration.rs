@@ -354,3 +354,37 @@ async fn a_number_a_petition_holds_is_never_recorded_void() {
     assert_eq!(ledger.registered, 1);
     assert_eq!(ledger.voided, []);
 }
+
+#[tokio::test]
+async fn attachments_are_kept_by_reference_and_never_announced() {
+    let intake = IntakeUnderTest::on_sqlite().await;
+    let mut client = intake.client.clone();
+    let mut petition = visit("征地补偿");
+    petition.attachments = vec![proto::Attachment {
+        name: "张三的补偿协议.pdf".into(),
+        media_type: "application/pdf".into(),
+        size_bytes: 1_048_576,
+        sha256: "ab".repeat(32),
+    }];
+    let created = client
+        .create_petition(create(petition))
+        .await
+        .expect("registered")
+        .into_inner();
+    let read = client
+        .get_petition(GetPetitionRequest {
+            key: Some(Key::CaseId(created.case_id.clone())),
+        })
+        .await
+        .expect("found")
+        .into_inner();
+    assert_eq!(read.attachments.len(), 1);
+    assert_eq!(read.attachments[0].name, "张三的补偿协议.pdf");
+    assert_eq!(read, created);
+    // The file's name may name people: it stays off the event.
+    let jetstream = async_nats::jetstream::new(intake.nats.client().await.expect("connect"));
+    let stored =
+        xinfang_testkit::stored_messages(&jetstream, subjects::INTAKE_STREAM.name, 1).await;
+    assert_eq!(stored.len(), 1);
+    assert!(!String::from_utf8_lossy(&stored[0].payload).contains("补偿协议"));
+}
