@@ -153,9 +153,9 @@ async fn a_declared_interest_keeps_the_person_from_the_case_in_every_service_unt
                 .await
                 .expect("verify")
             {
-                xinfang_platform::auth::seal::Verification::Intact { sealed, unsealed }
-                    if sealed > 0 && unsealed == 0 =>
-                {
+                xinfang_platform::auth::seal::Verification::Intact {
+                    sealed, unsealed, ..
+                } if sealed > 0 && unsealed == 0 => {
                     break;
                 }
                 xinfang_platform::auth::seal::Verification::Broken { entry_id, why, .. } => {

@@ -43,10 +43,12 @@ pub struct Attachment {
 pub fn parse(attachments: &[proto::Attachment]) -> Result<Vec<Attachment>, Vec<(String, String)>> {
     let mut problems = Vec::new();
     if attachments.len() > MAX_ATTACHMENTS {
+        // Not one by one: a request of many empty entries would make a huge answer.
         problems.push((
             "petition.attachments".to_owned(),
             format!("at most {MAX_ATTACHMENTS} attachments"),
         ));
+        return Err(problems);
     }
     let mut parsed = Vec::with_capacity(attachments.len());
     for (at, attachment) in attachments.iter().enumerate() {
@@ -162,6 +164,12 @@ mod tests {
                 "petition.attachments[1].sha256",
             ]
         );
-        assert!(parse(&vec![scan(); MAX_ATTACHMENTS + 1]).is_err());
+        // Too many is one answer, not one per entry.
+        assert_eq!(
+            parse(&vec![proto::Attachment::default(); 100_000])
+                .expect_err("refused")
+                .len(),
+            1
+        );
     }
 }

@@ -300,6 +300,8 @@ fn invisible_direction_overrides_and_zero_width_characters_are_refused() {
     for (field, sneaky) in [
         ("petition.title", "征地补偿\u{202E}款未发放"),
         ("petition.content", "内容\u{200B}正文"),
+        ("petition.title", "标签\u{E0041}字符"),
+        ("petition.title", "填充\u{3164}字符"),
     ] {
         let mut petition = visit();
         match field {

@@ -64,18 +64,22 @@ async fn a_changed_row_is_named(database: TestDatabase) {
         seal::verify(&db).await.expect("verify"),
         Verification::Intact {
             sealed: 0,
-            unsealed: 5
+            unsealed: 5,
+            head: seal::GENESIS.to_owned()
         }
     );
     assert_eq!(seal::seal_pending(&db).await.expect("sealed"), 5);
     assert_eq!(seal::seal_pending(&db).await.expect("nothing left"), 0);
-    assert_eq!(
-        seal::verify(&db).await.expect("verify"),
-        Verification::Intact {
-            sealed: 5,
-            unsealed: 0
-        }
-    );
+    let Verification::Intact {
+        sealed: 5,
+        unsealed: 0,
+        head,
+    } = seal::verify(&db).await.expect("verify")
+    else {
+        panic!("five rows sealed");
+    };
+    assert_eq!(head.len(), 64);
+    assert_ne!(head, seal::GENESIS);
 
     behind_the_triggers(
         &db,
@@ -116,4 +120,38 @@ async fn a_removed_audit_row_is_named_on_sqlite() {
 #[tokio::test]
 async fn a_removed_audit_row_is_named_on_postgres() {
     a_removed_row_is_named(TestDatabase::postgres().await.expect("postgres")).await;
+}
+
+/// An intruder who also cuts the chain back and lets it be sealed again leaves a chain that
+/// verifies, but no longer holds the head recorded before.
+async fn a_rebuilt_chain_loses_the_recorded_head(database: TestDatabase) {
+    let db = five_audited_reads(&database).await;
+    seal::seal_pending(&db).await.expect("sealed");
+    let Verification::Intact { head, .. } = seal::verify(&db).await.expect("verify") else {
+        panic!("intact");
+    };
+    behind_the_triggers(
+        &db,
+        "UPDATE audit_entry SET note = 'nothing' WHERE note = 'read 2'",
+    )
+    .await;
+    let lift = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => "DROP TRIGGER audit_seal_no_delete",
+        _ => "ALTER TABLE audit_seal DISABLE TRIGGER USER",
+    };
+    db.execute_unprepared(lift).await.expect("lifted");
+    db.execute_unprepared("DELETE FROM audit_seal WHERE seq >= 3")
+        .await
+        .expect("cut back");
+    seal::seal_pending(&db).await.expect("sealed again");
+    assert!(matches!(
+        seal::verify(&db).await.expect("verify"),
+        Verification::Intact { sealed: 5, .. }
+    ));
+    assert!(!seal::holds(&db, &head).await.expect("look up"));
+}
+
+#[tokio::test]
+async fn a_rebuilt_chain_loses_the_recorded_head_on_sqlite() {
+    a_rebuilt_chain_loses_the_recorded_head(TestDatabase::sqlite().expect("sqlite")).await;
 }

@@ -45,6 +45,11 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// How many rows one round seals at most.
 const ROUND: u64 = 1_000;
 
+/// How far behind the newest sealed row a row may commit and still be looked for, after the
+/// first round of a start (which looks at every row): no transaction that writes an audit
+/// row stays open while this many others commit.
+const LATE_WINDOW: i64 = 100_000;
+
 /// The PostgreSQL advisory lock one replica's sealer holds for a round.
 const SEALER_LOCK: i64 = 0x5846_5345_414c; // "XFSEAL"
 
@@ -76,6 +81,17 @@ pub fn hash(prev: &str, row: &entry::Model) -> String {
 /// Seals every row not sealed yet, up to one round; how many it sealed (0 when another
 /// replica holds the sealer's lock).
 pub async fn seal_pending(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    seal_round(db, None, &mut 0).await
+}
+
+/// One round: rows not sealed yet, only those above `floor` when given (the rows before it
+/// were looked at already). `highest` is the newest seal this sealer has seen: a chain
+/// found shorter than that was cut back, and is not sealed over.
+async fn seal_round(
+    db: &DatabaseConnection,
+    floor: Option<i64>,
+    highest: &mut i64,
+) -> Result<usize, DbErr> {
     let transaction = db.begin().await?;
     if transaction.get_database_backend() == DatabaseBackend::Postgres {
         let locked = transaction
@@ -97,11 +113,25 @@ pub async fn seal_pending(db: &DatabaseConnection) -> Result<usize, DbErr> {
         .order_by_desc(seal_row::Column::Seq)
         .one(&transaction)
         .await?;
+    if let Some(last) = &last
+        && last.seq < *highest
+    {
+        transaction.rollback().await?;
+        tracing::error!(
+            newest = last.seq,
+            seen = *highest,
+            "the audit chain was cut back: not sealing over it; verify it (xinfang audit verify)"
+        );
+        return Ok(0);
+    }
+    let floor = floor.unwrap_or(0);
     let sealed = sea_orm::sea_query::Query::select()
         .column(seal_row::Column::EntryId)
         .from(seal_row::Entity)
+        .and_where(seal_row::Column::EntryId.gt(floor))
         .to_owned();
     let pending = entry::Entity::find()
+        .filter(entry::Column::Id.gt(floor))
         .filter(entry::Column::Id.not_in_subquery(sealed))
         .order_by_asc(entry::Column::Id)
         .limit(ROUND)
@@ -124,17 +154,38 @@ pub async fn seal_pending(db: &DatabaseConnection) -> Result<usize, DbErr> {
         prev = sealed;
     }
     transaction.commit().await?;
+    *highest = seq;
     Ok(pending.len())
+}
+
+/// The newest sealed row's id, less the late window: where the next round starts looking.
+async fn next_floor(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    let newest: Option<Option<i64>> = seal_row::Entity::find()
+        .select_only()
+        .column_as(seal_row::Column::EntryId.max(), "newest")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(newest.flatten().unwrap_or(0).saturating_sub(LATE_WINDOW))
 }
 
 /// Seals the audit rows every `interval` until `stop`; a failed round is logged and tried
 /// again (the rows wait, unsealed, not lost).
 pub async fn run(db: DatabaseConnection, interval: Duration, stop: CancellationToken) {
+    // The first round looks at every row (those written while no sealer ran); later ones
+    // only near the newest.
+    let mut floor = None;
+    let mut highest = 0;
     loop {
-        match seal_pending(&db).await {
+        match seal_round(&db, floor, &mut highest).await {
+            // A full round: more wait; go on at once.
+            Ok(sealed) if sealed as u64 == ROUND => continue,
             Ok(0) => {}
             Ok(sealed) => tracing::debug!(sealed, "audit rows sealed"),
             Err(error) => tracing::warn!(error = %error, "seal the audit rows"),
+        }
+        if let Ok(next) = next_floor(&db).await {
+            floor = Some(next);
         }
         tokio::select! {
             () = stop.cancelled() => return,
@@ -147,13 +198,28 @@ pub async fn run(db: DatabaseConnection, interval: Duration, stop: CancellationT
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
     /// Every seal matches its row and the seal before it; `unsealed` rows wait for theirs.
-    Intact { sealed: u64, unsealed: u64 },
+    /// `head` is the newest seal's hash: recorded elsewhere, it shows later whether the
+    /// chain was rebuilt.
+    Intact {
+        sealed: u64,
+        unsealed: u64,
+        head: String,
+    },
     /// The first seal that does not match: the row was changed or removed, or the chain cut.
     Broken {
         seq: i64,
         entry_id: i64,
         why: String,
     },
+}
+
+/// Whether the chain still holds a seal with this hash (a head recorded before).
+pub async fn holds<C: ConnectionTrait>(db: &C, hash: &str) -> Result<bool, DbErr> {
+    Ok(seal_row::Entity::find()
+        .filter(seal_row::Column::Hash.eq(hash.trim()))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Walks the chain from the first seal.
@@ -206,5 +272,6 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> Result<Verification, DbErr> {
     Ok(Verification::Intact {
         sealed,
         unsealed: total.saturating_sub(sealed),
+        head: prev,
     })
 }
