@@ -301,8 +301,10 @@ async fn the_python_example_subscriber_reads_and_decodes_its_departments_events(
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/departments");
     let work = tempfile::tempdir().expect("a work folder");
     let generated = work.path().join("generated");
+    // As a developer runs it: from their own folder, into a relative one.
     let status = tokio::process::Command::new(example.join("generate.sh"))
-        .arg(&generated)
+        .current_dir(work.path())
+        .arg("generated")
         .env("PYTHON", &python)
         .status()
         .await
