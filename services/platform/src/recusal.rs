@@ -49,6 +49,12 @@ impl Recusals {
             || unit_path.is_some_and(|path| path.iter().any(|unit| self.units.contains(unit)))
     }
 
+    /// Whether a record naming these cases, about this unit (a watch-list entry, an
+    /// inspection), touches an interest: one of its cases, or its unit.
+    pub fn excludes_record(&self, cases: &[Uuid], unit: &str) -> bool {
+        cases.iter().any(|case| self.cases.contains(case)) || self.units.iter().any(|u| u == unit)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.cases.is_empty() && self.units.is_empty()
     }
@@ -220,6 +226,18 @@ mod tests {
         assert!(recusals.excludes(case, None));
         assert!(recusals.excludes(case, Some(&path(&["dongcheng"]))));
         assert!(!recusals.excludes(Uuid::now_v7(), None));
+    }
+
+    #[test]
+    fn a_watch_entry_or_inspection_about_an_interest_is_left_out() {
+        let case = Uuid::now_v7();
+        let recusals = Recusals {
+            cases: HashSet::from([case]),
+            units: vec!["zhaocun".into()],
+        };
+        assert!(recusals.excludes_record(&[Uuid::now_v7(), case], "dongcheng"));
+        assert!(recusals.excludes_record(&[], "zhaocun"));
+        assert!(!recusals.excludes_record(&[Uuid::now_v7()], "dongcheng"));
     }
 
     #[test]

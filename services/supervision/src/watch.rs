@@ -63,6 +63,14 @@ fn kind_of(code: &str) -> api::WatchKind {
     }
 }
 
+/// The case ids a record names, as ids.
+fn case_uuids(json: &str) -> Vec<Uuid> {
+    ids(json)
+        .iter()
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect()
+}
+
 fn ids(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
@@ -492,6 +500,9 @@ pub async fn list(
         .await
         .map_err(QueryError::from)?;
     let next_page_token = next_page(&mut rows, page_size, |row| row.id.to_string());
+    // Not the entries about a case or unit the caller declared an interest in (Art 28).
+    let recusals = authorized.recusals().await?;
+    rows.retain(|row| !recusals.excludes_record(&case_uuids(&row.case_ids), &row.responsible_unit));
     authorized
         .audit(None, true, &format!("listed {} watch entries", rows.len()))
         .await?;
@@ -577,6 +588,8 @@ pub async fn list_inspections(
         .await
         .map_err(QueryError::from)?;
     let next_page_token = next_page(&mut rows, page_size, |row| row.id.to_string());
+    let recusals = authorized.recusals().await?;
+    rows.retain(|row| !recusals.excludes_record(&case_uuids(&row.case_ids), &row.unit_code));
     authorized
         .audit(None, true, &format!("listed {} inspections", rows.len()))
         .await?;
