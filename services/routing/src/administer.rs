@@ -283,7 +283,8 @@ impl Change for ChangeUnits {
                 &format!("directory revision {}: {}", row.revision, row.change),
             )
             .await?;
-        tracing::info!(revision = row.revision, change = %row.change, "directory changed");
+        // The reason is the administrator's own words: audited above, not logged.
+        tracing::info!(revision = row.revision, change = %self.change.describe(), "directory changed");
         Ok(())
     }
 }
