@@ -86,6 +86,7 @@ start_service() { # name, gRPC address, metrics port
         XINFANG_ROUTING_DIRECTORY="$directory" \
         XINFANG_SERVICE_TOKEN_FILE="$data/tokens/service-routing.jwt" \
         XINFANG_SUPERVISION_URL="http://$supervision_grpc" \
+        XINFANG_INTAKE_IDENTITY_KEYS_FILE="$data/auth/intake-identity.keys" \
         "$bin/xinfang-$1" >"$data/logs/$1.log" 2>&1 &
     pids+=($!)
 }

@@ -9,6 +9,7 @@ use xinfang_platform::auth::Role;
 use xinfang_platform::auth::token::{Claims, expiry_in, mint_hs256};
 use xinfang_platform::department_feeds::{self, Department};
 use xinfang_platform::nats_auth::{self, NatsUser};
+use xinfang_platform::sealing::KeyRing;
 
 use crate::departments::DepartmentSource;
 use xinfang_proto::subjects;
@@ -53,6 +54,17 @@ pub enum DevCommand {
         #[command(flatten)]
         departments: DepartmentSource,
     },
+    /// Create intake's key file for personal data at rest, or rotate it: a new key version
+    /// becomes current, the old ones stay to open what they sealed, and intake re-seals
+    /// every row in the background (restart intake to take the new key).
+    IdentityKeys {
+        /// The key file (XINFANG_INTAKE_IDENTITY_KEYS_FILE).
+        #[arg(long, env = "XINFANG_INTAKE_IDENTITY_KEYS_FILE")]
+        file: PathBuf,
+        /// Add a key version and make it current, instead of creating the file.
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 /// The user's password kept in `dir`, or a new one: regenerating after a directory change
@@ -76,6 +88,19 @@ fn new_password() -> String {
 
 pub async fn run(command: DevCommand) -> anyhow::Result<()> {
     match command {
+        DevCommand::IdentityKeys {
+            file,
+            rotate: false,
+        } => {
+            KeyRing::create_file(&file)?;
+            println!("created {} (key version 1)", file.display());
+            Ok(())
+        }
+        DevCommand::IdentityKeys { file, rotate: true } => {
+            let version = KeyRing::rotate_file(&file)?;
+            println!("{}: key version {version} is now current", file.display());
+            Ok(())
+        }
         DevCommand::NatsUsers {
             dir,
             kubernetes_namespace,

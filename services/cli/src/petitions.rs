@@ -115,8 +115,8 @@ pub async fn run(command: PetitionCommand) -> anyhow::Result<()> {
                 .map_err(explain)?
                 .into_inner();
             println!(
-                "registered {} (case id {}, request id {request_id})",
-                petition.case_number, petition.case_id
+                "registered {} (case id {}, request id {request_id})\nquery code for the petitioner (shown once): {}",
+                petition.case_number, petition.case_id, petition.query_code
             );
         }
         PetitionCommand::Get { key, intake } => {

@@ -23,8 +23,10 @@ use crate::directory;
 use crate::numbering;
 use crate::petition::NewPetition;
 use crate::register::{RegisterError, Registrar, Registration, register};
+use crate::sealed_identity;
 use crate::store::{accused_person, petition, petition_scope, petitioner};
 use crate::view;
+use crate::{follow, query_code, reveal};
 
 /// What registering can fail with beyond a query's errors, mapped to a status code by the
 /// `From` below.
@@ -82,14 +84,29 @@ impl IntakeService for IntakeApi {
         .await
         .map_err(IntakeError::from)?;
         tracing::Span::current().record("case", registered.petition.case_number.as_str());
-        if registered.new {
+        let keys = &self.registrar.keys;
+        let query_code = match registered.query_code.clone() {
             // Audited in the registering transaction.
-            tracing::info!("petition registered");
-        } else {
-            authorized
-                .audit(Some(registered.petition.case_id), true, "answered a retry")
-                .await?;
-        }
+            Some(code) => {
+                tracing::info!("petition registered");
+                code
+            }
+            // The first answer was lost, and its query code with it: the retry gets a new
+            // one, the only code that then works.
+            None => {
+                let code = query_code::reissue(&self.write.db, keys, registered.petition.case_id)
+                    .await
+                    .map_err(|error| IntakeError::Register(RegisterError::Database(error)))?;
+                authorized
+                    .audit(
+                        Some(registered.petition.case_id),
+                        true,
+                        "answered a retry with a new query code",
+                    )
+                    .await?;
+                code
+            }
+        };
         // The petition is committed: what follows only completes the answer, and a dead
         // pooled connection here must not turn a registration into an error.
         let case_id = registered.petition.case_id;
@@ -99,11 +116,21 @@ impl IntakeService for IntakeApi {
                 tracing::warn!(error = %error, "the accused person is left out of the answer");
                 Default::default()
             });
+        let identity = registered.petitioner.as_ref().map(|row| {
+            (
+                row.kind.as_str(),
+                sealed_identity::petitioner_or_hidden(keys, row),
+            )
+        });
+        let accused = accused
+            .get(&case_id)
+            .map(|row| sealed_identity::accused_or_hidden(keys, row));
         let mut answer = view::petition(
             &registered.petition,
-            registered.petitioner.as_ref(),
-            accused.get(&case_id),
+            identity.as_ref().map(|(kind, record)| (*kind, record)),
+            accused.as_ref(),
         );
+        answer.query_code = query_code;
         answer.attachments = attachments::of_case(&self.write.db, case_id)
             .await
             .unwrap_or_else(|error| {
@@ -121,7 +148,7 @@ impl IntakeService for IntakeApi {
         });
         answer.notices.extend(notice);
         let petition = &registered.petition;
-        match crate::finality::repeated_final_case(&self.write.db, petition).await {
+        match crate::finality::repeated_final_case(&self.write.db, keys, petition).await {
             Ok(Some(final_case)) => answer.notices.push(format!(
                 "the same matter of this petitioner was re-reviewed and is final (Art 36): case {final_case}. It is registered and will not be accepted again; the bureau answers the petitioner so"
             )),
@@ -189,7 +216,21 @@ impl IntakeService for IntakeApi {
         let accused = accused_person::of_cases(&self.write.db, [row.case_id])
             .await
             .map_err(QueryError::from)?;
-        let mut answer = view::petition(&row, identity.as_ref(), accused.get(&row.case_id));
+        let keys = &self.registrar.keys;
+        let identity = identity.as_ref().map(|row| {
+            (
+                row.kind.as_str(),
+                sealed_identity::petitioner_or_hidden(keys, row),
+            )
+        });
+        let accused = accused
+            .get(&row.case_id)
+            .map(|row| sealed_identity::accused_or_hidden(keys, row));
+        let mut answer = view::petition(
+            &row,
+            identity.as_ref().map(|(kind, record)| (*kind, record)),
+            accused.as_ref(),
+        );
         answer.attachments = attachments::of_case(&self.write.db, row.case_id)
             .await
             .map_err(QueryError::from)?;
@@ -246,10 +287,24 @@ impl IntakeService for IntakeApi {
             accused_person::of_cases(&self.write.db, rows.iter().map(|(row, _)| row.case_id))
                 .await
                 .map_err(QueryError::from)?;
+        let keys = &self.registrar.keys;
         let petitions = rows
             .iter()
             .map(|(row, identity)| {
-                view::petition(row, identity.as_ref(), accused.get(&row.case_id))
+                let identity = identity.as_ref().map(|identity| {
+                    (
+                        identity.kind.as_str(),
+                        sealed_identity::petitioner_or_hidden(keys, identity),
+                    )
+                });
+                let accused = accused
+                    .get(&row.case_id)
+                    .map(|person| sealed_identity::accused_or_hidden(keys, person));
+                view::petition(
+                    row,
+                    identity.as_ref().map(|(kind, record)| (*kind, record)),
+                    accused.as_ref(),
+                )
             })
             .collect();
         Ok(Response::new(api::ListPetitionsResponse {
@@ -304,6 +359,51 @@ impl IntakeService for IntakeApi {
                 .collect(),
             pending: ledger.pending,
         }))
+    }
+
+    async fn reveal_petitioner(
+        &self,
+        request: Request<api::RevealPetitionerRequest>,
+    ) -> Result<Response<proto::PetitionerIdentity>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let request = request.into_inner();
+        let case_id = parse_uuid("case_id", &request.case_id)?;
+        let reason = reveal::parse_reason(&request.reason)?;
+        let identity = reveal::reveal(
+            &self.write.db,
+            &self.registrar.keys,
+            &authorized,
+            case_id,
+            &reason,
+        )
+        .await?;
+        Ok(Response::new(identity))
+    }
+
+    async fn follow_petition(
+        &self,
+        request: Request<api::FollowPetitionRequest>,
+    ) -> Result<Response<api::FollowedPetition>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let followed = follow::follow(
+            &self.write.db,
+            &self.registrar.keys,
+            &authorized,
+            request.get_ref(),
+        )
+        .await?;
+        Ok(Response::new(followed))
+    }
+
+    async fn reissue_query_code(
+        &self,
+        request: Request<api::ReissueQueryCodeRequest>,
+    ) -> Result<Response<api::ReissueQueryCodeResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let case_id = parse_uuid("case_id", &request.get_ref().case_id)?;
+        let answer =
+            follow::reissue(&self.write.db, &self.registrar.keys, &authorized, case_id).await?;
+        Ok(Response::new(answer))
     }
 }
 

@@ -12,36 +12,36 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
     QueryFilter,
 };
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
 use xinfang_platform::envelope::Envelope;
+use xinfang_platform::sealing::KeyRing;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided};
 use xinfang_proto::supervision::v1::MatterFinal;
 
 use crate::petition::NewPetition;
+use crate::sealed_identity::{self, ID_CARD};
 use crate::store::{final_matter, petition, petitioner};
-
-fn id_card_hash(number: &str) -> Vec<u8> {
-    Sha256::digest(number.as_bytes()).to_vec()
-}
 
 /// The final case a stored petition repeats (itself excluded), if any.
 pub async fn repeated_final_case<C: ConnectionTrait>(
     db: &C,
+    keys: &KeyRing,
     stored: &petition::Model,
 ) -> Result<Option<String>, DbErr> {
-    let Some(id_card) = petitioner::Entity::find_by_id(stored.case_id)
+    let Some(lookup) = petitioner::Entity::find_by_id(stored.case_id)
         .one(db)
         .await?
-        .and_then(|p| p.id_card_number)
+        .and_then(|p| sealed_identity::id_card_lookup(keys, &p))
     else {
         return Ok(None);
     };
     Ok(final_matter::Entity::find()
-        .filter(final_matter::Column::IdCardHash.eq(id_card_hash(&id_card)))
+        .filter(final_matter::Column::IdCardHash.eq(lookup))
         .filter(final_matter::Column::MatterCategory.eq(stored.matter_category.as_str()))
         .filter(final_matter::Column::TerritoryCode.eq(stored.territory_code.as_str()))
         .filter(final_matter::Column::CaseId.ne(stored.case_id))
@@ -53,6 +53,7 @@ pub async fn repeated_final_case<C: ConnectionTrait>(
 /// The final case the petition repeats, if any.
 pub async fn repeated_final_matter<C: ConnectionTrait>(
     db: &C,
+    keys: &KeyRing,
     petition: &NewPetition,
 ) -> Result<Option<String>, DbErr> {
     let Some(id_card) = petition
@@ -63,7 +64,7 @@ pub async fn repeated_final_matter<C: ConnectionTrait>(
         return Ok(None);
     };
     Ok(final_matter::Entity::find()
-        .filter(final_matter::Column::IdCardHash.eq(id_card_hash(id_card.as_str())))
+        .filter(final_matter::Column::IdCardHash.eq(keys.lookup(ID_CARD, id_card.as_str())))
         .filter(final_matter::Column::MatterCategory.eq(petition.matter_category.as_str()))
         .filter(final_matter::Column::TerritoryCode.eq(petition.territory.as_str()))
         .one(db)
@@ -71,7 +72,9 @@ pub async fn repeated_final_matter<C: ConnectionTrait>(
         .map(|found| found.case_number))
 }
 
-pub struct RecordFinality;
+pub struct RecordFinality {
+    pub keys: Arc<KeyRing>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Final {
@@ -96,11 +99,11 @@ impl Handler for RecordFinality {
     }
 
     fn change(&self, _envelope: &Envelope, event: &Final) -> RecordFinal {
-        RecordFinal(event.clone())
+        RecordFinal(event.clone(), self.keys.clone())
     }
 }
 
-pub struct RecordFinal(Final);
+pub struct RecordFinal(Final, Arc<KeyRing>);
 
 impl Change for RecordFinal {
     type State = Option<(petition::Model, Option<petitioner::Model>, bool)>;
@@ -140,13 +143,12 @@ impl Change for RecordFinal {
         Ok(Decided::quietly(Some(final_matter::Model {
             case_id: found.case_id,
             case_number: found.case_number,
-            id_card_hash: who
-                .and_then(|p| p.id_card_number)
-                .map(|number| id_card_hash(&number)),
+            id_card_hash: who.and_then(|p| sealed_identity::id_card_lookup(&self.1, &p)),
             matter_category: found.matter_category,
             territory_code: found.territory_code,
             served_on: self.0.served_on,
             recorded_at: now,
+            hash_keyed: true,
         })))
     }
 
@@ -164,6 +166,7 @@ impl Change for RecordFinal {
                 territory_code: Set(row.territory_code.clone()),
                 served_on: Set(row.served_on),
                 recorded_at: Set(row.recorded_at),
+                hash_keyed: Set(true),
             })
             .exec_without_returning(transaction)
             .await?;

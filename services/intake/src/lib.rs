@@ -8,18 +8,26 @@ pub mod codes;
 pub mod config;
 pub mod directory;
 pub mod finality;
+pub mod follow;
 pub mod identity;
 pub mod migrations;
 pub mod numbering;
 pub mod petition;
+pub mod query_code;
 pub mod register;
+pub mod reseal;
+pub mod reveal;
 pub mod scope;
+pub mod sealed_identity;
 pub mod store;
 pub mod view;
+
+use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
 use xinfang_platform::grpc;
+use xinfang_platform::sealing::KeyRing;
 use xinfang_platform::service::{RunningService, Service};
 use xinfang_proto::intake::v1::intake_service_server::IntakeServiceServer;
 use xinfang_proto::subjects;
@@ -33,6 +41,11 @@ use crate::register::{Registrar, SERVICE};
 /// Connects, migrates, declares the stream, binds, and starts serving in the background.
 /// Returns once intake is ready to take petitions.
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
+    // Before anything else: without its keys intake can neither store nor read a petitioner.
+    let keys = Arc::new(KeyRing::load(
+        &config.identity_keys_file,
+        config.identity_keys_create,
+    )?);
     let mut service = Service::connect::<migrations::Migrator>(
         SERVICE,
         &config.database_url,
@@ -51,8 +64,13 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     );
     service.consume(
         ConsumerSpec::from_binding(subjects::INTAKE_TAKES_FINAL),
-        finality::RecordFinality,
+        finality::RecordFinality { keys: keys.clone() },
     );
+    let (db, resealing, interval) = (service.db.clone(), keys.clone(), config.reseal_interval);
+    service.spawn_task("identity re-sealing", move |stop| async move {
+        reseal::run(db, resealing, interval, stop).await;
+        Ok(())
+    });
     service.consume(
         ConsumerSpec::from_binding(subjects::INTAKE_TAKES_RECUSALS),
         xinfang_platform::recusal::KeepRecusals,
@@ -64,6 +82,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             collective_threshold: config.collective_threshold,
             numbers: NumberSource::for_backend(service.db.get_database_backend()),
             connection_attempts: config.platform.database_max_connections.saturating_add(1),
+            keys,
         },
     };
     let (router, health) = service.grpc_server()?;

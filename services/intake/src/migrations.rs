@@ -9,6 +9,7 @@ mod m20261126_000008_create_known_units_and_accused_persons;
 mod m20261127_000009_create_final_matters;
 mod m20261127_000010_add_scope_revisions;
 mod m20261128_000011_create_attachments;
+mod m20261129_000012_seal_identities;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
         migrations.extend(xinfang_platform::migrations::recusals());
         migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations.push(Box::new(m20261128_000011_create_attachments::Migration));
+        migrations.push(Box::new(m20261129_000012_seal_identities::Migration));
         migrations
     }
 }

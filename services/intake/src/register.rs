@@ -2,6 +2,8 @@
 //! its petitioner under its case number and stages the `PetitionRegistered` event. The
 //! caller is answered only after it committed.
 
+use std::sync::Arc;
+
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
     EntityTrait, QueryFilter, SqlErr,
@@ -11,6 +13,7 @@ use uuid::Uuid;
 use xinfang_platform::auth::Authorized;
 use xinfang_platform::database;
 use xinfang_platform::outbox::OutgoingEvent;
+use xinfang_platform::sealing::KeyRing;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided, WritePath};
 use xinfang_proto::intake::v1::PetitionRegistered;
@@ -20,6 +23,8 @@ use crate::case_number::{CaseNumber, registration_year};
 use crate::codes::RegionCode;
 use crate::numbering::{self, NumberSource};
 use crate::petition::NewPetition;
+use crate::query_code;
+use crate::sealed_identity::{self, AccusedRecord, PetitionerRecord};
 use crate::store::{accused_person, attachment, petition, petitioner};
 
 pub const SERVICE: &str = "intake";
@@ -34,6 +39,8 @@ pub struct Registrar {
     /// How many times a registration is tried when pooled connections turn out dead (after
     /// a database restart): one more than the pool holds.
     pub connection_attempts: u32,
+    /// Seals the identities and hashes the look-ups and query codes.
+    pub keys: Arc<KeyRing>,
 }
 
 /// One CreatePetition call, parsed.
@@ -50,6 +57,8 @@ pub struct Registered {
     pub petition: petition::Model,
     pub petitioner: Option<petitioner::Model>,
     pub new: bool,
+    /// The query code, given once: on the answer that registered the petition.
+    pub query_code: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,7 +109,8 @@ async fn register_once(
     // Registered all the same (Art 19); the event tells routing and supervision it is not
     // to be accepted again (Art 36).
     let repeats_final =
-        crate::finality::repeated_final_matter(&write.db, &registration.petition).await?;
+        crate::finality::repeated_final_matter(&write.db, &registrar.keys, &registration.petition)
+            .await?;
     let now = write.clock.now();
     let year = registration_year(now);
     let drawn = match registrar.numbers {
@@ -129,6 +139,7 @@ async fn register_once(
                     petition: found.0,
                     petitioner: found.1,
                     new: false,
+                    query_code: None,
                 }),
                 Some(_) => Err(RegisterError::RequestIdReused(request_id)),
                 None => Err(RegisterError::Database(error)),
@@ -196,6 +207,7 @@ fn answer_retry(
         petition,
         petitioner,
         new: false,
+        query_code: None,
     })
 }
 
@@ -252,6 +264,8 @@ impl Change for RegisterPetition {
         let new = &self.registration.petition;
         let case_id = Uuid::now_v7();
         let collective = new.people_count >= self.registrar.collective_threshold;
+        let keys = &self.registrar.keys;
+        let (query_code, query_code_hash) = query_code::issue(keys, case_id);
         let petition = petition::Model {
             case_id,
             case_number: number.to_string(),
@@ -279,17 +293,19 @@ impl Change for RegisterPetition {
                 .accused_unit
                 .as_ref()
                 .map(|code| code.as_str().to_owned()),
+            query_code_hash: Some(query_code_hash),
         };
-        let petitioner = new.petitioner.as_ref().map(|identity| petitioner::Model {
-            case_id,
-            kind: identity.kind.code().to_owned(),
-            name: identity.name.clone(),
-            id_card_number: identity.id_card.as_ref().map(|id| id.as_str().to_owned()),
-            phone: identity
-                .phone
-                .as_ref()
-                .map(|phone| phone.as_str().to_owned()),
-            address: identity.address.clone(),
+        let petitioner = new.petitioner.as_ref().map(|identity| {
+            let record = PetitionerRecord {
+                name: identity.name.clone(),
+                id_card_number: identity.id_card.as_ref().map(|id| id.as_str().to_owned()),
+                phone: identity
+                    .phone
+                    .as_ref()
+                    .map(|phone| phone.as_str().to_owned()),
+                address: identity.address.clone(),
+            };
+            sealed_identity::seal_petitioner(keys, case_id, identity.kind.code(), &record)
         });
         let event = OutgoingEvent::new(
             subjects::PETITION_REGISTERED,
@@ -306,6 +322,7 @@ impl Change for RegisterPetition {
                 petition,
                 petitioner,
                 new: true,
+                query_code: Some(query_code),
             },
             events: vec![event],
         })
@@ -340,14 +357,19 @@ impl Change for RegisterPetition {
             .await?;
         }
         if let Some(person) = &self.registration.petition.accused_person {
-            accused_person::Entity::insert(accused_person::ActiveModel {
-                case_id: Set(registered.petition.case_id),
-                name: Set(person.name.clone()),
-                position: Set(person.position.clone()),
-                unit_name: Set(person.unit_name.clone()),
-            })
-            .exec_without_returning(transaction)
-            .await?;
+            let record = AccusedRecord {
+                name: person.name.clone(),
+                position: person.position.clone(),
+                unit_name: person.unit_name.clone(),
+            };
+            let sealed = sealed_identity::seal_accused(
+                &self.registrar.keys,
+                registered.petition.case_id,
+                &record,
+            );
+            accused_person::Entity::insert(accused_person::ActiveModel::from(sealed))
+                .exec_without_returning(transaction)
+                .await?;
         }
         self.registering
             .audit_in(transaction, Some(registered.petition.case_id), "registered")

@@ -6,12 +6,13 @@ use xinfang_proto::v1 as proto;
 
 use crate::identity::{IdCardNumber, PhoneNumber, mask_address, mask_name};
 use crate::petition::{Channel, PetitionerKind, SourceLevel, UpstreamDisposition};
-use crate::store::{accused_person, petition, petitioner};
+use crate::sealed_identity::{AccusedRecord, HIDDEN, PetitionerRecord};
+use crate::store::petition;
 
 pub fn petition(
     row: &petition::Model,
-    petitioner: Option<&petitioner::Model>,
-    accused: Option<&accused_person::Model>,
+    petitioner: Option<(&str, &PetitionerRecord)>,
+    accused: Option<&AccusedRecord>,
 ) -> proto::Petition {
     proto::Petition {
         case_id: row.case_id.to_string(),
@@ -39,7 +40,7 @@ pub fn petition(
         received_at: Some(timestamp(row.received_at)),
         registered_at: Some(timestamp(row.registered_at)),
         anonymous: row.anonymous,
-        petitioner: petitioner.map(masked_identity),
+        petitioner: petitioner.map(|(kind, record)| masked_identity(kind, record)),
         people_count: u32::try_from(row.people_count).unwrap_or_default(),
         territory_code: row.territory_code.clone(),
         matter_category: row.matter_category.clone(),
@@ -51,13 +52,14 @@ pub fn petition(
         notices: Vec::new(),
         // Read with one case (GetPetition), not in lists.
         attachments: Vec::new(),
+        query_code: String::new(),
     }
 }
 
 /// The accused person's name masked like a petitioner's. Nothing serves it in full yet:
 /// the handling unit's read of the whole case file comes with the lifecycle's commands,
 /// audited like every read.
-fn masked_accused(row: &accused_person::Model) -> proto::AccusedPerson {
+fn masked_accused(row: &AccusedRecord) -> proto::AccusedPerson {
     proto::AccusedPerson {
         name: mask_name(&row.name),
         position: row.position.clone().unwrap_or_default(),
@@ -73,10 +75,9 @@ pub fn petitioner_kind(code: &str) -> i32 {
 
 /// Enough to recognise the petitioner on the phone, not enough to find them. Stored values
 /// were parsed on the way in; one that no longer parses is hidden whole.
-fn masked_identity(row: &petitioner::Model) -> proto::PetitionerIdentity {
-    const HIDDEN: &str = "****";
+fn masked_identity(kind: &str, row: &PetitionerRecord) -> proto::PetitionerIdentity {
     proto::PetitionerIdentity {
-        kind: petitioner_kind(&row.kind),
+        kind: petitioner_kind(kind),
         name: mask_name(&row.name),
         id_card_number: row
             .id_card_number
@@ -104,5 +105,16 @@ fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.unix_timestamp(),
         nanos: i32::try_from(at.nanosecond()).unwrap_or_default(),
+    }
+}
+
+/// The identity in full: RevealPetitioner's answer, and nothing else's.
+pub fn revealed_identity(kind: &str, row: &PetitionerRecord) -> proto::PetitionerIdentity {
+    proto::PetitionerIdentity {
+        kind: petitioner_kind(kind),
+        name: row.name.clone(),
+        id_card_number: row.id_card_number.clone().unwrap_or_default(),
+        phone: row.phone.clone().unwrap_or_default(),
+        address: row.address.clone().unwrap_or_default(),
     }
 }

@@ -19,6 +19,7 @@ pub mod nats_auth;
 pub mod outbox;
 pub mod readiness;
 pub mod recusal;
+pub mod sealing;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

@@ -67,6 +67,11 @@ impl PrivatePostgres {
     }
 
     /// The URL of its `postgres` database.
+    /// The folder holding the cluster's files (its data directory and WAL are under it).
+    pub fn folder(&self) -> &std::path::Path {
+        self.folder.path()
+    }
+
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }

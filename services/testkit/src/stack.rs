@@ -298,6 +298,8 @@ impl Stack {
         )
         .context("write the service token")?;
         let supervision_url = self.grpc_url(Svc::Supervision);
+        // Kept beside the logs, so a restarted intake opens what it sealed before.
+        let identity_keys = self.logs.path().join("intake-identity.keys");
         let service_env = self.service_env.clone();
         let running = self.running_mut(svc);
         let mut command = Command::new(&binary);
@@ -319,6 +321,7 @@ impl Stack {
             .env("XINFANG_AUTH_HS256_SECRET_FILE", secret)
             .env("XINFANG_SERVICE_TOKEN_FILE", service_token)
             .env("XINFANG_SUPERVISION_URL", supervision_url)
+            .env("XINFANG_INTAKE_IDENTITY_KEYS_FILE", identity_keys)
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .kill_on_drop(true);

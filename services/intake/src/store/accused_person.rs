@@ -1,5 +1,5 @@
 //! The person an accusation names. Personal data, like the petitioner: kept here alone,
-//! never on an event, never in a log.
+//! never on an event, never in a log, sealed at rest (`sealed_identity`).
 
 use sea_orm::entity::prelude::*;
 
@@ -8,9 +8,15 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub case_id: Uuid,
-    pub name: String,
-    pub position: Option<String>,
-    pub unit_name: Option<String>,
+    /// Plaintext from before sealing; empty once sealed.
+    #[sea_orm(column_name = "name")]
+    pub plaintext_name: String,
+    #[sea_orm(column_name = "position")]
+    pub plaintext_position: Option<String>,
+    #[sea_orm(column_name = "unit_name")]
+    pub plaintext_unit_name: Option<String>,
+    pub sealed: Option<Vec<u8>>,
+    pub key_version: Option<i32>,
 }
 
 /// Never print who is accused, not even in a debug log.

@@ -8,12 +8,15 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub case_id: Uuid,
     pub case_number: String,
-    /// SHA-256 of the petitioner's ID card number; none when the petition had none.
+    /// The keyed hash of the petitioner's ID card number (`id_card` lookup); none when
+    /// the petition had none.
     pub id_card_hash: Option<Vec<u8>>,
     pub matter_category: String,
     pub territory_code: String,
     pub served_on: TimeDate,
     pub recorded_at: TimeDateTimeWithTimeZone,
+    /// False for a row from before hashes were keyed (a plain SHA-256), until re-hashed.
+    pub hash_keyed: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

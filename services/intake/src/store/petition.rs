@@ -29,6 +29,8 @@ pub struct Model {
     pub title: String,
     pub content: String,
     pub accused_unit_code: Option<String>,
+    /// The keyed hash of the petitioner's query code (never the code).
+    pub query_code_hash: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

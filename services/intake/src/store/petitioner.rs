@@ -1,4 +1,6 @@
-//! The petitioner's identity: personal data, stored by intake alone and carried by no event.
+//! The petitioner's identity: personal data, stored by intake alone and carried by no event,
+//! sealed at rest (`sealed_identity`). The plaintext columns are from before sealing: the
+//! re-sealer empties them.
 
 use sea_orm::entity::prelude::*;
 
@@ -8,10 +10,21 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub case_id: Uuid,
     pub kind: String,
-    pub name: String,
-    pub id_card_number: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
+    /// Plaintext from before sealing; empty once sealed.
+    #[sea_orm(column_name = "name")]
+    pub plaintext_name: String,
+    #[sea_orm(column_name = "id_card_number")]
+    pub plaintext_id_card_number: Option<String>,
+    #[sea_orm(column_name = "phone")]
+    pub plaintext_phone: Option<String>,
+    #[sea_orm(column_name = "address")]
+    pub plaintext_address: Option<String>,
+    /// The identity, sealed under key `key_version` and bound to this case.
+    pub sealed: Option<Vec<u8>>,
+    pub key_version: Option<i32>,
+    /// Keyed hashes of the normalised ID number and phone, to find the petitioner's cases.
+    pub id_card_lookup: Option<Vec<u8>>,
+    pub phone_lookup: Option<Vec<u8>>,
 }
 
 /// Personal data stays out of logs even by accident.

@@ -27,6 +27,8 @@ pub struct IntakeUnderTest {
     /// A registrar's client (who may also read every case, as a bureau supervisor).
     pub client: IntakeServiceClient<Authed>,
     pub grpc_url: String,
+    /// Intake's key file for personal data.
+    pub identity_keys: std::path::PathBuf,
     _secret: tempfile::TempDir,
     /// The test's own connection, for reading what intake stored.
     pub db: DatabaseConnection,
@@ -66,11 +68,15 @@ impl IntakeUnderTest {
         let nats = NatsServer::start().await.expect("nats-server");
         let secret = tempfile::tempdir().expect("a folder for the token secret");
         let secret_file = auth::write_secret(secret.path()).expect("write the secret");
+        let identity_keys = secret.path().join("identity.keys");
         let config = Config {
             database_url: database.url().to_owned(),
             grpc_listen: "127.0.0.1:0".parse().expect("address"),
             region_code: "610481".parse().expect("region"),
             collective_threshold: 5,
+            identity_keys_file: identity_keys.clone(),
+            identity_keys_create: true,
+            reseal_interval: Duration::from_millis(200),
             platform: PlatformConfig {
                 nats: nats.config(),
                 outbox: OutboxConfig {
@@ -115,6 +121,7 @@ impl IntakeUnderTest {
             nats,
             client,
             grpc_url,
+            identity_keys,
             _secret: secret,
             db,
             _database: database,

@@ -94,6 +94,21 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         &[(Supervisor, All), (Administrator, All)],
     ),
     (
+        // Those who must contact the petitioner; the handler narrows it further: the clerk
+        // who registered the petition, a handler of the unit it is routed to.
+        "xinfang.intake.v1.IntakeService/RevealPetitioner",
+        &[(Registrar, All), (UnitHandler, OwnUnits)],
+    ),
+    (
+        // The public portal and the console call as a service, for the petitioner.
+        "xinfang.intake.v1.IntakeService/FollowPetition",
+        &[(Registrar, All), (Supervisor, All), (Service, All)],
+    ),
+    (
+        "xinfang.intake.v1.IntakeService/ReissueQueryCode",
+        &[(Registrar, All), (Supervisor, All)],
+    ),
+    (
         "xinfang.routing.v1.RoutingService/GetRoutingDecision",
         CASE_READERS,
     ),
@@ -290,6 +305,17 @@ mod tests {
     }
 
     #[test]
+    fn only_the_registrar_and_the_unit_handler_may_ask_for_a_petitioners_identity() {
+        let rpc = "xinfang.intake.v1.IntakeService/RevealPetitioner";
+        let allowed: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|role| decide(rpc, &caller(&[*role])).is_some())
+            .collect();
+        assert_eq!(allowed, [Registrar, UnitHandler]);
+        assert_eq!(decide(rpc, &caller(&[UnitHandler])), Some(OwnUnits));
+    }
+
+    #[test]
     fn an_rpc_not_in_the_table_is_refused_to_everyone() {
         let everyone = caller(&Role::ALL);
         assert_eq!(
@@ -321,6 +347,7 @@ mod tests {
         assert_eq!(
             allowed,
             [
+                "xinfang.intake.v1.IntakeService/FollowPetition",
                 "xinfang.routing.v1.RoutingService/ListCategories",
                 "xinfang.routing.v1.RoutingService/ListUnits",
                 "xinfang.supervision.v1.SupervisionService/GetCaseTimeline",

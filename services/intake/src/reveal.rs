@@ -1,0 +1,127 @@
+//! RevealPetitioner: the petitioner's identity in full, for those who must contact them —
+//! the clerk who registered the petition, and a handler of the unit it is routed to (to
+//! serve notices, Art 22/23). Everyone else is refused. Each reveal and each refusal is
+//! audited with the reason given.
+
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use tonic::Status;
+use uuid::Uuid;
+use xinfang_platform::auth::{Authorized, Role, audit, unit_path_of};
+use xinfang_platform::grpc::{FieldViolation, QueryError, invalid_argument};
+use xinfang_platform::sealing::KeyRing;
+use xinfang_proto::v1 as proto;
+
+use crate::sealed_identity;
+use crate::store::{petition, petition_scope, petitioner};
+use crate::view;
+
+const CREATE_PETITION: &str = "xinfang.intake.v1.IntakeService/CreatePetition";
+const REASON_LIMIT: usize = 500;
+
+/// Why the caller wants the identity: required, kept in the audit table.
+pub fn parse_reason(reason: &str) -> Result<String, Status> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > REASON_LIMIT {
+        return Err(invalid_argument(&[FieldViolation::new(
+            "reason",
+            format!(
+                "say in at most {REASON_LIMIT} characters why the petitioner must be contacted (e.g. 送达受理告知书)"
+            ),
+        )]));
+    }
+    Ok(reason.to_owned())
+}
+
+pub async fn reveal(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    authorized: &Authorized,
+    case_id: Uuid,
+    reason: &str,
+) -> Result<proto::PetitionerIdentity, Status> {
+    let found = petition::Entity::find_by_id(case_id)
+        .one(db)
+        .await
+        .map_err(QueryError::from)?;
+    let scope = petition_scope::Entity::find_by_id(case_id)
+        .one(db)
+        .await
+        .map_err(QueryError::from)?;
+    if found.is_none() {
+        return Err(match authorized.scope {
+            xinfang_platform::auth::Scope::All => {
+                authorized
+                    .audit(Some(case_id), false, "reveal: no such case")
+                    .await?;
+                Status::not_found(format!("no petition with case id {case_id}"))
+            }
+            xinfang_platform::auth::Scope::OwnUnits => authorized.deny(Some(case_id)).await,
+        });
+    }
+    let unit_path = scope.as_ref().map(|scope| unit_path_of(&scope.unit_path));
+    authorized.check_case(case_id, unit_path.as_deref()).await?;
+    let caller = &authorized.caller;
+    let registering_clerk = caller.roles.contains(&Role::Registrar)
+        && registered_by(db, case_id).await?.as_deref() == Some(caller.subject.as_str());
+    let responsible_handler = caller.roles.contains(&Role::UnitHandler)
+        && scope
+            .as_ref()
+            .is_some_and(|scope| caller.units.contains(&scope.unit_code));
+    if !registering_clerk && !responsible_handler {
+        authorized
+            .audit(
+                Some(case_id),
+                false,
+                &format!("reveal refused: neither the registering clerk nor a handler of the responsible unit; asked because: {reason}"),
+            )
+            .await?;
+        return Err(Status::permission_denied(format!(
+            "{caller} may not see this petitioner's identity: only the clerk who registered the petition and a handler of the unit it is routed to may"
+        )));
+    }
+    let Some(row) = petitioner::Entity::find_by_id(case_id)
+        .one(db)
+        .await
+        .map_err(QueryError::from)?
+    else {
+        authorized
+            .audit(Some(case_id), true, "reveal: anonymous, nothing to reveal")
+            .await?;
+        return Err(Status::not_found(
+            "the petition is anonymous: there is no identity to reveal",
+        ));
+    };
+    let record = match sealed_identity::open_petitioner(keys, &row) {
+        Ok(record) => record,
+        Err(error) => {
+            tracing::error!(case = %case_id, error = %error, "a petitioner's identity does not open");
+            authorized
+                .audit(Some(case_id), false, &format!("reveal failed: {error}"))
+                .await?;
+            return Err(Status::data_loss(format!(
+                "the petitioner's identity cannot be opened: {error}"
+            )));
+        }
+    };
+    authorized
+        .audit(
+            Some(case_id),
+            true,
+            &format!("revealed the petitioner: {reason}"),
+        )
+        .await?;
+    Ok(view::revealed_identity(&row.kind, &record))
+}
+
+/// The subject that registered the case, from the registration's own audit row.
+async fn registered_by(db: &DatabaseConnection, case_id: Uuid) -> Result<Option<String>, Status> {
+    Ok(audit::entry::Entity::find()
+        .filter(audit::entry::Column::CaseId.eq(case_id))
+        .filter(audit::entry::Column::Action.eq(CREATE_PETITION))
+        .filter(audit::entry::Column::Note.eq("registered"))
+        .filter(audit::entry::Column::Allowed.eq(true))
+        .one(db)
+        .await
+        .map_err(QueryError::from)?
+        .map(|entry| entry.subject))
+}
