@@ -87,6 +87,7 @@ start_service() { # name, gRPC address, metrics port
         XINFANG_SERVICE_TOKEN_FILE="$data/tokens/service-routing.jwt" \
         XINFANG_SUPERVISION_URL="http://$supervision_grpc" \
         XINFANG_INTAKE_IDENTITY_KEYS_FILE="$data/auth/intake-identity.keys" \
+        XINFANG_INTAKE_IDENTITY_KEYS_CREATE=true \
         "$bin/xinfang-$1" >"$data/logs/$1.log" 2>&1 &
     pids+=($!)
 }

@@ -327,13 +327,16 @@ async fn every_read_of_a_case_is_audited_where_it_happens_allowed_or_denied() {
 async fn the_analyst_never_receives_a_petitioners_identity() {
     let (stack, cases) = two_towns().await;
     let token = auth::token(&[Role::Analyst], &[]);
-    let identity = ["张三", "张*", "610481199001011233", "13812345678", "幸福路"];
+    let mut identity = vec!["张三".to_owned(), "张*".to_owned(), "幸福路".to_owned()];
+    for index in [0, 2] {
+        identity.extend([sample::id_card_number(index), sample::phone(index)]);
+    }
     for rpc in RPCS {
         let answer = match call(&stack, &token, rpc, &cases).await {
             Ok(response) => response,
             Err(status) => format!("{status:?}"),
         };
-        for part in identity {
+        for part in &identity {
             assert!(
                 !answer.contains(part),
                 "{rpc:?} gave the analyst {part:?}: {answer}"

@@ -154,7 +154,7 @@ async fn a_case_is_routed_by_the_table_in_effect_and_its_decision_keeps_that_ver
     assert_eq!(past.code(), Code::InvalidArgument);
 
     // A new housing case goes by table 2026.2; the first keeps the versions it used.
-    let after = support::submit(&mut intake, sample::create(4)).await;
+    let after = support::submit(&mut intake, sample::create(10)).await;
     let second = decision_of(&stack, &after.case_id).await;
     assert_eq!(second.unit_code, "fangguan");
     assert_eq!(second.unit_name, "兴平市房屋管理中心");

@@ -465,8 +465,9 @@ async fn refusal_and_a_review_then_re_review_that_makes_the_matter_final() {
     );
 
     // Intake is told the matter is final. The same matter from the same petitioner (sample
-    // 12: the same person, matter and place) is still registered — every petition is,
-    // Art 19 — with a notice to the clerk, and accepted by no one (Art 36).
+    // 12 — the same matter and place as sample 6 — told by sample 6's petitioner) is still
+    // registered — every petition is, Art 19 — with a notice to the clerk, and accepted by
+    // no one (Art 36).
     let published = subjects_of(&stack, &reviewed_case, 17).await;
     assert_eq!(
         published.last().map(String::as_str),
@@ -474,8 +475,12 @@ async fn refusal_and_a_review_then_re_review_that_makes_the_matter_final() {
     );
     let mut intake = support::intake(&stack).await;
     let deadline = tokio::time::Instant::now() + support::SETTLE;
+    let again = proto::Petition {
+        petitioner: sample::petition(6).petitioner,
+        ..sample::petition(12)
+    };
     let repeat = loop {
-        let petition = support::submit(&mut intake, sample::create(12)).await;
+        let petition = support::submit(&mut intake, support::create(again.clone())).await;
         if petition
             .notices
             .iter()

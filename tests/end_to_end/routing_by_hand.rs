@@ -389,8 +389,9 @@ async fn a_case_signed_for_moves_only_on_an_upheld_objection_and_the_first_routi
         .expect_err("the objection is not decided yet");
     assert_eq!(pending.code(), Code::FailedPrecondition);
 
-    // Another case: its objection rejected, it stays with 赵村镇, which may not object again.
-    let kept = support::submit(&mut intake, sample::create(0))
+    // Another case (another petitioner's, same place and matter): its objection rejected,
+    // it stays with 赵村镇, which may not object again.
+    let kept = support::submit(&mut intake, sample::create(6))
         .await
         .case_id;
     awaiting_sign_for(&stack, &kept).await;

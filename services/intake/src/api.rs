@@ -4,12 +4,12 @@
 use prost::Message;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_units};
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, invalid_argument};
+use xinfang_platform::sealing::KeyRing;
 use xinfang_platform::wire;
 use xinfang_platform::write::WritePath;
 use xinfang_proto::intake::v1::{
@@ -74,7 +74,7 @@ impl IntakeService for IntakeApi {
     ) -> Result<Response<proto::Petition>, Status> {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
-        let registration = parse_create(&request, self.write.clock.now())?;
+        let registration = parse_create(&request, self.write.clock.now(), &self.registrar.keys)?;
         let registered = register(
             &self.write,
             &self.registrar,
@@ -155,6 +155,7 @@ impl IntakeService for IntakeApi {
             Ok(None) => {}
             Err(error) => tracing::warn!(error = %error, "final matters not checked for the answer"),
         }
+        answer.notices.extend(view::relation_notices(petition));
         Ok(Response::new(answer))
     }
 
@@ -367,8 +368,20 @@ impl IntakeService for IntakeApi {
     ) -> Result<Response<proto::PetitionerIdentity>, Status> {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
-        let case_id = parse_uuid("case_id", &request.case_id)?;
-        let reason = reveal::parse_reason(&request.reason)?;
+        // Every ask is audited, a malformed one too.
+        let parsed = parse_uuid("case_id", &request.case_id)
+            .map_err(Status::from)
+            .and_then(|case_id| Ok((case_id, reveal::parse_reason(&request.reason)?)));
+        let (case_id, reason) = match parsed {
+            Ok(parsed) => parsed,
+            Err(status) => {
+                let case = Uuid::parse_str(&request.case_id).ok();
+                authorized
+                    .audit(case, false, "reveal refused: no case id or no reason given")
+                    .await?;
+                return Err(status);
+            }
+        };
         let identity = reveal::reveal(
             &self.write.db,
             &self.registrar.keys,
@@ -401,8 +414,15 @@ impl IntakeService for IntakeApi {
     ) -> Result<Response<api::ReissueQueryCodeResponse>, Status> {
         let authorized = Authorized::of(&request)?;
         let case_id = parse_uuid("case_id", &request.get_ref().case_id)?;
-        let answer =
-            follow::reissue(&self.write.db, &self.registrar.keys, &authorized, case_id).await?;
+        let reason = reveal::parse_reason(&request.get_ref().reason)?;
+        let answer = follow::reissue(
+            &self.write.db,
+            &self.registrar.keys,
+            &authorized,
+            case_id,
+            &reason,
+        )
+        .await?;
         Ok(Response::new(answer))
     }
 }
@@ -410,6 +430,7 @@ impl IntakeService for IntakeApi {
 fn parse_create(
     request: &api::CreatePetitionRequest,
     now: OffsetDateTime,
+    keys: &KeyRing,
 ) -> Result<Registration, IntakeError> {
     let request_id = Uuid::parse_str(&request.request_id)
         .map_err(|_| FieldViolation::new("request_id", "must be a UUID chosen once per petition"));
@@ -417,7 +438,7 @@ fn parse_create(
     match (request_id, petition) {
         (Ok(request_id), Ok(petition)) => Ok(Registration {
             request_id,
-            fingerprint: fingerprint(request.petition.as_ref()),
+            fingerprint: fingerprint(request.petition.as_ref(), keys),
             petition,
         }),
         (request_id, petition) => {
@@ -428,9 +449,11 @@ fn parse_create(
     }
 }
 
-fn fingerprint(petition: Option<&proto::Petition>) -> Vec<u8> {
+/// Keyed: the request holds the petitioner's identity, which a plain hash stored beside the
+/// petition would let anyone confirm a guess of.
+fn fingerprint(petition: Option<&proto::Petition>, keys: &KeyRing) -> Vec<u8> {
     let encoded = petition.map(Message::encode_to_vec).unwrap_or_default();
-    Sha256::digest(encoded).to_vec()
+    keys.keyed_digest("request", &encoded)
 }
 
 fn parse_uuid(field: &str, text: &str) -> Result<Uuid, QueryError> {

@@ -74,6 +74,7 @@ pub async fn reissue(
     keys: &KeyRing,
     authorized: &Authorized,
     case_id: Uuid,
+    reason: &str,
 ) -> Result<api::ReissueQueryCodeResponse, Status> {
     let Some(row) = petition::Entity::find_by_id(case_id)
         .one(db)
@@ -99,7 +100,11 @@ pub async fn reissue(
         .await
         .map_err(QueryError::from)?;
     authorized
-        .audit_in(&transaction, Some(case_id), "issued a new query code")
+        .audit_in(
+            &transaction,
+            Some(case_id),
+            &format!("issued a new query code: {reason}"),
+        )
         .await
         .map_err(QueryError::from)?;
     transaction.commit().await.map_err(QueryError::from)?;

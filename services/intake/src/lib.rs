@@ -10,11 +10,13 @@ pub mod directory;
 pub mod finality;
 pub mod follow;
 pub mod identity;
+pub mod matching;
 pub mod migrations;
 pub mod numbering;
 pub mod petition;
 pub mod query_code;
 pub mod register;
+pub mod related;
 pub mod reseal;
 pub mod reveal;
 pub mod scope;
@@ -83,6 +85,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             numbers: NumberSource::for_backend(service.db.get_database_backend()),
             connection_attempts: config.platform.database_max_connections.saturating_add(1),
             keys,
+            matching: config.matching(),
         },
     };
     let (router, health) = service.grpc_server()?;

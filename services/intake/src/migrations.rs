@@ -10,6 +10,7 @@ mod m20261127_000009_create_final_matters;
 mod m20261127_000010_add_scope_revisions;
 mod m20261128_000011_create_attachments;
 mod m20261129_000012_seal_identities;
+mod m20261129_000013_add_petition_relations;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
         migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations.push(Box::new(m20261128_000011_create_attachments::Migration));
         migrations.push(Box::new(m20261129_000012_seal_identities::Migration));
+        migrations.push(Box::new(m20261129_000013_add_petition_relations::Migration));
         migrations
     }
 }

@@ -21,6 +21,7 @@ use xinfang_proto::{subjects, v1 as proto};
 
 use crate::case_number::{CaseNumber, registration_year};
 use crate::codes::RegionCode;
+use crate::matching::{self, Classification, MatchingRules};
 use crate::numbering::{self, NumberSource};
 use crate::petition::NewPetition;
 use crate::query_code;
@@ -41,6 +42,8 @@ pub struct Registrar {
     pub connection_attempts: u32,
     /// Seals the identities and hashes the look-ups and query codes.
     pub keys: Arc<KeyRing>,
+    /// What makes a petition a repeat or part of a collective matter.
+    pub matching: MatchingRules,
 }
 
 /// One CreatePetition call, parsed.
@@ -112,6 +115,25 @@ async fn register_once(
         crate::finality::repeated_final_matter(&write.db, &registrar.keys, &registration.petition)
             .await?;
     let now = write.clock.now();
+    // Read before the transaction: two near-identical petitions registered in the same
+    // instant may miss each other, which a clerk's look at the case mends.
+    let new = &registration.petition;
+    let earlier = crate::related::earlier_petitions(
+        &write.db,
+        &registrar.keys,
+        new,
+        now,
+        &registrar.matching,
+    )
+    .await?;
+    let related = matching::classify(
+        &format!("{}{}", new.title, new.content),
+        new.source_level,
+        now,
+        &earlier,
+        &registrar.matching,
+        repeats_final.is_some(),
+    );
     let year = registration_year(now);
     let drawn = match registrar.numbers {
         NumberSource::Sequence => {
@@ -126,6 +148,7 @@ async fn register_once(
         drawn: drawn.clone(),
         year,
         repeats_final,
+        related,
     };
     let request_id = change.registration.request_id;
     let fingerprint = change.registration.fingerprint.clone();
@@ -220,6 +243,7 @@ struct RegisterPetition {
     year: i32,
     /// The final case this petition's matter repeats (Art 36).
     repeats_final: Option<String>,
+    related: Classification,
 }
 
 enum RegisterState {
@@ -294,6 +318,16 @@ impl Change for RegisterPetition {
                 .as_ref()
                 .map(|code| code.as_str().to_owned()),
             query_code_hash: Some(query_code_hash),
+            repeat_of_case_id: self.related.repeat_of.as_ref().map(|(id, _)| *id),
+            repeat_of_case_number: self.related.repeat_of.as_ref().map(|(_, n)| n.clone()),
+            skip_level: self.related.skip_level,
+            first_time: self.related.first_time,
+            collective_matter_case_id: self.related.collective_matter.as_ref().map(|(id, _)| *id),
+            collective_matter_case_number: self
+                .related
+                .collective_matter
+                .as_ref()
+                .map(|(_, n)| n.clone()),
         };
         let petitioner = new.petitioner.as_ref().map(|identity| {
             let record = PetitionerRecord {
@@ -314,6 +348,21 @@ impl Change for RegisterPetition {
             now,
             &PetitionRegistered {
                 repeats_final_case: self.repeats_final.clone().unwrap_or_default(),
+                repeat_of_case_id: petition
+                    .repeat_of_case_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+                repeat_of_case_number: petition.repeat_of_case_number.clone().unwrap_or_default(),
+                skip_level: petition.skip_level,
+                first_time: petition.first_time,
+                collective_matter_case_id: petition
+                    .collective_matter_case_id
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+                collective_matter_case_number: petition
+                    .collective_matter_case_number
+                    .clone()
+                    .unwrap_or_default(),
                 ..registered_event(case_id, &number, new, collective, now)
             },
         );
@@ -431,7 +480,13 @@ pub fn registered_event(
             .petitioner
             .as_ref()
             .is_some_and(|p| p.address.as_deref().is_none_or(|a| a.trim().is_empty())),
-        // Set by registration when the matter is final (Art 36).
+        // Set by registration from what it found in the database.
         repeats_final_case: String::new(),
+        repeat_of_case_id: String::new(),
+        repeat_of_case_number: String::new(),
+        skip_level: false,
+        first_time: false,
+        collective_matter_case_id: String::new(),
+        collective_matter_case_number: String::new(),
     }
 }

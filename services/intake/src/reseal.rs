@@ -33,10 +33,12 @@ pub struct Resealed {
 pub async fn reseal_pending(db: &DatabaseConnection, keys: &KeyRing) -> Result<Resealed, DbErr> {
     let mut done = Resealed::default();
     let current = i32::try_from(keys.current_version()).unwrap_or(i32::MAX);
+    // Older versions only: a row sealed under a newer key (by a replica restarted after a
+    // rotation, while this one still runs with the old file) is not this replica's to touch.
     let stale = |column: petitioner::Column| {
         Condition::any()
             .add(column.is_null())
-            .add(column.ne(current))
+            .add(column.lt(current))
     };
     let mut after = Uuid::nil();
     loop {
@@ -101,7 +103,7 @@ pub async fn reseal_pending(db: &DatabaseConnection, keys: &KeyRing) -> Result<R
             .filter(
                 Condition::any()
                     .add(accused_person::Column::KeyVersion.is_null())
-                    .add(accused_person::Column::KeyVersion.ne(current)),
+                    .add(accused_person::Column::KeyVersion.lt(current)),
             )
             .filter(accused_person::Column::CaseId.gt(after))
             .order_by_asc(accused_person::Column::CaseId)
@@ -155,14 +157,14 @@ pub async fn reseal_pending(db: &DatabaseConnection, keys: &KeyRing) -> Result<R
             .one(db)
             .await?
             .and_then(|p| sealed_identity::id_card_lookup(keys, &p));
-        final_matter::Entity::update_many()
+        let written = final_matter::Entity::update_many()
             .col_expr(final_matter::Column::IdCardHash, Expr::value(lookup))
             .col_expr(final_matter::Column::HashKeyed, Expr::value(true))
             .filter(final_matter::Column::CaseId.eq(row.case_id))
             .filter(final_matter::Column::HashKeyed.eq(false))
             .exec(db)
             .await?;
-        done.final_matters += 1;
+        done.final_matters += written.rows_affected as usize;
     }
     Ok(done)
 }

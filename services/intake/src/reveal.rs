@@ -18,15 +18,14 @@ use crate::view;
 const CREATE_PETITION: &str = "xinfang.intake.v1.IntakeService/CreatePetition";
 const REASON_LIMIT: usize = 500;
 
-/// Why the caller wants the identity: required, kept in the audit table.
+/// Why the caller asks (for the identity, for a new query code): required, kept in the
+/// audit table.
 pub fn parse_reason(reason: &str) -> Result<String, Status> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > REASON_LIMIT {
         return Err(invalid_argument(&[FieldViolation::new(
             "reason",
-            format!(
-                "say in at most {REASON_LIMIT} characters why the petitioner must be contacted (e.g. 送达受理告知书)"
-            ),
+            format!("say why, in at most {REASON_LIMIT} characters (e.g. 送达受理告知书)"),
         )]));
     }
     Ok(reason.to_owned())

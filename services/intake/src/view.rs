@@ -53,6 +53,15 @@ pub fn petition(
         // Read with one case (GetPetition), not in lists.
         attachments: Vec::new(),
         query_code: String::new(),
+        relations: Some(proto::PetitionRelations {
+            repeat_of_case_number: row.repeat_of_case_number.clone().unwrap_or_default(),
+            skip_level: row.skip_level,
+            first_time: row.first_time,
+            collective_matter_case_number: row
+                .collective_matter_case_number
+                .clone()
+                .unwrap_or_default(),
+        }),
     }
 }
 
@@ -99,6 +108,28 @@ fn masked_identity(kind: &str, row: &PetitionerRecord) -> proto::PetitionerIdent
             .unwrap_or_default(),
         address: row.address.as_deref().map(mask_address).unwrap_or_default(),
     }
+}
+
+/// What the registering clerk is told of the petition's relations to earlier ones.
+pub fn relation_notices(row: &petition::Model) -> Vec<String> {
+    let mut notices = Vec::new();
+    if let Some(first) = &row.repeat_of_case_number {
+        notices.push(format!(
+            "a repeat petition (重复信访) of case {first}: linked to it and held for a clerk, not handed to a unit again"
+        ));
+    }
+    if row.skip_level {
+        notices.push(format!(
+            "skip-level (越级, Art 19): the matter of case {} is already here, and now comes from a higher level",
+            row.repeat_of_case_number.as_deref().unwrap_or_default()
+        ));
+    }
+    if let Some(first) = &row.collective_matter_case_number {
+        notices.push(format!(
+            "joins the collective matter of case {first}: other petitioners brought near-identical petitions"
+        ));
+    }
+    notices
 }
 
 fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {

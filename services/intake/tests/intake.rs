@@ -12,5 +12,6 @@ mod intake {
     mod readiness;
     mod reflection;
     mod registration;
+    mod relations;
     mod tokens;
 }

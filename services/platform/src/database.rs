@@ -33,6 +33,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
+                    // Freed pages are zeroed: personal data a row held (before it was
+                    // sealed, say) does not linger in the file.
+                    .pragma("secure_delete", "ON")
             });
     } else {
         options.max_connections(max_connections.max(1));

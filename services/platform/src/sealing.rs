@@ -97,8 +97,15 @@ impl KeyRing {
     /// `make run` and first starts; production mounts a secret and leaves `create` off).
     pub fn load(path: &Path, create: bool) -> Result<Self, KeyRingError> {
         if create && !path.exists() {
-            Self::create_file(path)?;
-            tracing::warn!(file = %path.display(), "created a new key file for personal data; keep it secret and back it up: without it nothing sealed opens");
+            match Self::create_file(path) {
+                Ok(()) => {
+                    tracing::warn!(file = %path.display(), "created a new key file for personal data; keep it secret and back it up: without it nothing sealed opens");
+                }
+                // Another process created it first: read theirs.
+                Err(KeyRingError::Write { source, .. })
+                    if source.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(error) => return Err(error),
+            }
         }
         let text = std::fs::read_to_string(path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
@@ -117,7 +124,7 @@ impl KeyRing {
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        let file: KeyFile = toml::from_str(text).map_err(|error| error.to_string())?;
+        let file: KeyFile = toml::from_str(text).map_err(without_source)?;
         let mut keys = BTreeMap::new();
         for (version, key) in &file.keys {
             let version: u32 = version
@@ -164,7 +171,7 @@ impl KeyRing {
         })?;
         let mut file: KeyFile = toml::from_str(&text).map_err(|error| KeyRingError::Invalid {
             path: path.to_owned(),
-            why: error.to_string(),
+            why: without_source(error),
         })?;
         let newest = file
             .keys
@@ -247,10 +254,16 @@ impl KeyRing {
     /// different kinds (an ID number, a phone, a query code) apart. The value is normalised
     /// by the caller.
     pub fn lookup(&self, purpose: &str, value: &str) -> Vec<u8> {
+        self.keyed_digest(purpose, value.as_bytes())
+    }
+
+    /// The keyed hash of any bytes (a request that holds personal data, say): unlike a
+    /// plain hash, nobody without the key can test a guess against it.
+    pub fn keyed_digest(&self, purpose: &str, bytes: &[u8]) -> Vec<u8> {
         let mut context = hmac::Context::with_key(&self.lookup);
         context.update(purpose.as_bytes());
         context.update(&[0]);
-        context.update(value.as_bytes());
+        context.update(bytes);
         context.sign().as_ref().to_vec()
     }
 
@@ -270,6 +283,14 @@ impl KeyRing {
             panic!("the system random number generator failed");
         }
         bytes
+    }
+}
+
+/// A TOML error without the source line it would quote: that line may hold a key.
+fn without_source(error: toml::de::Error) -> String {
+    match error.span() {
+        Some(span) => format!("{} (at byte {})", error.message(), span.start),
+        None => error.message().to_owned(),
     }
 }
 
@@ -302,27 +323,50 @@ fn write_file(path: &Path, file: &KeyFile, new: bool) -> Result<(), KeyRingError
     for (version, key) in &file.keys {
         text.push_str(&format!("{version} = \"{key}\"\n"));
     }
-    if new && path.exists() {
-        return Err(failed(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            "a key file is already there; rotate it instead",
-        )));
-    }
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder).map_err(failed)?;
     }
-    // Written beside and renamed, so a crash never leaves half a key file.
-    let partial = path.with_extension("partial");
+    // Written beside under a name of its own (never following a link, readable by the
+    // owner only), then put in place whole: a crash never leaves half a key file.
+    let suffix: [u8; 8] = {
+        let mut bytes = [0u8; 8];
+        SystemRandom::new().fill(&mut bytes).map_err(|_| {
+            failed(std::io::Error::other(
+                "the system random number generator failed",
+            ))
+        })?;
+        bytes
+    };
+    let partial = path.with_extension(format!("partial-{}", u64::from_be_bytes(suffix)));
     let mut out = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&partial)
         .map_err(failed)?;
-    out.write_all(text.as_bytes()).map_err(failed)?;
-    out.sync_all().map_err(failed)?;
-    std::fs::rename(&partial, path).map_err(failed)
+    let written = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.sync_all())
+        .and_then(|()| {
+            if new {
+                // A link fails if a key file appeared meanwhile (another replica's first
+                // start): that one's key stays, and nothing it sealed is lost.
+                std::fs::hard_link(&partial, path)
+            } else {
+                std::fs::rename(&partial, path)
+            }
+        });
+    let _ = std::fs::remove_file(&partial);
+    written.map_err(|error| {
+        if error.kind() == std::io::ErrorKind::AlreadyExists {
+            failed(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "a key file is already there; rotate it instead",
+            ))
+        } else {
+            failed(error)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -400,6 +444,10 @@ mod tests {
         let error = KeyRing::parse("current = 2\nlookup = \"AAAA\"\n[keys]\n1 = \"AAAA\"\n")
             .expect_err("refused");
         assert!(error.contains("key 1 must be 32 bytes"), "{error}");
+        // A malformed file's error never quotes the line, which may hold a key.
+        let error = KeyRing::parse("current = 1\nlookup = \"c2VjcmV0LWtleS1tYXRlcmlhbA")
+            .expect_err("refused");
+        assert!(!error.contains("c2VjcmV0"), "{error}");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -122,6 +122,8 @@ impl Change for RouteCase {
             upstream: UpstreamDisposition::try_from(source.disposition).ok(),
             repeats_final_case: Some(event.repeats_final_case.as_str())
                 .filter(|case| !case.is_empty()),
+            repeat_of_case: Some(event.repeat_of_case_number.as_str())
+                .filter(|case| !case.is_empty()),
         };
         let decided = route(&case, &directory);
         let upstream_deadline = source

@@ -17,6 +17,8 @@ pub struct CaseToRoute<'a> {
     pub upstream: Option<UpstreamDisposition>,
     /// The case whose matter this repeats, final after re-review (Art 36).
     pub repeats_final_case: Option<&'a str>,
+    /// The first case of the matter this petition repeats (重复信访).
+    pub repeat_of_case: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +51,17 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
                 .map(|category| category.track),
             format!(
                 "repeats case {final_case}, final after re-review (Art 36): not accepted again; the bureau answers the petitioner"
+            ),
+        );
+    }
+    if let Some(first) = case.repeat_of_case {
+        return triage(
+            "repeat",
+            directory
+                .category(case.matter_category)
+                .map(|category| category.track),
+            format!(
+                "repeats case {first} (重复信访): linked to it, not handed to a unit a second time; a clerk answers the petitioner, or routes it if it is a new matter"
             ),
         );
     }

@@ -11,6 +11,7 @@ fn case<'a>(territory: &'a str, category: &'a str) -> CaseToRoute<'a> {
         accused_unit: None,
         upstream: None,
         repeats_final_case: None,
+        repeat_of_case: None,
     }
 }
 
@@ -25,6 +26,28 @@ fn a_matter_final_after_re_review_goes_to_no_unit() {
     assert_eq!(decision.rule, "final-matter");
     assert!(
         decision.reason.contains("610481-2026-000007"),
+        "{}",
+        decision.reason
+    );
+}
+
+#[test]
+fn a_repeat_petition_is_held_for_a_clerk_not_handed_to_a_unit_again() {
+    let repeat = CaseToRoute {
+        repeat_of_case: Some("610481-2026-000003"),
+        ..case("zhaocun", "land-acquisition")
+    };
+    let decision = route(&repeat, &demo());
+    assert_eq!(
+        (
+            decision.disposition,
+            decision.rule.as_str(),
+            decision.unit_code.as_str()
+        ),
+        (Disposition::Triage, "repeat", "xfj")
+    );
+    assert!(
+        decision.reason.contains("610481-2026-000003"),
         "{}",
         decision.reason
     );

@@ -36,11 +36,12 @@ pub fn petition(index: usize) -> proto::Petition {
             seconds: received.unix_timestamp(),
             nanos: 0,
         }),
+        // Each sample is another person's matter: the same person's would be a repeat.
         petitioner: Some(proto::PetitionerIdentity {
             kind: proto::PetitionerKind::Person as i32,
             name: "张三".into(),
-            id_card_number: "610481199001011233".into(),
-            phone: "13812345678".into(),
+            id_card_number: id_card_number(index),
+            phone: phone(index),
             address: "兴平市东城街道幸福路1号".into(),
         }),
         people_count: 1,
@@ -52,10 +53,42 @@ pub fn petition(index: usize) -> proto::Petition {
     }
 }
 
+/// The `index`-th sample petitioner's ID card number, valid (GB 11643 check character) and
+/// another for each index up to 100,000; the first is `610481199001011233`.
+pub fn id_card_number(index: usize) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let born = 1900 + (90 + index / 1000) % 100;
+    let body = format!("610481{born}0101{:03}", (123 + index) % 1000);
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
+        .sum();
+    let check = char::from(b"10X98765432"[(sum % 11) as usize]);
+    format!("{body}{check}")
+}
+
+/// The `index`-th sample petitioner's mobile number; the first is `13812345678`.
+pub fn phone(index: usize) -> String {
+    format!("138{:08}", (12_345_678 + index) % 100_000_000)
+}
+
 /// A create request for the `index`-th sample, under a fresh request id.
 pub fn create(index: usize) -> CreatePetitionRequest {
     CreatePetitionRequest {
         request_id: uuid::Uuid::now_v7().to_string(),
         petition: Some(petition(index)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_sample_is_another_person() {
+        assert_eq!(super::id_card_number(0), "610481199001011233");
+        assert_eq!(super::phone(0), "13812345678");
+        let ids: std::collections::HashSet<String> =
+            (0..20_000).map(super::id_card_number).collect();
+        assert_eq!(ids.len(), 20_000);
     }
 }

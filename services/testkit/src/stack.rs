@@ -322,6 +322,7 @@ impl Stack {
             .env("XINFANG_SERVICE_TOKEN_FILE", service_token)
             .env("XINFANG_SUPERVISION_URL", supervision_url)
             .env("XINFANG_INTAKE_IDENTITY_KEYS_FILE", identity_keys)
+            .env("XINFANG_INTAKE_IDENTITY_KEYS_CREATE", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .kill_on_drop(true);

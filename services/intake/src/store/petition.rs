@@ -31,6 +31,17 @@ pub struct Model {
     pub accused_unit_code: Option<String>,
     /// The keyed hash of the petitioner's query code (never the code).
     pub query_code_hash: Option<Vec<u8>>,
+    /// The first case of the matter this petition repeats (重复信访).
+    pub repeat_of_case_id: Option<Uuid>,
+    pub repeat_of_case_number: Option<String>,
+    /// A matter in progress here, brought again from a higher level (越级, Art 19).
+    pub skip_level: bool,
+    /// 初信初访: no earlier petition of this petitioner on this matter (false for rows from
+    /// before it was recorded).
+    pub first_time: bool,
+    /// The first case of the collective matter this petition joins.
+    pub collective_matter_case_id: Option<Uuid>,
+    pub collective_matter_case_number: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

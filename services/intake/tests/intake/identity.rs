@@ -9,7 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use tonic::Code;
 use xinfang_intake::sealed_identity;
-use xinfang_intake::store::{petition_scope, petitioner};
+use xinfang_intake::store::{accused_person, petition_scope, petitioner};
 use xinfang_platform::auth::{Role, audit};
 use xinfang_platform::sealing::KeyRing;
 use xinfang_proto::intake::v1::{
@@ -101,6 +101,16 @@ async fn no_stored_file_holds_the_canary(intake: &IntakeUnderTest, database_file
     let mut leaks = files_holding(database_files, &canaries);
     leaks.extend(files_holding(intake.nats.store(), &canaries));
     assert_eq!(leaks, Vec::<String>::new());
+    // The search does read them: what is stored in plaintext is found.
+    assert!(
+        !files_holding(database_files, &["举报征迁款被截留"]).is_empty(),
+        "the petition's title is not found in {}",
+        database_files.display()
+    );
+    assert!(
+        !files_holding(intake.nats.store(), &[answer.case_number.as_str()]).is_empty(),
+        "the case number is not found in the JetStream store"
+    );
     // And yet the registering clerk can still reach the petitioner.
     let revealed = client
         .reveal_petitioner(RevealPetitionerRequest {
@@ -256,13 +266,14 @@ async fn only_the_registering_clerk_and_a_handler_of_the_responsible_unit_see_th
         .into_iter()
         .map(|entry| (entry.allowed, entry.note))
         .collect();
-    // The supervisor-and-leader was refused by the policy table, before the handler.
+    // Refused: the other registrar, the bureau's handler, 赵村镇's handler, the
+    // supervisor-and-leader (by the policy table), and the ask without a reason.
     assert_eq!(reveals.iter().filter(|(allowed, _)| *allowed).count(), 2);
     assert!(reveals.contains(&(true, "revealed the petitioner: 送达受理告知书".into())));
     assert!(reveals.contains(&(true, "revealed the petitioner: 送达处理意见书".into())));
     assert_eq!(
         reveals.iter().filter(|(allowed, _)| !*allowed).count(),
-        4,
+        5,
         "{reveals:?}"
     );
 }
@@ -272,11 +283,34 @@ async fn rows_stored_in_plaintext_are_sealed_in_the_background_and_read_the_same
     let intake = IntakeUnderTest::on_sqlite().await;
     let mut client = intake.client.clone();
     let case = client
-        .create_petition(create(visit("旧数据")))
+        .create_petition(create(proto::Petition {
+            accused_unit_code: "zhaocun".into(),
+            accused_person: Some(proto::AccusedPerson {
+                name: CANARY_ACCUSED.into(),
+                position: CANARY_POSITION.into(),
+                unit_name: String::new(),
+            }),
+            ..visit("旧数据")
+        }))
         .await
         .expect("registered")
         .into_inner();
     let case_id: uuid::Uuid = case.case_id.parse().expect("id");
+    accused_person::Entity::update_many()
+        .col_expr(
+            accused_person::Column::PlaintextName,
+            Expr::value(CANARY_ACCUSED),
+        )
+        .col_expr(
+            accused_person::Column::PlaintextPosition,
+            Expr::value(CANARY_POSITION),
+        )
+        .col_expr(accused_person::Column::Sealed, Expr::value(None::<Vec<u8>>))
+        .col_expr(accused_person::Column::KeyVersion, Expr::value(None::<i32>))
+        .filter(accused_person::Column::CaseId.eq(case_id))
+        .exec(&intake.db)
+        .await
+        .expect("made plaintext");
     // As a row from before sealing was stored.
     petitioner::Entity::update_many()
         .col_expr(
@@ -316,7 +350,23 @@ async fn rows_stored_in_plaintext_are_sealed_in_the_background_and_read_the_same
     .await;
     assert_eq!(sealed.plaintext_name, "");
     assert_eq!(sealed.plaintext_id_card_number, None);
+    assert_eq!(sealed.plaintext_phone, None);
     assert_eq!(sealed.plaintext_address, None);
+    let accused = eventually(Duration::from_secs(10), || async {
+        accused_person::Entity::find_by_id(case_id)
+            .one(&intake.db)
+            .await
+            .expect("read")
+            .filter(|row| row.sealed.is_some())
+    })
+    .await;
+    assert_eq!(
+        (
+            accused.plaintext_name.as_str(),
+            accused.plaintext_position.as_deref()
+        ),
+        ("", None)
+    );
     assert_eq!(sealed.key_version, Some(1));
     let keys = KeyRing::load(&intake.identity_keys, false).expect("keys");
     assert_eq!(
@@ -448,6 +498,7 @@ async fn a_petitioner_follows_the_case_with_its_number_and_query_code_and_nothin
     let reissued = clerk
         .reissue_query_code(ReissueQueryCodeRequest {
             case_id: case.case_id.clone(),
+            reason: "信访人遗失查询码，已当面核对身份".into(),
         })
         .await
         .expect("reissued")

@@ -77,6 +77,10 @@ impl IntakeUnderTest {
             identity_keys_file: identity_keys.clone(),
             identity_keys_create: true,
             reseal_interval: Duration::from_millis(200),
+            repeat_window: Duration::from_secs(365 * 86_400),
+            repeat_similarity: 0.5,
+            collective_window: Duration::from_secs(30 * 86_400),
+            collective_similarity: 0.8,
             platform: PlatformConfig {
                 nats: nats.config(),
                 outbox: OutboxConfig {
