@@ -46,6 +46,7 @@ token administrator admin-sun --role administrator
 token service-routing routing --role service --valid-for 720h
 token zhaocun-handler handler-zhaocun --role unit_handler --unit zhaocun
 token dongcheng-handler handler-dongcheng --role unit_handler --unit dongcheng
+token zhaocun-registrar registrar-zhaocun --role unit_registrar --unit zhaocun
 
 # A least-privilege NATS user per service, an operator for the CLI, and one per unit of the
 # directory that reads only its own case events (deploy/departments/).
@@ -106,7 +107,8 @@ Xinfang is running (data in $data, logs in $data/logs):
   statistics    $statistics_grpc
 
 Tokens (valid 12 h) in $data/tokens/: registrar, supervisor, leader, analyst, administrator,
-zhaocun-handler (赵村镇), dongcheng-handler (东城街道). Act as one with, e.g.:
+zhaocun-handler (赵村镇), dongcheng-handler (东城街道), zhaocun-registrar (赵村镇's own desk).
+Act as one with, e.g.:
   export XINFANG_TOKEN=\$(cat $data/tokens/registrar.jwt)
 
 Metrics: http://127.0.0.1:<9101..9104>/metrics (see the logs for the ports if taken).

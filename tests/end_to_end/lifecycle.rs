@@ -601,5 +601,6 @@ fn api_create(petition: proto::Petition) -> xinfang_proto::intake::v1::CreatePet
     xinfang_proto::intake::v1::CreatePetitionRequest {
         request_id: uuid::Uuid::now_v7().to_string(),
         petition: Some(petition),
+        registering_unit: String::new(),
     }
 }

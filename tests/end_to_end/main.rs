@@ -9,6 +9,7 @@ mod crashes;
 mod department_feeds;
 mod directory;
 mod drain;
+mod first_contact;
 mod lifecycle;
 mod limits;
 mod load;

@@ -226,6 +226,7 @@ pub fn create(petition: proto::Petition) -> CreatePetitionRequest {
     CreatePetitionRequest {
         request_id: uuid::Uuid::now_v7().to_string(),
         petition: Some(petition),
+        registering_unit: String::new(),
     }
 }
 

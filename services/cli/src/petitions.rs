@@ -99,6 +99,10 @@ pub struct Submit {
     /// Reuse to retry a submission safely; a fresh one by default.
     #[arg(long)]
     request_id: Option<String>,
+    /// For a unit registrar (首接首办): the unit whose desk registers it, when the token
+    /// names several.
+    #[arg(long)]
+    registering_unit: Option<String>,
     #[command(flatten)]
     intake: Intake,
 }
@@ -239,6 +243,7 @@ impl Submit {
                 accused_unit_code: self.accused_unit.clone().unwrap_or_default(),
                 ..Default::default()
             }),
+            registering_unit: self.registering_unit.clone().unwrap_or_default(),
         })
     }
 }

@@ -19,6 +19,7 @@ use xinfang_proto::v1 as proto;
 
 use crate::attachments;
 use crate::case_number::{CaseNumber, registration_year};
+use crate::desk;
 use crate::directory;
 use crate::numbering;
 use crate::petition::NewPetition;
@@ -74,7 +75,12 @@ impl IntakeService for IntakeApi {
     ) -> Result<Response<proto::Petition>, Status> {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
-        let registration = parse_create(&request, self.write.clock.now(), &self.registrar.keys)?;
+        let registration = parse_create(
+            &request,
+            self.write.clock.now(),
+            &self.registrar.keys,
+            &authorized,
+        )?;
         let registered = register(
             &self.write,
             &self.registrar,
@@ -431,19 +437,23 @@ fn parse_create(
     request: &api::CreatePetitionRequest,
     now: OffsetDateTime,
     keys: &KeyRing,
+    authorized: &Authorized,
 ) -> Result<Registration, IntakeError> {
     let request_id = Uuid::parse_str(&request.request_id)
         .map_err(|_| FieldViolation::new("request_id", "must be a UUID chosen once per petition"));
     let petition = NewPetition::parse(request.petition.as_ref(), now);
-    match (request_id, petition) {
-        (Ok(request_id), Ok(petition)) => Ok(Registration {
+    let desk = desk::registering_unit(authorized, &request.registering_unit);
+    match (request_id, petition, desk) {
+        (Ok(request_id), Ok(petition), Ok(registering_unit)) => Ok(Registration {
             request_id,
             fingerprint: fingerprint(request.petition.as_ref(), keys),
             petition,
+            registering_unit,
         }),
-        (request_id, petition) => {
+        (request_id, petition, desk) => {
             let mut violations: Vec<FieldViolation> = request_id.err().into_iter().collect();
             violations.extend(petition.err().unwrap_or_default());
+            violations.extend(desk.err());
             Err(IntakeError::InvalidArgument(violations))
         }
     }

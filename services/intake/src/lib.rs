@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod case_number;
 pub mod codes;
 pub mod config;
+pub mod desk;
 pub mod directory;
 pub mod finality;
 pub mod follow;

@@ -11,6 +11,7 @@ mod m20261127_000010_add_scope_revisions;
 mod m20261128_000011_create_attachments;
 mod m20261129_000012_seal_identities;
 mod m20261129_000013_add_petition_relations;
+mod m20261130_000014_add_registering_units;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261128_000011_create_attachments::Migration));
         migrations.push(Box::new(m20261129_000012_seal_identities::Migration));
         migrations.push(Box::new(m20261129_000013_add_petition_relations::Migration));
+        migrations.push(Box::new(m20261130_000014_add_registering_units::Migration));
         migrations
     }
 }

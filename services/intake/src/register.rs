@@ -53,6 +53,8 @@ pub struct Registration {
     /// A hash of the petition as sent, to tell a retry from a different petition.
     pub fingerprint: Vec<u8>,
     pub petition: NewPetition,
+    /// The unit at whose own desk it is registered (首接首办); `None` for the bureau.
+    pub registering_unit: Option<String>,
 }
 
 /// The stored petition; `new` is false when this answers a retry.
@@ -328,6 +330,7 @@ impl Change for RegisterPetition {
                 .collective_matter
                 .as_ref()
                 .map(|(_, n)| n.clone()),
+            registered_at_unit: self.registration.registering_unit.clone(),
         };
         let petitioner = new.petitioner.as_ref().map(|identity| {
             let record = PetitionerRecord {
@@ -363,6 +366,7 @@ impl Change for RegisterPetition {
                     .collective_matter_case_number
                     .clone()
                     .unwrap_or_default(),
+                registered_at_unit: petition.registered_at_unit.clone().unwrap_or_default(),
                 ..registered_event(case_id, &number, new, collective, now)
             },
         );
@@ -488,5 +492,6 @@ pub fn registered_event(
         first_time: false,
         collective_matter_case_id: String::new(),
         collective_matter_case_number: String::new(),
+        registered_at_unit: String::new(),
     }
 }

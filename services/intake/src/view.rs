@@ -53,6 +53,7 @@ pub fn petition(
         // Read with one case (GetPetition), not in lists.
         attachments: Vec::new(),
         query_code: String::new(),
+        registered_at_unit: row.registered_at_unit.clone().unwrap_or_default(),
         relations: Some(proto::PetitionRelations {
             repeat_of_case_number: row.repeat_of_case_number.clone().unwrap_or_default(),
             skip_level: row.skip_level,

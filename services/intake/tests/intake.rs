@@ -6,6 +6,7 @@ mod intake {
 
     mod broker_outage;
     mod database_restart;
+    mod desk;
     mod identity;
     mod invalid_petitions;
     mod mutual_tls;

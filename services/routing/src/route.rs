@@ -124,6 +124,8 @@ impl Change for RouteCase {
                 .filter(|case| !case.is_empty()),
             repeat_of_case: Some(event.repeat_of_case_number.as_str())
                 .filter(|case| !case.is_empty()),
+            registered_at_unit: Some(event.registered_at_unit.as_str())
+                .filter(|unit| !unit.is_empty()),
         };
         let decided = route(&case, &directory);
         let upstream_deadline = source

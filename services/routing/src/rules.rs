@@ -19,6 +19,8 @@ pub struct CaseToRoute<'a> {
     pub repeats_final_case: Option<&'a str>,
     /// The first case of the matter this petition repeats (重复信访).
     pub repeat_of_case: Option<&'a str>,
+    /// The unit at whose own desk it was registered (首接首办).
+    pub registered_at_unit: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +144,18 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
             guidance_notice: guidance_notice(&category.name, channel, &category.legal_basis),
         };
     }
+    if let Some(desk) = first_contact_unit(case, directory) {
+        return Decision {
+            unit_code: desk.to_owned(),
+            disposition: Disposition::Forward,
+            track: Some(category.track),
+            rule: "first-contact".to_owned(),
+            reason: format!(
+                "registered at {desk}'s own desk (首接首办): {desk} handles it ({why} would be {unit})"
+            ),
+            guidance_notice: String::new(),
+        };
+    }
     let disposition = match case.upstream {
         Some(UpstreamDisposition::Assigned) => Disposition::Assign,
         _ => Disposition::Forward,
@@ -154,6 +168,25 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
         reason: format!("{why}: {unit}"),
         guidance_notice: String::new(),
     }
+}
+
+/// The unit that registered the case at its own desk, if it may keep it: a town, street,
+/// village, community or department in service, neither the accused unit nor under it.
+fn first_contact_unit<'a>(case: &CaseToRoute<'a>, directory: &Directory) -> Option<&'a str> {
+    let desk = case.registered_at_unit?;
+    let unit = directory.unit(desk).filter(|unit| !unit.retired)?;
+    let may_handle = matches!(
+        unit.kind,
+        UnitKind::Town
+            | UnitKind::Street
+            | UnitKind::Village
+            | UnitKind::Community
+            | UnitKind::Department
+    );
+    let accused = case
+        .accused_unit
+        .is_some_and(|accused| directory.is_within(desk, accused));
+    (may_handle && !accused).then_some(desk)
 }
 
 /// The written guidance notice of a diversion: which channel, on which legal basis. No

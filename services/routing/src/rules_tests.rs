@@ -12,6 +12,7 @@ fn case<'a>(territory: &'a str, category: &'a str) -> CaseToRoute<'a> {
         upstream: None,
         repeats_final_case: None,
         repeat_of_case: None,
+        registered_at_unit: None,
     }
 }
 
@@ -51,6 +52,42 @@ fn a_repeat_petition_is_held_for_a_clerk_not_handed_to_a_unit_again() {
         "{}",
         decision.reason
     );
+}
+
+#[test]
+fn a_petition_registered_at_a_units_own_desk_stays_with_that_unit() {
+    // A housing matter would go to 住建局; 赵村镇 took it in at its desk (首接首办).
+    let at_desk = CaseToRoute {
+        registered_at_unit: Some("zhaocun"),
+        ..case("mawei", "housing")
+    };
+    let decision = route(&at_desk, &demo());
+    assert_eq!(
+        (
+            decision.unit_code.as_str(),
+            decision.disposition,
+            decision.rule.as_str()
+        ),
+        ("zhaocun", Disposition::Forward, "first-contact")
+    );
+    assert!(decision.reason.contains("zhujian"), "{}", decision.reason);
+}
+
+#[test]
+fn a_desk_registration_yields_to_an_accusation_and_a_statutory_channel() {
+    // 赵村镇 is accused: the case goes by the rules, never to 赵村镇.
+    let accused = CaseToRoute {
+        registered_at_unit: Some("zhaocun"),
+        accused_unit: Some("zhaocun"),
+        ..case("mawei", "housing")
+    };
+    assert_eq!(route(&accused, &demo()).unit_code, "zhujian");
+    // A matter for a statutory channel is diverted whoever took it in.
+    let statutory = CaseToRoute {
+        registered_at_unit: Some("zhaocun"),
+        ..case("zhaocun", "litigation")
+    };
+    assert_eq!(route(&statutory, &demo()).disposition, Disposition::Divert);
 }
 
 #[test]

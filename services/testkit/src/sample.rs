@@ -78,6 +78,7 @@ pub fn create(index: usize) -> CreatePetitionRequest {
     CreatePetitionRequest {
         request_id: uuid::Uuid::now_v7().to_string(),
         petition: Some(petition(index)),
+        registering_unit: String::new(),
     }
 }
 

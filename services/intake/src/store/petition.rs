@@ -42,6 +42,8 @@ pub struct Model {
     /// The first case of the collective matter this petition joins.
     pub collective_matter_case_id: Option<Uuid>,
     pub collective_matter_case_number: Option<String>,
+    /// The unit at whose own desk it was registered (首接首办); none for the bureau's.
+    pub registered_at_unit: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ async fn an_invalid_petition_gets_every_field_violation_and_stores_nothing() {
     let request = CreatePetitionRequest {
         request_id: "not-a-uuid".into(),
         petition: Some(petition),
+        registering_unit: String::new(),
     };
 
     let refused = client

@@ -212,5 +212,6 @@ pub fn create(petition: proto::Petition) -> CreatePetitionRequest {
     CreatePetitionRequest {
         request_id: uuid::Uuid::now_v7().to_string(),
         petition: Some(petition),
+        registering_unit: String::new(),
     }
 }

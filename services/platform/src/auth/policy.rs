@@ -20,13 +20,17 @@ pub enum Role {
     Analyst,
     /// An administrator: the directory, rules and calendar — not case contents.
     Administrator,
+    /// A registrar at a town's, street's or department's own desk (首接首办): registers
+    /// petitions for its unit, and reads its unit's cases like its handlers.
+    UnitRegistrar,
     /// Another Xinfang service calling with its own identity.
     Service,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Registrar,
+        Role::UnitRegistrar,
         Role::UnitHandler,
         Role::Supervisor,
         Role::Leader,
@@ -43,6 +47,7 @@ impl Role {
             Role::Leader => "leader",
             Role::Analyst => "analyst",
             Role::Administrator => "administrator",
+            Role::UnitRegistrar => "unit_registrar",
             Role::Service => "service",
         }
     }
@@ -76,13 +81,18 @@ const CASE_READERS: &[(Role, Scope)] = &[
     (Supervisor, All),
     (Leader, All),
     (UnitHandler, OwnUnits),
+    (UnitRegistrar, OwnUnits),
 ];
 
 /// RPC full name → who may call it. An RPC not listed is refused to everyone.
 pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
     (
         "xinfang.intake.v1.IntakeService/CreatePetition",
-        &[(Registrar, All), (Supervisor, All)],
+        &[
+            (Registrar, All),
+            (Supervisor, All),
+            (UnitRegistrar, OwnUnits),
+        ],
     ),
     ("xinfang.intake.v1.IntakeService/GetPetition", CASE_READERS),
     (
