@@ -4,8 +4,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use tonic_types::StatusExt;
 use xinfang_proto::intake::v1::{
-    CreatePetitionRequest, GetPetitionRequest, ListPetitionsRequest, ReconcileCaseNumbersRequest,
-    get_petition_request::Key, intake_service_client::IntakeServiceClient,
+    CreatePetitionRequest, GetPetitionRequest, ListPetitionsRequest, PetitionFilter,
+    ReconcileCaseNumbersRequest, get_petition_request::Key,
+    intake_service_client::IntakeServiceClient,
 };
 use xinfang_proto::v1 as proto;
 
@@ -28,12 +29,24 @@ pub enum PetitionCommand {
         #[command(flatten)]
         intake: Intake,
     },
-    /// List petitions, oldest first.
+    /// List petitions, oldest first; the options search (all must match).
     List {
         #[arg(long, default_value_t = 20)]
         page_size: i32,
         #[arg(long, default_value = "")]
         page_token: String,
+        /// The petitioner's ID card number (found by keyed hash, never stored).
+        #[arg(long, default_value = "")]
+        id_card: String,
+        /// The petitioner's phone.
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// An upstream bureau's reference.
+        #[arg(long, default_value = "")]
+        upstream_reference: String,
+        /// Routed to this unit or one under it.
+        #[arg(long, default_value = "")]
+        unit: String,
         #[command(flatten)]
         intake: Intake,
     },
@@ -170,6 +183,10 @@ pub async fn run(command: PetitionCommand) -> anyhow::Result<()> {
         PetitionCommand::List {
             page_size,
             page_token,
+            id_card,
+            phone,
+            upstream_reference,
+            unit,
             intake,
         } => {
             let page = connect(&intake)
@@ -177,6 +194,13 @@ pub async fn run(command: PetitionCommand) -> anyhow::Result<()> {
                 .list_petitions(ListPetitionsRequest {
                     page_size,
                     page_token,
+                    filter: Some(PetitionFilter {
+                        petitioner_id_card_number: id_card,
+                        petitioner_phone: phone,
+                        upstream_reference,
+                        unit_code: unit,
+                        ..Default::default()
+                    }),
                 })
                 .await
                 .map_err(explain)?

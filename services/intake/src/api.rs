@@ -25,6 +25,7 @@ use crate::numbering;
 use crate::petition::NewPetition;
 use crate::register::{RegisterError, Registrar, Registration, register};
 use crate::sealed_identity;
+use crate::search;
 use crate::store::{accused_person, petition, petition_scope, petitioner};
 use crate::view;
 use crate::{follow, query_code, reveal};
@@ -251,7 +252,12 @@ impl IntakeService for IntakeApi {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
         let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
-        let mut query = petition::Entity::find().order_by_asc(petition::Column::CaseId);
+        let (filter, person_search) =
+            search::condition(request.filter.as_ref(), &self.registrar.keys)
+                .map_err(|violations| invalid_argument(&violations))?;
+        let mut query = petition::Entity::find()
+            .filter(filter)
+            .order_by_asc(petition::Column::CaseId);
         if let Some(after) =
             grpc::parse_page_token::<Uuid>(&request.page_token).map_err(QueryError::from)?
         {
@@ -287,8 +293,18 @@ impl IntakeService for IntakeApi {
             .map_err(QueryError::from)?;
         let next_page_token =
             grpc::next_page(&mut rows, page_size, |(row, _)| row.case_id.to_string());
+        // Whom a person search was for stays out of the audit too: only that it was one.
+        let searched = if person_search {
+            " found by petitioner"
+        } else {
+            ""
+        };
         authorized
-            .audit(None, true, &format!("listed {} case(s)", rows.len()))
+            .audit(
+                None,
+                true,
+                &format!("listed {} case(s){searched}", rows.len()),
+            )
             .await?;
         let accused =
             accused_person::of_cases(&self.write.db, rows.iter().map(|(row, _)| row.case_id))

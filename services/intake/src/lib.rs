@@ -22,6 +22,7 @@ pub mod reseal;
 pub mod reveal;
 pub mod scope;
 pub mod sealed_identity;
+pub mod search;
 pub mod store;
 pub mod view;
 

@@ -14,5 +14,6 @@ mod intake {
     mod reflection;
     mod registration;
     mod relations;
+    mod search;
     mod tokens;
 }

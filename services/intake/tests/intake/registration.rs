@@ -309,6 +309,7 @@ async fn petitions_are_listed_a_page_at_a_time_without_repeats() {
             .list_petitions(ListPetitionsRequest {
                 page_size: 2,
                 page_token,
+                filter: None,
             })
             .await
             .expect("page")

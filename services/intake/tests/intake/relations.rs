@@ -8,35 +8,12 @@ use xinfang_proto::intake::v1::{
 };
 use xinfang_proto::v1 as proto;
 
-use super::support::{IntakeUnderTest, create, visit};
+use super::support::{IntakeUnderTest, by, create};
 
 const WAGES: &str = "某建筑公司拖欠我们二十名农民工工资共计三十万元，至今未付，请求督促支付。";
 const WAGES_RETOLD: &str = "建筑公司至今拖欠我们农民工工资共计３０万元未付，请求有关部门督促支付";
 const DELIVERY: &str =
     "幸福家园小区开发商延期交房已超过一年，业主多次反映无果，请求责令开发商按合同交房并赔偿。";
-
-/// A valid ID card number (GB 11643 check character) for the `n`th made-up person.
-fn id_number(n: u32) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let body = format!("61048119800101{n:03}");
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
-}
-
-fn by(person: u32, content: &str) -> proto::Petition {
-    let mut petition = visit("反映问题");
-    petition.content = content.into();
-    if let Some(who) = petition.petitioner.as_mut() {
-        who.id_card_number = id_number(person);
-        who.phone = format!("1390000{person:04}");
-    }
-    petition
-}
 
 async fn register(intake: &IntakeUnderTest, petition: proto::Petition) -> proto::Petition {
     intake

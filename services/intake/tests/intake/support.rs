@@ -215,3 +215,27 @@ pub fn create(petition: proto::Petition) -> CreatePetitionRequest {
         registering_unit: String::new(),
     }
 }
+
+/// A valid ID card number (GB 11643 check character) for the `n`th made-up person.
+pub fn id_number(n: u32) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let body = format!("61048119800101{n:03}");
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
+}
+
+/// A visit by the `person`th made-up petitioner (their own ID number and phone).
+pub fn by(person: u32, content: &str) -> proto::Petition {
+    let mut petition = visit("反映问题");
+    petition.content = content.into();
+    if let Some(who) = petition.petitioner.as_mut() {
+        who.id_card_number = id_number(person);
+        who.phone = format!("1390000{person:04}");
+    }
+    petition
+}
