@@ -1,13 +1,14 @@
-//! 首接首办: a petition registered at a town's own desk stays with that town, even when its
-//! matter would otherwise go to a department, and the town reads it as its own.
+//! 首接首办: a petition registered at a town's own desk about its own territory stays with
+//! that town, even when its matter would otherwise go to a department, and the town reads
+//! it as its own.
 
 use tonic::Code;
 use xinfang_platform::auth::Role;
 use xinfang_proto::intake::v1::{
-    CreatePetitionRequest, GetPetitionRequest, get_petition_request::Key,
-    intake_service_client::IntakeServiceClient,
+    GetPetitionRequest, get_petition_request::Key, intake_service_client::IntakeServiceClient,
 };
 use xinfang_proto::routing::v1::GetRoutingDecisionRequest;
+use xinfang_proto::v1 as proto;
 use xinfang_testkit::{Backend, Stack, Svc, auth, sample};
 
 use crate::support;
@@ -20,12 +21,12 @@ async fn a_petition_registered_at_a_towns_desk_is_that_towns_case() {
     let desk_token = auth::token(&[Role::UnitRegistrar], &["zhaocun"]);
     let mut desk =
         IntakeServiceClient::new(auth::authed(&stack.grpc_url(Svc::Intake), &desk_token));
-    // Sample 4 is a housing matter in 马嵬街道, 住建局's by the category table.
+    // A housing matter (住建局's by the category table) arising in 赵村镇.
     let registered = desk
-        .create_petition(CreatePetitionRequest {
-            registering_unit: String::new(),
-            ..sample::create(4)
-        })
+        .create_petition(support::create(proto::Petition {
+            territory_code: "zhaocun".into(),
+            ..sample::petition(4)
+        }))
         .await
         .expect("registered at 赵村镇's desk")
         .into_inner();

@@ -35,10 +35,11 @@ pub enum PetitionCommand {
         page_size: i32,
         #[arg(long, default_value = "")]
         page_token: String,
-        /// The petitioner's ID card number (found by keyed hash, never stored).
+        /// The petitioner's ID card number (found by keyed hash, never stored); `-` reads
+        /// it from standard input, keeping it out of the shell's history.
         #[arg(long, default_value = "")]
         id_card: String,
-        /// The petitioner's phone.
+        /// The petitioner's phone; `-` reads it from standard input.
         #[arg(long, default_value = "")]
         phone: String,
         /// An upstream bureau's reference.
@@ -195,8 +196,8 @@ pub async fn run(command: PetitionCommand) -> anyhow::Result<()> {
                     page_size,
                     page_token,
                     filter: Some(PetitionFilter {
-                        petitioner_id_card_number: id_card,
-                        petitioner_phone: phone,
+                        petitioner_id_card_number: from_stdin_if_dash(id_card)?,
+                        petitioner_phone: from_stdin_if_dash(phone)?,
                         upstream_reference,
                         unit_code: unit,
                         ..Default::default()
@@ -270,6 +271,16 @@ impl Submit {
             registering_unit: self.registering_unit.clone().unwrap_or_default(),
         })
     }
+}
+
+/// A value given as `-` is read from a line of standard input.
+fn from_stdin_if_dash(value: String) -> anyhow::Result<String> {
+    if value != "-" {
+        return Ok(value);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim().to_owned())
 }
 
 async fn connect(intake: &Intake) -> anyhow::Result<IntakeServiceClient<crate::connect::Authed>> {

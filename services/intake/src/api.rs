@@ -155,14 +155,22 @@ impl IntakeService for IntakeApi {
         });
         answer.notices.extend(notice);
         let petition = &registered.petition;
+        // A desk scoped to its units learns that other cases exist, not which.
+        let numbers = authorized.scope == Scope::All;
         match crate::finality::repeated_final_case(&self.write.db, keys, petition).await {
             Ok(Some(final_case)) => answer.notices.push(format!(
-                "the same matter of this petitioner was re-reviewed and is final (Art 36): case {final_case}. It is registered and will not be accepted again; the bureau answers the petitioner so"
+                "the same matter of this petitioner was re-reviewed and is final (Art 36){}. It is registered and will not be accepted again; the bureau answers the petitioner so",
+                if numbers { format!(": case {final_case}") } else { String::new() }
             )),
             Ok(None) => {}
             Err(error) => tracing::warn!(error = %error, "final matters not checked for the answer"),
         }
-        answer.notices.extend(view::relation_notices(petition));
+        answer
+            .notices
+            .extend(view::relation_notices(petition, numbers));
+        if !numbers {
+            view::withhold_other_cases(&mut answer);
+        }
         Ok(Response::new(answer))
     }
 
@@ -242,6 +250,9 @@ impl IntakeService for IntakeApi {
         answer.attachments = attachments::of_case(&self.write.db, row.case_id)
             .await
             .map_err(QueryError::from)?;
+        if authorized.scope == Scope::OwnUnits {
+            view::withhold_other_cases(&mut answer);
+        }
         Ok(Response::new(answer))
     }
 
@@ -323,11 +334,15 @@ impl IntakeService for IntakeApi {
                 let accused = accused
                     .get(&row.case_id)
                     .map(|person| sealed_identity::accused_or_hidden(keys, person));
-                view::petition(
+                let mut petition = view::petition(
                     row,
                     identity.as_ref().map(|(kind, record)| (*kind, record)),
                     accused.as_ref(),
-                )
+                );
+                if authorized.scope == Scope::OwnUnits {
+                    view::withhold_other_cases(&mut petition);
+                }
+                petition
             })
             .collect();
         Ok(Response::new(api::ListPetitionsResponse {
@@ -463,6 +478,7 @@ fn parse_create(
         (Ok(request_id), Ok(petition), Ok(registering_unit)) => Ok(Registration {
             request_id,
             fingerprint: fingerprint(request.petition.as_ref(), keys),
+            legacy_fingerprint: legacy_fingerprint(request.petition.as_ref()),
             petition,
             registering_unit,
         }),
@@ -480,6 +496,13 @@ fn parse_create(
 fn fingerprint(petition: Option<&proto::Petition>, keys: &KeyRing) -> Vec<u8> {
     let encoded = petition.map(Message::encode_to_vec).unwrap_or_default();
     keys.keyed_digest("request", &encoded)
+}
+
+/// What fingerprints were before they were keyed, to answer a retry across the upgrade.
+fn legacy_fingerprint(petition: Option<&proto::Petition>) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let encoded = petition.map(Message::encode_to_vec).unwrap_or_default();
+    Sha256::digest(encoded).to_vec()
 }
 
 fn parse_uuid(field: &str, text: &str) -> Result<Uuid, QueryError> {

@@ -62,8 +62,13 @@ fn normalised(text: &str) -> Vec<char> {
         .collect()
 }
 
+/// Enough of a petition to recognise its matter; a long one is not compared whole, so that
+/// registration stays quick.
+const COMPARED_CHARACTERS: usize = 2_000;
+
 fn bigrams(text: &str) -> HashSet<(char, char)> {
-    let characters = normalised(text);
+    let mut characters = normalised(text);
+    characters.truncate(COMPARED_CHARACTERS);
     match characters.as_slice() {
         [] => HashSet::new(),
         [only] => HashSet::from([(*only, *only)]),
@@ -103,27 +108,48 @@ fn best(candidates: Vec<(f64, &Earlier)>) -> Option<(f64, &Earlier)> {
     })
 }
 
-/// What the new petition is, given the earlier ones (any order).
+/// The new petition, as `classify` compares it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewText<'a> {
+    pub text: &'a str,
+    pub level: SourceLevel,
+    /// Whether the petitioner can be recognised (an ID number or phone): an anonymous or
+    /// unidentified petition is never a repeat, never first-time (nobody can know), and
+    /// joins no collective matter (it may be one person's letter sent twice).
+    pub identified: bool,
+    /// The matter is final after re-review (Art 36): a repeat of it is not first-time.
+    pub repeats_final: bool,
+}
+
+/// What the new petition is, given the earlier ones (any order). The same petitioner's
+/// earlier petitions are given whenever they were registered: a repeat needs one within the
+/// repeat window, first-time needs none ever.
 pub fn classify(
-    text: &str,
-    level: SourceLevel,
+    new: NewText<'_>,
     now: OffsetDateTime,
     earlier: &[Earlier],
     rules: &MatchingRules,
-    repeats_final: bool,
 ) -> Classification {
-    let new = bigrams(text);
-    let alike = |other: &Earlier| dice(&new, &bigrams(&other.text));
+    if !new.identified {
+        return Classification::default();
+    }
+    let theirs = bigrams(new.text);
+    let alike = |other: &Earlier| dice(&theirs, &bigrams(&other.text));
     let within = |other: &Earlier, window: Duration| now - other.registered_at <= window;
-    let repeated = best(
-        earlier
-            .iter()
-            .filter(|e| e.same_petitioner && within(e, rules.repeat_window))
-            .map(|e| (alike(e), e))
-            .filter(|(score, _)| *score >= rules.repeat_similarity)
-            .collect(),
-    )
-    .map(|(_, e)| e);
+    let same_matter: Vec<(f64, &Earlier)> = earlier
+        .iter()
+        .filter(|e| e.same_petitioner)
+        .map(|e| (alike(e), e))
+        .filter(|(score, _)| *score >= rules.repeat_similarity)
+        .collect();
+    let recent: Vec<(f64, &Earlier)> = same_matter
+        .iter()
+        .copied()
+        .filter(|(_, e)| within(e, rules.repeat_window))
+        .collect();
+    // Skip-level against the lowest level the matter was ever brought at.
+    let lowest = recent.iter().map(|(_, e)| rank(e.source_level)).min();
+    let repeated = best(recent).map(|(_, e)| e);
     let collective = best(
         earlier
             .iter()
@@ -139,8 +165,8 @@ pub fn classify(
                 .clone()
                 .unwrap_or((e.case_id, e.case_number.clone()))
         }),
-        skip_level: repeated.is_some_and(|e| rank(level) > rank(e.source_level)),
-        first_time: repeated.is_none() && !repeats_final,
+        skip_level: lowest.is_some_and(|lowest| rank(new.level) > lowest),
+        first_time: same_matter.is_empty() && !new.repeats_final,
         collective_matter: collective.map(|e| {
             e.collective_matter
                 .clone()

@@ -26,6 +26,27 @@ fn earlier(number: u32, text: &str, same_petitioner: bool, days_ago: i64) -> Ear
     }
 }
 
+fn classify(
+    text: &str,
+    level: SourceLevel,
+    now: OffsetDateTime,
+    earlier: &[Earlier],
+    rules: &MatchingRules,
+    repeats_final: bool,
+) -> Classification {
+    super::classify(
+        NewText {
+            text,
+            level,
+            identified: true,
+            repeats_final,
+        },
+        now,
+        earlier,
+        rules,
+    )
+}
+
 fn case(number: u32) -> Option<(Uuid, String)> {
     Some((
         Uuid::from_u128(u128::from(number)),
@@ -71,14 +92,22 @@ fn the_same_petitioner_with_the_same_matter_within_the_window_is_a_repeat_of_the
 
 #[test]
 fn a_different_matter_or_an_old_one_or_another_petitioner_is_no_repeat() {
-    for candidate in [
-        earlier(1, "村委会违规发包集体土地，请求调查处理。", true, 10),
-        earlier(2, WAGES, true, 400),
-    ] {
-        let found = classify(WAGES, SourceLevel::Local, NOW, &[candidate], &RULES, false);
-        assert_eq!(found.repeat_of, None);
-        assert!(found.first_time);
-    }
+    let other_matter = earlier(1, "村委会违规发包集体土地，请求调查处理。", true, 10);
+    let found = classify(
+        WAGES,
+        SourceLevel::Local,
+        NOW,
+        &[other_matter],
+        &RULES,
+        false,
+    );
+    assert_eq!(found.repeat_of, None);
+    assert!(found.first_time);
+    // Older than the window: not a repeat, but not first-time either.
+    let long_ago = earlier(2, WAGES, true, 400);
+    let found = classify(WAGES, SourceLevel::Local, NOW, &[long_ago], &RULES, false);
+    assert_eq!(found.repeat_of, None);
+    assert!(!found.first_time);
     let found = classify(
         WAGES,
         SourceLevel::Local,
@@ -103,6 +132,41 @@ fn a_matter_here_brought_again_from_a_higher_level_is_skip_level() {
     );
     assert_eq!(found.repeat_of, case(1));
     assert!(found.skip_level);
+    // Against the lowest level the matter was brought at, not the most alike petition.
+    let mut from_province = earlier(2, WAGES, true, 5);
+    from_province.source_level = SourceLevel::Provincial;
+    let local = earlier(
+        1,
+        "拖欠工资：某建筑公司拖欠我们农民工工资共计三十万元，请求督促支付。",
+        true,
+        30,
+    );
+    let found = classify(
+        WAGES,
+        SourceLevel::Provincial,
+        NOW,
+        &[from_province, local],
+        &RULES,
+        false,
+    );
+    assert_eq!(found.repeat_of, case(2));
+    assert!(found.skip_level);
+}
+
+#[test]
+fn an_unidentified_petition_is_neither_a_repeat_nor_first_time_nor_collective() {
+    let found = super::classify(
+        NewText {
+            text: WAGES,
+            level: SourceLevel::Local,
+            identified: false,
+            repeats_final: false,
+        },
+        NOW,
+        &[earlier(1, WAGES, false, 3)],
+        &RULES,
+    );
+    assert_eq!(found, Classification::default());
 }
 
 #[test]

@@ -21,7 +21,7 @@ use xinfang_proto::{subjects, v1 as proto};
 
 use crate::case_number::{CaseNumber, registration_year};
 use crate::codes::RegionCode;
-use crate::matching::{self, Classification, MatchingRules};
+use crate::matching::{self, Classification, MatchingRules, NewText};
 use crate::numbering::{self, NumberSource};
 use crate::petition::NewPetition;
 use crate::query_code;
@@ -50,8 +50,11 @@ pub struct Registrar {
 #[derive(Clone)]
 pub struct Registration {
     pub request_id: Uuid,
-    /// A hash of the petition as sent, to tell a retry from a different petition.
+    /// A hash of the petition as sent, to tell a retry from a different petition (keyed).
     pub fingerprint: Vec<u8>,
+    /// The plain SHA-256 such rows held before fingerprints were keyed: a retry spanning
+    /// the upgrade still finds its petition.
+    pub legacy_fingerprint: Vec<u8>,
     pub petition: NewPetition,
     /// The unit at whose own desk it is registered (首接首办); `None` for the bureau.
     pub registering_unit: Option<String>,
@@ -128,13 +131,21 @@ async fn register_once(
         &registrar.matching,
     )
     .await?;
+    let text = format!("{}{}", new.title, new.content);
+    let identified = new
+        .petitioner
+        .as_ref()
+        .is_some_and(|who| who.id_card.is_some() || who.phone.is_some());
     let related = matching::classify(
-        &format!("{}{}", new.title, new.content),
-        new.source_level,
+        NewText {
+            text: &text,
+            level: new.source_level,
+            identified,
+            repeats_final: repeats_final.is_some(),
+        },
         now,
         &earlier,
         &registrar.matching,
-        repeats_final.is_some(),
     );
     let year = registration_year(now);
     let drawn = match registrar.numbers {
@@ -154,18 +165,24 @@ async fn register_once(
     };
     let request_id = change.registration.request_id;
     let fingerprint = change.registration.fingerprint.clone();
+    let legacy_fingerprint = change.registration.legacy_fingerprint.clone();
     let registered = match write.execute_at(change, now).await {
         // Two concurrent calls with one request id: the other committed first.
         Err(RegisterError::Database(error))
             if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
         {
             match find_request(&write.db, request_id).await? {
-                Some(found) if found.0.request_fingerprint == fingerprint => Ok(Registered {
-                    petition: found.0,
-                    petitioner: found.1,
-                    new: false,
-                    query_code: None,
-                }),
+                Some(found)
+                    if found.0.request_fingerprint == fingerprint
+                        || found.0.request_fingerprint == legacy_fingerprint =>
+                {
+                    Ok(Registered {
+                        petition: found.0,
+                        petitioner: found.1,
+                        new: false,
+                        query_code: None,
+                    })
+                }
                 Some(_) => Err(RegisterError::RequestIdReused(request_id)),
                 None => Err(RegisterError::Database(error)),
             }
@@ -225,7 +242,9 @@ fn answer_retry(
     (petition, petitioner): Stored,
     registration: &Registration,
 ) -> Result<Registered, RegisterError> {
-    if petition.request_fingerprint != registration.fingerprint {
+    if petition.request_fingerprint != registration.fingerprint
+        && petition.request_fingerprint != registration.legacy_fingerprint
+    {
         return Err(RegisterError::RequestIdReused(registration.request_id));
     }
     Ok(Registered {
@@ -392,6 +411,26 @@ impl Change for RegisterPetition {
         petition::Entity::insert(petition::ActiveModel::from(registered.petition.clone()))
             .exec_without_returning(transaction)
             .await?;
+        // The second petition of a collective matter makes the first one's matter collective
+        // too: the first case names itself.
+        if let (Some(root), Some(number)) = (
+            registered.petition.collective_matter_case_id,
+            &registered.petition.collective_matter_case_number,
+        ) {
+            petition::Entity::update_many()
+                .col_expr(
+                    petition::Column::CollectiveMatterCaseId,
+                    sea_orm::sea_query::Expr::value(root),
+                )
+                .col_expr(
+                    petition::Column::CollectiveMatterCaseNumber,
+                    sea_orm::sea_query::Expr::value(number.clone()),
+                )
+                .filter(petition::Column::CaseId.eq(root))
+                .filter(petition::Column::CollectiveMatterCaseId.is_null())
+                .exec(transaction)
+                .await?;
+        }
         if let Some(petitioner) = &registered.petitioner {
             petitioner::Entity::insert(petitioner::ActiveModel::from(petitioner.clone()))
                 .exec_without_returning(transaction)

@@ -61,9 +61,9 @@ pub async fn earlier_petitions<C: ConnectionTrait>(
     };
     let mut found: HashMap<Uuid, petition::Model> = HashMap::new();
     if !same.is_empty() {
+        // Whenever registered: first-time means none ever.
         let theirs = petition::Entity::find()
             .filter(petition::Column::CaseId.is_in(same.iter().copied()))
-            .filter(petition::Column::RegisteredAt.gte(since(now, rules.repeat_window)))
             .all(db)
             .await?;
         found.extend(theirs.into_iter().map(|row| (row.case_id, row)));

@@ -60,7 +60,8 @@ pub async fn reveal(
     let unit_path = scope.as_ref().map(|scope| unit_path_of(&scope.unit_path));
     authorized.check_case(case_id, unit_path.as_deref()).await?;
     let caller = &authorized.caller;
-    let registering_clerk = caller.roles.contains(&Role::Registrar)
+    let registering_clerk = (caller.roles.contains(&Role::Registrar)
+        || caller.roles.contains(&Role::UnitRegistrar))
         && registered_by(db, case_id).await?.as_deref() == Some(caller.subject.as_str());
     let responsible_handler = caller.roles.contains(&Role::UnitHandler)
         && scope

@@ -62,6 +62,8 @@ pub fn petition(
                 .collective_matter_case_number
                 .clone()
                 .unwrap_or_default(),
+            repeat: row.repeat_of_case_id.is_some(),
+            collective_matter: row.collective_matter_case_id.is_some(),
         }),
     }
 }
@@ -111,26 +113,42 @@ fn masked_identity(kind: &str, row: &PetitionerRecord) -> proto::PetitionerIdent
     }
 }
 
-/// What the registering clerk is told of the petition's relations to earlier ones.
-pub fn relation_notices(row: &petition::Model) -> Vec<String> {
+/// What the registering clerk is told of the petition's relations to earlier ones; with
+/// `numbers` false (a caller scoped to its units), without the other cases' numbers.
+pub fn relation_notices(row: &petition::Model, numbers: bool) -> Vec<String> {
+    let case = |number: &Option<String>| match number {
+        Some(number) if numbers => format!("case {number}"),
+        _ => "a case the bureau holds".to_owned(),
+    };
     let mut notices = Vec::new();
-    if let Some(first) = &row.repeat_of_case_number {
+    if row.repeat_of_case_number.is_some() {
         notices.push(format!(
-            "a repeat petition (重复信访) of case {first}: linked to it and held for a clerk, not handed to a unit again"
+            "a repeat petition (重复信访) of {}: linked to it and held for a clerk, not handed to a unit again",
+            case(&row.repeat_of_case_number)
         ));
     }
     if row.skip_level {
         notices.push(format!(
-            "skip-level (越级, Art 19): the matter of case {} is already here, and now comes from a higher level",
-            row.repeat_of_case_number.as_deref().unwrap_or_default()
+            "skip-level (越级, Art 19): the matter of {} is already here, and now comes from a higher level",
+            case(&row.repeat_of_case_number)
         ));
     }
-    if let Some(first) = &row.collective_matter_case_number {
+    if row.collective_matter_case_number.is_some() {
         notices.push(format!(
-            "joins the collective matter of case {first}: other petitioners brought near-identical petitions"
+            "joins the collective matter of {}: other petitioners brought near-identical petitions",
+            case(&row.collective_matter_case_number)
         ));
     }
     notices
+}
+
+/// For a caller scoped to its units: the other cases' numbers withheld (they may be cases
+/// outside its units); whether there are any stays.
+pub fn withhold_other_cases(answer: &mut proto::Petition) {
+    if let Some(relations) = answer.relations.as_mut() {
+        relations.repeat_of_case_number.clear();
+        relations.collective_matter_case_number.clear();
+    }
 }
 
 fn timestamp(at: OffsetDateTime) -> prost_types::Timestamp {

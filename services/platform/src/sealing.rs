@@ -357,6 +357,15 @@ fn write_file(path: &Path, file: &KeyFile, new: bool) -> Result<(), KeyRingError
             }
         });
     let _ = std::fs::remove_file(&partial);
+    // The new name is durable only once its folder is: a crash must not lose a key that
+    // rows were already sealed under.
+    let written = written.and_then(|()| {
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::File::open(folder)?.sync_all()
+    });
     written.map_err(|error| {
         if error.kind() == std::io::ErrorKind::AlreadyExists {
             failed(std::io::Error::new(

@@ -144,7 +144,7 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
             guidance_notice: guidance_notice(&category.name, channel, &category.legal_basis),
         };
     }
-    if let Some(desk) = first_contact_unit(case, directory) {
+    if let Some(desk) = first_contact_unit(case, directory, category.track, unit) {
         return Decision {
             unit_code: desk.to_owned(),
             disposition: Disposition::Forward,
@@ -170,23 +170,33 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
     }
 }
 
-/// The unit that registered the case at its own desk, if it may keep it: a town, street,
-/// village, community or department in service, neither the accused unit nor under it.
-fn first_contact_unit<'a>(case: &CaseToRoute<'a>, directory: &Directory) -> Option<&'a str> {
+/// The town or street that registered the case at its own desk (首接首办), when it keeps a
+/// matter the rules would send to a department: an appeal or suggestion (never an
+/// accusation, Art 30) that arose in its own territory (属地管理), not assigned down by a
+/// higher bureau (交办 keeps its deadline), the desk in service and neither accused nor
+/// under the accused. Otherwise the rules' unit handles it, as for any petition.
+fn first_contact_unit<'a>(
+    case: &CaseToRoute<'a>,
+    directory: &Directory,
+    track: LegalTrack,
+    competent: &str,
+) -> Option<&'a str> {
     let desk = case.registered_at_unit?;
     let unit = directory.unit(desk).filter(|unit| !unit.retired)?;
-    let may_handle = matches!(
-        unit.kind,
-        UnitKind::Town
-            | UnitKind::Street
-            | UnitKind::Village
-            | UnitKind::Community
-            | UnitKind::Department
-    );
+    let town_or_street = matches!(unit.kind, UnitKind::Town | UnitKind::Street);
+    let own_territory = territorial_unit(case.territory, directory) == Some(desk);
+    let handled_at_desk = matches!(track, LegalTrack::Appeal | LegalTrack::Suggestion);
+    let assigned = case.upstream == Some(UpstreamDisposition::Assigned);
     let accused = case
         .accused_unit
         .is_some_and(|accused| directory.is_within(desk, accused));
-    (may_handle && !accused).then_some(desk)
+    (town_or_street
+        && own_territory
+        && handled_at_desk
+        && !assigned
+        && !accused
+        && desk != competent)
+        .then_some(desk)
 }
 
 /// The written guidance notice of a diversion: which channel, on which legal basis. No

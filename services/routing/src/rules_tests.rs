@@ -56,10 +56,11 @@ fn a_repeat_petition_is_held_for_a_clerk_not_handed_to_a_unit_again() {
 
 #[test]
 fn a_petition_registered_at_a_units_own_desk_stays_with_that_unit() {
-    // A housing matter would go to 住建局; 赵村镇 took it in at its desk (首接首办).
+    // A housing matter arising in 赵村镇 would go to 住建局; 赵村镇 took it in at its own
+    // desk (首接首办).
     let at_desk = CaseToRoute {
         registered_at_unit: Some("zhaocun"),
-        ..case("mawei", "housing")
+        ..case("zhaocun-tiefo", "housing")
     };
     let decision = route(&at_desk, &demo());
     assert_eq!(
@@ -74,20 +75,48 @@ fn a_petition_registered_at_a_units_own_desk_stays_with_that_unit() {
 }
 
 #[test]
-fn a_desk_registration_yields_to_an_accusation_and_a_statutory_channel() {
-    // 赵村镇 is accused: the case goes by the rules, never to 赵村镇.
+fn a_desk_keeps_only_its_own_territorys_appeals_and_suggestions() {
+    let at_zhaocun = |territory, category| CaseToRoute {
+        registered_at_unit: Some("zhaocun"),
+        ..case(territory, category)
+    };
+    let decided = |case: &CaseToRoute<'_>| {
+        let decision = route(case, &demo());
+        (decision.unit_code, decision.disposition)
+    };
+    // Arising in 马嵬街道: 属地管理 and the category decide, not the desk.
+    assert_eq!(
+        decided(&at_zhaocun("mawei", "housing")),
+        ("zhujian".into(), Disposition::Forward)
+    );
+    // 赵村镇 accused: never to 赵村镇.
     let accused = CaseToRoute {
-        registered_at_unit: Some("zhaocun"),
         accused_unit: Some("zhaocun"),
-        ..case("mawei", "housing")
+        ..at_zhaocun("zhaocun", "housing")
     };
-    assert_eq!(route(&accused, &demo()).unit_code, "zhujian");
-    // A matter for a statutory channel is diverted whoever took it in.
-    let statutory = CaseToRoute {
-        registered_at_unit: Some("zhaocun"),
-        ..case("zhaocun", "litigation")
+    assert_eq!(decided(&accused), ("zhujian".into(), Disposition::Forward));
+    // An accusation goes to the organ for it (Art 30), whoever took it in.
+    assert_eq!(
+        decided(&at_zhaocun("zhaocun", "cadre-misconduct")).0,
+        "jiwei"
+    );
+    // A statutory-channel matter is diverted.
+    assert_eq!(
+        decided(&at_zhaocun("zhaocun", "litigation")).1,
+        Disposition::Divert
+    );
+    // Assigned down by a higher bureau: assigned on with its deadline.
+    let assigned = CaseToRoute {
+        upstream: Some(UpstreamDisposition::Assigned),
+        ..at_zhaocun("zhaocun", "housing")
     };
-    assert_eq!(route(&statutory, &demo()).disposition, Disposition::Divert);
+    assert_eq!(decided(&assigned), ("zhujian".into(), Disposition::Assign));
+    // A village is not a desk that keeps cases.
+    let village = CaseToRoute {
+        registered_at_unit: Some("zhaocun-tiefo"),
+        ..case("zhaocun-tiefo", "housing")
+    };
+    assert_eq!(decided(&village).0, "zhujian");
 }
 
 #[test]

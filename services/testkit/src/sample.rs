@@ -54,11 +54,23 @@ pub fn petition(index: usize) -> proto::Petition {
 }
 
 /// The `index`-th sample petitioner's ID card number, valid (GB 11643 check character) and
-/// another for each index up to 100,000; the first is `610481199001011233`.
+/// another for each index up to some 25 million (the birth date counts thousands); the
+/// first is `610481199001011233`.
 pub fn id_card_number(index: usize) -> String {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let born = 1900 + (90 + index / 1000) % 100;
-    let body = format!("610481{born}0101{:03}", (123 + index) % 1000);
+    let seq = 123 + index;
+    let first = time::macros::date!(1990 - 01 - 01);
+    let days = i64::try_from(seq / 1000).unwrap_or(0) % 25_000;
+    let born = first
+        .checked_sub(time::Duration::days(days))
+        .unwrap_or(first);
+    let body = format!(
+        "610481{:04}{:02}{:02}{:03}",
+        born.year(),
+        u8::from(born.month()),
+        born.day(),
+        seq % 1000
+    );
     let sum: u32 = body
         .bytes()
         .zip(WEIGHTS)
@@ -88,8 +100,11 @@ mod tests {
     fn every_sample_is_another_person() {
         assert_eq!(super::id_card_number(0), "610481199001011233");
         assert_eq!(super::phone(0), "13812345678");
+        let indices: Vec<usize> = (0..20_000)
+            .chain((1..6).map(|client| client * 1_000_000 + 7))
+            .collect();
         let ids: std::collections::HashSet<String> =
-            (0..20_000).map(super::id_card_number).collect();
-        assert_eq!(ids.len(), 20_000);
+            indices.iter().copied().map(super::id_card_number).collect();
+        assert_eq!(ids.len(), indices.len());
     }
 }

@@ -39,6 +39,19 @@ async fn a_unit_registrar_registers_for_its_own_unit_and_the_event_says_which() 
         .expect("registered at 南市街道's desk")
         .into_inner();
     assert_eq!(named.registered_at_unit, "nanshi");
+    // The same person's same matter: a repeat, but a desk scoped to its units is not told
+    // which case it repeats (it may be a case outside its units).
+    let relations = named.relations.clone().expect("relations");
+    assert!(relations.repeat);
+    assert_eq!(relations.repeat_of_case_number, "");
+    assert!(
+        named
+            .notices
+            .iter()
+            .all(|n| !n.contains(&registered.case_number)),
+        "{:?}",
+        named.notices
+    );
 
     let events: Vec<String> = intake
         .published(2)

@@ -50,6 +50,7 @@ async fn the_same_petitioners_same_matter_is_linked_to_the_first_case_and_flagge
         relations(&again),
         proto::PetitionRelations {
             repeat_of_case_number: first.case_number.clone(),
+            repeat: true,
             ..Default::default()
         }
     );
@@ -62,8 +63,8 @@ async fn the_same_petitioners_same_matter_is_linked_to_the_first_case_and_flagge
         again.notices
     );
 
-    // The same matter, forwarded down by the provincial bureau: a repeat of the first case
-    // (not of the second), and skip-level.
+    // The same matter, forwarded down by the provincial bureau: a repeat of the matter's
+    // first case, and skip-level (the matter was brought here locally).
     let mut from_province = by(1, WAGES);
     from_province.source = Some(proto::PetitionSource {
         level: proto::SourceLevel::Provincial as i32,
@@ -76,6 +77,7 @@ async fn the_same_petitioners_same_matter_is_linked_to_the_first_case_and_flagge
         relations(&skipped),
         proto::PetitionRelations {
             repeat_of_case_number: first.case_number.clone(),
+            repeat: true,
             skip_level: true,
             ..Default::default()
         }
@@ -129,17 +131,21 @@ async fn near_identical_petitions_of_six_petitioners_make_one_collective_matter(
     let other = register(&intake, by(20, WAGES)).await;
     assert_eq!(relations(&other).collective_matter_case_number, "");
 
-    let read = intake
-        .client
-        .clone()
-        .get_petition(GetPetitionRequest {
-            key: Some(Key::CaseId(registered[5].case_id.clone())),
-        })
-        .await
-        .expect("read")
-        .into_inner();
-    assert_eq!(
-        relations(&read).collective_matter_case_number,
-        root.case_number
-    );
+    // Read now, the first case and the last both name the first.
+    for member in [&registered[0], &registered[5]] {
+        let read = intake
+            .client
+            .clone()
+            .get_petition(GetPetitionRequest {
+                key: Some(Key::CaseId(member.case_id.clone())),
+            })
+            .await
+            .expect("read")
+            .into_inner();
+        assert_eq!(
+            relations(&read).collective_matter_case_number,
+            root.case_number
+        );
+        assert!(relations(&read).collective_matter);
+    }
 }

@@ -107,7 +107,11 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         // Those who must contact the petitioner; the handler narrows it further: the clerk
         // who registered the petition, a handler of the unit it is routed to.
         "xinfang.intake.v1.IntakeService/RevealPetitioner",
-        &[(Registrar, All), (UnitHandler, OwnUnits)],
+        &[
+            (Registrar, All),
+            (UnitRegistrar, OwnUnits),
+            (UnitHandler, OwnUnits),
+        ],
     ),
     (
         // The public portal and the console call as a service, for the petitioner.
@@ -130,6 +134,7 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         "xinfang.routing.v1.RoutingService/ListCategories",
         &[
             (Registrar, All),
+            (UnitRegistrar, All),
             (UnitHandler, All),
             (Supervisor, All),
             (Leader, All),
@@ -150,6 +155,7 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         "xinfang.routing.v1.RoutingService/ListUnits",
         &[
             (Registrar, All),
+            (UnitRegistrar, All),
             (UnitHandler, All),
             (Supervisor, All),
             (Leader, All),
@@ -194,6 +200,7 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
             (Supervisor, All),
             (Leader, All),
             (UnitHandler, OwnUnits),
+            (UnitRegistrar, OwnUnits),
             (Service, All),
         ],
     ),
@@ -315,13 +322,13 @@ mod tests {
     }
 
     #[test]
-    fn only_the_registrar_and_the_unit_handler_may_ask_for_a_petitioners_identity() {
+    fn only_registrars_and_the_unit_handler_may_ask_for_a_petitioners_identity() {
         let rpc = "xinfang.intake.v1.IntakeService/RevealPetitioner";
         let allowed: Vec<Role> = Role::ALL
             .into_iter()
             .filter(|role| decide(rpc, &caller(&[*role])).is_some())
             .collect();
-        assert_eq!(allowed, [Registrar, UnitHandler]);
+        assert_eq!(allowed, [Registrar, UnitRegistrar, UnitHandler]);
         assert_eq!(decide(rpc, &caller(&[UnitHandler])), Some(OwnUnits));
     }
 
