@@ -136,6 +136,9 @@ pub async fn run(command: PetitionCommand) -> anyhow::Result<()> {
                 "registered {} (case id {}, request id {request_id})\nquery code for the petitioner (shown once): {}",
                 petition.case_number, petition.case_id, petition.query_code
             );
+            for notice in &petition.notices {
+                println!("notice: {notice}");
+            }
         }
         PetitionCommand::Get { key, intake } => {
             let key = if uuid::Uuid::parse_str(&key).is_ok() {

@@ -151,7 +151,7 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
             track: Some(category.track),
             rule: "first-contact".to_owned(),
             reason: format!(
-                "registered at {desk}'s own desk (首接首办): {desk} handles it ({why} would be {unit})"
+                "registered at {desk}'s own desk (首接首办) and arising in its territory: {desk} handles it (by category it would go to {unit})"
             ),
             guidance_notice: String::new(),
         };
