@@ -24,7 +24,6 @@ use crate::directory;
 use crate::numbering;
 use crate::petition::NewPetition;
 use crate::register::{RegisterError, Registrar, Registration, register};
-use crate::sealed_identity;
 use crate::search;
 use crate::store::{accused_person, petition, petition_scope, petitioner};
 use crate::view;
@@ -123,19 +122,11 @@ impl IntakeService for IntakeApi {
                 tracing::warn!(error = %error, "the accused person is left out of the answer");
                 Default::default()
             });
-        let identity = registered.petitioner.as_ref().map(|row| {
-            (
-                row.kind.as_str(),
-                sealed_identity::petitioner_or_hidden(keys, row),
-            )
-        });
-        let accused = accused
-            .get(&case_id)
-            .map(|row| sealed_identity::accused_or_hidden(keys, row));
-        let mut answer = view::petition(
+        let mut answer = view::stored_petition(
+            keys,
             &registered.petition,
-            identity.as_ref().map(|(kind, record)| (*kind, record)),
-            accused.as_ref(),
+            registered.petitioner.as_ref(),
+            accused.get(&case_id),
         );
         answer.query_code = query_code;
         answer.attachments = attachments::of_case(&self.write.db, case_id)
@@ -232,20 +223,11 @@ impl IntakeService for IntakeApi {
         let accused = accused_person::of_cases(&self.write.db, [row.case_id])
             .await
             .map_err(QueryError::from)?;
-        let keys = &self.registrar.keys;
-        let identity = identity.as_ref().map(|row| {
-            (
-                row.kind.as_str(),
-                sealed_identity::petitioner_or_hidden(keys, row),
-            )
-        });
-        let accused = accused
-            .get(&row.case_id)
-            .map(|row| sealed_identity::accused_or_hidden(keys, row));
-        let mut answer = view::petition(
+        let mut answer = view::stored_petition(
+            &self.registrar.keys,
             &row,
-            identity.as_ref().map(|(kind, record)| (*kind, record)),
-            accused.as_ref(),
+            identity.as_ref(),
+            accused.get(&row.case_id),
         );
         answer.attachments = attachments::of_case(&self.write.db, row.case_id)
             .await
@@ -325,20 +307,8 @@ impl IntakeService for IntakeApi {
         let petitions = rows
             .iter()
             .map(|(row, identity)| {
-                let identity = identity.as_ref().map(|identity| {
-                    (
-                        identity.kind.as_str(),
-                        sealed_identity::petitioner_or_hidden(keys, identity),
-                    )
-                });
-                let accused = accused
-                    .get(&row.case_id)
-                    .map(|person| sealed_identity::accused_or_hidden(keys, person));
-                let mut petition = view::petition(
-                    row,
-                    identity.as_ref().map(|(kind, record)| (*kind, record)),
-                    accused.as_ref(),
-                );
+                let mut petition =
+                    view::stored_petition(keys, row, identity.as_ref(), accused.get(&row.case_id));
                 if authorized.scope == Scope::OwnUnits {
                     view::withhold_other_cases(&mut petition);
                 }

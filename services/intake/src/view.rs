@@ -6,8 +6,31 @@ use xinfang_proto::v1 as proto;
 
 use crate::identity::{IdCardNumber, PhoneNumber, mask_address, mask_name};
 use crate::petition::{Channel, PetitionerKind, SourceLevel, UpstreamDisposition};
-use crate::sealed_identity::{AccusedRecord, HIDDEN, PetitionerRecord};
-use crate::store::petition;
+use xinfang_platform::sealing::KeyRing;
+
+use crate::sealed_identity::{self, AccusedRecord, HIDDEN, PetitionerRecord};
+use crate::store::{accused_person, petition, petitioner};
+
+/// A stored petition as shown: its identities opened with `keys`, then masked.
+pub fn stored_petition(
+    keys: &KeyRing,
+    row: &petition::Model,
+    petitioner: Option<&petitioner::Model>,
+    accused: Option<&accused_person::Model>,
+) -> proto::Petition {
+    let identity = petitioner.map(|person| {
+        (
+            person.kind.as_str(),
+            sealed_identity::petitioner_or_hidden(keys, person),
+        )
+    });
+    let accused = accused.map(|person| sealed_identity::accused_or_hidden(keys, person));
+    petition(
+        row,
+        identity.as_ref().map(|(kind, record)| (*kind, record)),
+        accused.as_ref(),
+    )
+}
 
 pub fn petition(
     row: &petition::Model,
