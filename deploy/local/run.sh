@@ -48,9 +48,15 @@ token zhaocun-handler handler-zhaocun --role unit_handler --unit zhaocun
 token dongcheng-handler handler-dongcheng --role unit_handler --unit dongcheng
 token zhaocun-registrar registrar-zhaocun --role unit_registrar --unit zhaocun
 
-# A least-privilege NATS user per service, an operator for the CLI, and one per unit of the
-# directory that reads only its own case events (deploy/departments/).
-"$bin/xinfang" dev nats-users --dir "$data/nats" --departments-from "$directory" >/dev/null
+# A least-privilege NATS user per service, an operator for the CLI, one per unit of the
+# directory that reads only its own case events (deploy/departments/), and one per external
+# system that submits petitions (the online platform; the provincial bureau's system).
+"$bin/xinfang" dev nats-users --dir "$data/nats" --departments-from "$directory" \
+    --submitter online-platform=online --submitter provincial-bureau=upstream >/dev/null
+# The JetStream store is encrypted (queued submissions hold personal data): its key is a
+# secret of its own, given to the server in its environment, never in its configuration.
+js_key="$data/auth/jetstream.key"
+[ -s "$js_key" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$js_key")
 cat >"$data/nats.conf" <<CONF
 listen: 127.0.0.1:$nats_port
 http: 127.0.0.1:$monitor_port
@@ -58,6 +64,8 @@ jetstream {
   store_dir: "$data/jetstream"
   # Every acknowledged message is on disk before the acknowledgement (see README).
   sync_interval: always
+  cipher: aes
+  key: \$XINFANG_JETSTREAM_KEY
 }
 include "nats/authorization.conf"
 CONF
@@ -69,7 +77,8 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-"$nats_server" --config "$data/nats.conf" >"$data/logs/nats-server.log" 2>&1 &
+XINFANG_JETSTREAM_KEY="$(cat "$js_key")" \
+    "$nats_server" --config "$data/nats.conf" >"$data/logs/nats-server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$monitor_port/healthz?js-enabled-only=true" >/dev/null 2>&1 && break

@@ -15,6 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "xinfang/v1/timeline.proto",
         "xinfang/intake/v1/events.proto",
         "xinfang/intake/v1/intake.proto",
+        "xinfang/intake/v1/submission.proto",
         "xinfang/routing/v1/events.proto",
         "xinfang/routing/v1/routing.proto",
         "xinfang/supervision/v1/events.proto",

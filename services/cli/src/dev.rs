@@ -53,6 +53,10 @@ pub enum DevCommand {
         /// Departments to give a user that reads only their own feed (`dept-<unit>`).
         #[command(flatten)]
         departments: DepartmentSource,
+        /// An external system that submits petitions over NATS, as `system=channel`
+        /// (channel: online, letter, visit, phone, leader-mailbox, upstream); repeat for each.
+        #[arg(long = "submitter", value_parser = nats_auth::parse_submitter)]
+        submitters: Vec<(String, String)>,
     },
     /// Create intake's key file for personal data at rest, or rotate it: a new key version
     /// becomes current, the old ones stay to open what they sealed, and intake re-seals
@@ -105,9 +109,15 @@ pub async fn run(command: DevCommand) -> anyhow::Result<()> {
             dir,
             kubernetes_namespace,
             departments,
+            submitters,
         } => {
             let departments = departments.departments().await?;
-            nats_users(&dir, kubernetes_namespace.as_deref(), &departments)
+            nats_users(
+                &dir,
+                kubernetes_namespace.as_deref(),
+                &departments,
+                &submitters,
+            )
         }
         DevCommand::Token {
             roles,
@@ -144,6 +154,7 @@ fn nats_users(
     dir: &std::path::Path,
     namespace: Option<&str>,
     departments: &[Department],
+    submitters: &[(String, String)],
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     let mut users: Vec<NatsUser> = subjects::SERVICES
@@ -163,6 +174,15 @@ fn nats_users(
         let name = department_feeds::user_name(&department.unit);
         department_feeds::user(department, password_in(dir, &name))
     }));
+    for (system, channel) in submitters {
+        let user = nats_auth::submitter(system, channel, password_in(dir, system))
+            .map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            !users.iter().any(|known| known.name == user.name),
+            "system {system}: the name is taken by another NATS user"
+        );
+        users.push(user);
+    }
     for user in &users {
         let path = dir.join(format!("{}.password", user.name));
         std::fs::write(&path, &user.password)

@@ -1,7 +1,6 @@
 //! The gRPC face of intake: decodes requests into domain values, calls registration or the
 //! queries, and maps every error to a status code in one place.
 
-use prost::Message;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use time::OffsetDateTime;
@@ -17,17 +16,16 @@ use xinfang_proto::intake::v1::{
 };
 use xinfang_proto::v1 as proto;
 
+use crate::answer;
 use crate::attachments;
 use crate::case_number::{CaseNumber, registration_year};
 use crate::desk;
-use crate::directory;
 use crate::numbering;
-use crate::petition::NewPetition;
 use crate::register::{RegisterError, Registrar, Registration, register};
 use crate::search;
 use crate::store::{accused_person, petition, petition_scope, petitioner};
 use crate::view;
-use crate::{follow, query_code, reveal};
+use crate::{follow, reveal};
 
 /// What registering can fail with beyond a query's errors, mapped to a status code by the
 /// `From` below.
@@ -91,28 +89,12 @@ impl IntakeService for IntakeApi {
         .map_err(IntakeError::from)?;
         tracing::Span::current().record("case", registered.petition.case_number.as_str());
         let keys = &self.registrar.keys;
-        let query_code = match registered.query_code.clone() {
-            // Audited in the registering transaction.
-            Some(code) => {
-                tracing::info!("petition registered");
-                code
-            }
-            // The first answer was lost, and its query code with it: the retry gets a new
-            // one, the only code that then works.
-            None => {
-                let code = query_code::reissue(&self.write.db, keys, registered.petition.case_id)
-                    .await
-                    .map_err(|error| IntakeError::Register(RegisterError::Database(error)))?;
-                authorized
-                    .audit(
-                        Some(registered.petition.case_id),
-                        true,
-                        "answered a retry with a new query code",
-                    )
-                    .await?;
-                code
-            }
-        };
+        let query_code = answer::query_code(&self.write, keys, &registered, &authorized)
+            .await
+            .map_err(|error| match error {
+                answer::AnswerError::Register(error) => Status::from(IntakeError::from(error)),
+                answer::AnswerError::Audit(status) => status,
+            })?;
         // The petition is committed: what follows only completes the answer, and a dead
         // pooled connection here must not turn a registration into an error.
         let case_id = registered.petition.case_id;
@@ -135,30 +117,11 @@ impl IntakeService for IntakeApi {
                 tracing::warn!(error = %error, "the attachments are left out of the answer");
                 Vec::new()
             });
-        let notice = directory::accused_unit_notice(
-            &self.write.db,
-            registered.petition.accused_unit_code.as_deref(),
-        )
-        .await
-        .unwrap_or_else(|error| {
-            tracing::warn!(error = %error, "the accused unit could not be checked for the answer; routing still checks it");
-            None
-        });
-        answer.notices.extend(notice);
-        let petition = &registered.petition;
         // A desk scoped to its units learns that other cases exist, not which.
         let numbers = authorized.scope == Scope::All;
-        match crate::finality::repeated_final_case(&self.write.db, keys, petition).await {
-            Ok(Some(final_case)) => answer.notices.push(format!(
-                "the same matter of this petitioner was re-reviewed and is final (Art 36){}. It is registered and will not be accepted again; the bureau answers the petitioner so",
-                if numbers { format!(": case {final_case}") } else { String::new() }
-            )),
-            Ok(None) => {}
-            Err(error) => tracing::warn!(error = %error, "final matters not checked for the answer"),
-        }
         answer
             .notices
-            .extend(view::relation_notices(petition, numbers));
+            .extend(answer::notices(&self.write, keys, &registered, numbers).await);
         if !numbers {
             view::withhold_other_cases(&mut answer);
         }
@@ -440,39 +403,15 @@ fn parse_create(
     keys: &KeyRing,
     authorized: &Authorized,
 ) -> Result<Registration, IntakeError> {
-    let request_id = Uuid::parse_str(&request.request_id)
-        .map_err(|_| FieldViolation::new("request_id", "must be a UUID chosen once per petition"));
-    let petition = NewPetition::parse(request.petition.as_ref(), now);
     let desk = desk::registering_unit(authorized, &request.registering_unit);
-    match (request_id, petition, desk) {
-        (Ok(request_id), Ok(petition), Ok(registering_unit)) => Ok(Registration {
-            request_id,
-            fingerprint: fingerprint(request.petition.as_ref(), keys),
-            legacy_fingerprint: legacy_fingerprint(request.petition.as_ref()),
-            petition,
-            registering_unit,
-        }),
-        (request_id, petition, desk) => {
-            let mut violations: Vec<FieldViolation> = request_id.err().into_iter().collect();
-            violations.extend(petition.err().unwrap_or_default());
-            violations.extend(desk.err());
-            Err(IntakeError::InvalidArgument(violations))
-        }
-    }
-}
-
-/// Keyed: the request holds the petitioner's identity, which a plain hash stored beside the
-/// petition would let anyone confirm a guess of.
-fn fingerprint(petition: Option<&proto::Petition>, keys: &KeyRing) -> Vec<u8> {
-    let encoded = petition.map(Message::encode_to_vec).unwrap_or_default();
-    keys.keyed_digest("request", &encoded)
-}
-
-/// What fingerprints were before they were keyed, to answer a retry across the upgrade.
-fn legacy_fingerprint(petition: Option<&proto::Petition>) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    let encoded = petition.map(Message::encode_to_vec).unwrap_or_default();
-    Sha256::digest(encoded).to_vec()
+    Registration::parse(
+        &request.request_id,
+        request.petition.as_ref(),
+        desk,
+        now,
+        keys,
+    )
+    .map_err(IntakeError::InvalidArgument)
 }
 
 fn parse_uuid(field: &str, text: &str) -> Result<Uuid, QueryError> {

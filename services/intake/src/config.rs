@@ -65,6 +65,9 @@ pub struct Config {
     /// How alike (0–1) other petitioners' texts must be to make one collective matter.
     #[arg(long, env = "XINFANG_INTAKE_COLLECTIVE_SIMILARITY", default_value = "0.8", value_parser = parse_share)]
     pub collective_similarity: f64,
+    /// How many queued submissions (the NATS surge channel) one replica registers at once.
+    #[arg(long, env = "XINFANG_INTAKE_SUBMISSION_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub submission_concurrency: u32,
     #[command(flatten)]
     pub platform: PlatformConfig,
 }

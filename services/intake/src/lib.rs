@@ -1,6 +1,7 @@
 //! Intake: takes petitions in, registers each with a case number, keeps the petitioner's
 //! identity, and announces every registration with an event (through the outbox).
 
+pub mod answer;
 pub mod api;
 pub mod attachments;
 pub mod case_number;
@@ -24,6 +25,8 @@ pub mod scope;
 pub mod sealed_identity;
 pub mod search;
 pub mod store;
+pub mod submission;
+pub mod surge;
 pub mod view;
 
 use std::sync::Arc;
@@ -41,6 +44,8 @@ pub use config::Config;
 use crate::api::IntakeApi;
 use crate::numbering::NumberSource;
 use crate::register::{Registrar, SERVICE};
+use crate::surge::SubmissionDesk;
+use xinfang_platform::auth::AuditLog;
 
 /// Connects, migrates, declares the stream, binds, and starts serving in the background.
 /// Returns once intake is ready to take petitions.
@@ -54,7 +59,7 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         SERVICE,
         &config.database_url,
         &config.platform,
-        &[subjects::INTAKE_STREAM],
+        &[subjects::INTAKE_STREAM, subjects::SUBMISSION_STREAM],
         shutdown,
     )
     .await?;
@@ -79,16 +84,32 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         ConsumerSpec::from_binding(subjects::INTAKE_TAKES_RECUSALS),
         xinfang_platform::recusal::KeepRecusals,
     );
+    let registrar = Registrar {
+        region: config.region_code.clone(),
+        collective_threshold: config.collective_threshold,
+        numbers: NumberSource::for_backend(service.db.get_database_backend()),
+        connection_attempts: config.platform.database_max_connections.saturating_add(1),
+        keys,
+        matching: config.matching(),
+    };
+    let desk = Arc::new(SubmissionDesk {
+        write: service.write_path(),
+        registrar: registrar.clone(),
+        audit: AuditLog::new(service.db.clone()),
+        client: service.jetstream.client(),
+    });
+    let (jetstream, concurrency) = (
+        service.jetstream.clone(),
+        config.submission_concurrency as usize,
+    );
+    service.spawn_task("submission desk", move |stop| async move {
+        surge::run(desk, jetstream, concurrency, stop)
+            .await
+            .map_err(Into::into)
+    });
     let api = IntakeApi {
         write: service.write_path(),
-        registrar: Registrar {
-            region: config.region_code.clone(),
-            collective_threshold: config.collective_threshold,
-            numbers: NumberSource::for_backend(service.db.get_database_backend()),
-            connection_attempts: config.platform.database_max_connections.saturating_add(1),
-            keys,
-            matching: config.matching(),
-        },
+        registrar,
     };
     let (router, health) = service.grpc_server()?;
     service.report_readiness::<IntakeServiceServer<IntakeApi>>(health);

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use prost::Message;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
     EntityTrait, QueryFilter, SqlErr,
@@ -12,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_platform::auth::Authorized;
 use xinfang_platform::database;
+use xinfang_platform::grpc::FieldViolation;
 use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::sealing::KeyRing;
 use xinfang_platform::wire;
@@ -58,6 +60,55 @@ pub struct Registration {
     pub petition: NewPetition,
     /// The unit at whose own desk it is registered (首接首办); `None` for the bureau.
     pub registering_unit: Option<String>,
+}
+
+impl Registration {
+    /// Parses what a caller sent, naming every wrong field at once. `registering_unit` is
+    /// the desk, already checked against the caller.
+    pub fn parse(
+        request_id: &str,
+        petition: Option<&proto::Petition>,
+        registering_unit: Result<Option<String>, FieldViolation>,
+        now: OffsetDateTime,
+        keys: &KeyRing,
+    ) -> Result<Self, Vec<FieldViolation>> {
+        let request_id = Uuid::parse_str(request_id).map_err(|_| {
+            FieldViolation::new("request_id", "must be a UUID chosen once per petition")
+        });
+        match (
+            request_id,
+            NewPetition::parse(petition, now),
+            registering_unit,
+        ) {
+            (Ok(request_id), Ok(parsed), Ok(registering_unit)) => Ok(Registration {
+                request_id,
+                fingerprint: fingerprint(petition, keys),
+                legacy_fingerprint: legacy_fingerprint(petition),
+                petition: parsed,
+                registering_unit,
+            }),
+            (request_id, parsed, desk) => {
+                let mut violations: Vec<FieldViolation> = request_id.err().into_iter().collect();
+                violations.extend(parsed.err().unwrap_or_default());
+                violations.extend(desk.err());
+                Err(violations)
+            }
+        }
+    }
+}
+
+/// Keyed: the request holds the petitioner's identity, which a plain hash stored beside the
+/// petition would let anyone confirm a guess of.
+fn fingerprint(petition: Option<&proto::Petition>, keys: &KeyRing) -> Vec<u8> {
+    let encoded = petition.map(Message::encode_to_vec).unwrap_or_default();
+    keys.keyed_digest("request", &encoded)
+}
+
+/// What fingerprints were before they were keyed, to answer a retry across the upgrade.
+fn legacy_fingerprint(petition: Option<&proto::Petition>) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let encoded = petition.map(Message::encode_to_vec).unwrap_or_default();
+    Sha256::digest(encoded).to_vec()
 }
 
 /// The stored petition; `new` is false when this answers a retry.

@@ -15,5 +15,6 @@ mod intake {
     mod registration;
     mod relations;
     mod search;
+    mod surge;
     mod tokens;
 }

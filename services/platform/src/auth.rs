@@ -66,6 +66,22 @@ impl Authorized {
             .ok_or_else(|| Status::internal("the call was not authorised"))
     }
 
+    /// An actor that does not come through the gRPC layer (an external system submitting
+    /// over NATS, known by the NATS user its subject names): audited as a caller is.
+    pub fn acting(
+        caller: Caller,
+        action: impl Into<String>,
+        scope: Scope,
+        audit: AuditLog,
+    ) -> Self {
+        Self {
+            caller,
+            rpc: action.into(),
+            scope,
+            audit,
+        }
+    }
+
     /// Whether the caller may see a case whose responsible unit has this path (the unit
     /// and the units above it in the organisation tree). A case not routed yet has no path:
     /// only bureau-wide roles see it.

@@ -56,7 +56,9 @@ const ADVISORY_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
 ///
 /// Streams are file-backed and keep every event without an age limit: statistics must be
 /// able to replay the whole history. Neither single messages nor the whole stream can be
-/// deleted.
+/// deleted. The submission queue is the exception: a work queue, each submission removed
+/// once intake acknowledged it (registered or answered with a rejection), so personal data
+/// waits there no longer than it must.
 pub fn stream_config(spec: StreamSpec, config: &NatsConfig) -> stream::Config {
     let max_age = if spec == subjects::ADVISORY_STREAM {
         ADVISORY_MAX_AGE
@@ -70,7 +72,11 @@ pub fn stream_config(spec: StreamSpec, config: &NatsConfig) -> stream::Config {
         storage: stream::StorageType::File,
         num_replicas: config.stream_replicas,
         duplicate_window: config.duplicate_window,
-        retention: stream::RetentionPolicy::Limits,
+        retention: if spec == subjects::SUBMISSION_STREAM {
+            stream::RetentionPolicy::WorkQueue
+        } else {
+            stream::RetentionPolicy::Limits
+        },
         max_age,
         deny_delete: true,
         // Nobody empties a stream: statistics replays history, dead letters wait for an

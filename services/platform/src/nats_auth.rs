@@ -8,8 +8,8 @@
 //! server configuration, and Kubernetes' (see `deploy/`).
 
 use xinfang_proto::subjects::{
-    ADVISORY_STREAM, DEAD_LETTER_STREAM, ServiceBinding, StreamSpec, dead_letter_subject,
-    exhausted_consumer,
+    ADVISORY_STREAM, ANY_RECEIPT, DEAD_LETTER_STREAM, SUBMISSION_CHANNELS, ServiceBinding,
+    StreamSpec, dead_letter_subject, exhausted_consumer, receipts_of, submission_subject,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,11 @@ pub fn permissions(binding: &ServiceBinding) -> Permissions {
         publish.push(stream.subjects.to_owned());
         publish.extend(create_stream(stream));
     }
+    if let Some(queue) = &binding.queue {
+        // Created and read by the service; filled by the systems, answered on receipts.
+        publish.extend(create_stream(queue));
+        publish.push(ANY_RECEIPT.to_owned());
+    }
     if !binding.consumes.is_empty() {
         // The dead letters and the notices are the operator's to create: read them only.
         publish.push(format!("$JS.API.STREAM.INFO.{}", DEAD_LETTER_STREAM.name));
@@ -80,6 +85,45 @@ pub fn permissions(binding: &ServiceBinding) -> Permissions {
     let mut seen = std::collections::HashSet::new();
     publish.retain(|permission| seen.insert(permission.clone()));
     Permissions { publish, subscribe }
+}
+
+/// An external system that submits petitions (the surge channel): it may publish on its own
+/// channel's subject only, read only its own receipts and the replies to its own publishes
+/// (it connects with the inbox prefix `_INBOX_<system>`), and nothing of any stream.
+pub fn submitter(system: &str, channel: &str, password: String) -> Result<NatsUser, String> {
+    let valid_name = !system.is_empty()
+        && system.len() <= 64
+        && system
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid_name {
+        return Err(format!(
+            "system {system:?}: a name of a-z, 0-9 and '-' (it is a NATS subject token)"
+        ));
+    }
+    if !SUBMISSION_CHANNELS.contains(&channel) {
+        return Err(format!(
+            "system {system}: channel {channel:?} is not one of {}",
+            SUBMISSION_CHANNELS.join(", ")
+        ));
+    }
+    Ok(NatsUser {
+        name: system.to_owned(),
+        password,
+        permissions: Some(Permissions {
+            publish: vec![submission_subject(channel, system)],
+            subscribe: vec![receipts_of(system), format!("{}.>", inbox_prefix(system))],
+        }),
+    })
+}
+
+/// Parses `system=channel` (a `--submitter` flag).
+pub fn parse_submitter(text: &str) -> Result<(String, String), String> {
+    let (system, channel) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not system=channel"))?;
+    submitter(system, channel, String::new())?;
+    Ok((system.to_owned(), channel.to_owned()))
 }
 
 /// The server's `authorization { users = [...] }` block for these users.
@@ -126,8 +170,8 @@ mod tests {
                 .any(|p| p.starts_with("xinfang.v1.routing"))
         );
         // It reads routing's and supervision's streams only through its own durable
-        // consumers (decisions, the directory, final matters), and its max-deliveries
-        // notices through theirs.
+        // consumers (decisions, the directory, final matters), its max-deliveries notices
+        // through theirs, and its own submission queue.
         let consumer_apis: Vec<&String> = intake
             .publish
             .iter()
@@ -138,8 +182,58 @@ mod tests {
             p.contains("XINFANG_ROUTING.intake")
                 || p.contains("XINFANG_SUPERVISION.intake")
                 || p.contains("XINFANG_ADVISORIES.intake")
+                || p.contains("XINFANG_SUBMISSIONS.intake-submissions")
         }));
         assert_eq!(intake.subscribe[0], "_INBOX_intake.>");
+    }
+
+    #[test]
+    fn intake_creates_and_reads_the_submission_queue_and_answers_on_receipts() {
+        let intake = permissions(&INTAKE);
+        for granted in [
+            "$JS.API.STREAM.CREATE.XINFANG_SUBMISSIONS",
+            "$JS.API.CONSUMER.MSG.NEXT.XINFANG_SUBMISSIONS.intake-submissions",
+            "xinfang.v1.receipts.>",
+        ] {
+            assert!(intake.publish.contains(&granted.to_owned()), "{granted}");
+        }
+        // Submissions come from the systems, never from intake.
+        assert!(
+            !intake
+                .publish
+                .iter()
+                .any(|p| p.starts_with("xinfang.v1.submissions"))
+        );
+        // No other service reads the queue.
+        for binding in [ROUTING, xinfang_proto::subjects::SUPERVISION] {
+            let other = permissions(&binding);
+            assert!(!other.publish.iter().any(|p| p.contains("SUBMISSIONS")));
+        }
+    }
+
+    #[test]
+    fn a_system_may_submit_on_its_own_channel_and_read_its_own_receipts_only() {
+        let user = submitter("online-platform", "online", "pw".into()).expect("valid");
+        let permissions = user.permissions.expect("restricted");
+        assert_eq!(
+            permissions.publish,
+            ["xinfang.v1.submissions.online.online-platform"]
+        );
+        assert_eq!(
+            permissions.subscribe,
+            [
+                "xinfang.v1.receipts.online-platform.>",
+                "_INBOX_online-platform.>"
+            ]
+        );
+        assert!(submitter("online.platform", "online", String::new()).is_err());
+        assert!(submitter("online-platform", "email", String::new()).is_err());
+        assert!(submitter(">", "online", String::new()).is_err());
+        assert_eq!(
+            parse_submitter("shaanxi-bureau=upstream"),
+            Ok(("shaanxi-bureau".to_owned(), "upstream".to_owned()))
+        );
+        assert!(parse_submitter("shaanxi-bureau").is_err());
     }
 
     #[test]

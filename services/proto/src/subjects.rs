@@ -51,9 +51,18 @@ pub const ADVISORY_STREAM: StreamSpec = StreamSpec {
     description: "max-deliveries notices, until each consumer's backstop has handled them",
 };
 
+/// Petitions external systems submit (the surge channel): a work queue that only intake
+/// reads, each message gone once registered. Not events: they carry personal data.
+pub const SUBMISSION_STREAM: StreamSpec = StreamSpec {
+    name: "XINFANG_SUBMISSIONS",
+    subjects: "xinfang.v1.submissions.>",
+    description: "petitions submitted by external systems, until intake registers them",
+};
+
 /// Every stream, as the operator declares them (`xinfang streams declare`).
-pub const STREAMS: [StreamSpec; 5] = [
+pub const STREAMS: [StreamSpec; 6] = [
     INTAKE_STREAM,
+    SUBMISSION_STREAM,
     ROUTING_STREAM,
     SUPERVISION_STREAM,
     DEAD_LETTER_STREAM,
@@ -70,6 +79,37 @@ pub fn max_deliveries_advisory(stream: &str, consumer: &str) -> String {
 pub fn exhausted_consumer(consumer: &str) -> String {
     format!("{consumer}-exhausted")
 }
+
+/// Where `system` submits petitions that came in by `channel` (a [`SUBMISSION_CHANNELS`]
+/// token); its NATS user may publish there and nowhere else.
+pub fn submission_subject(channel: &str, system: &str) -> String {
+    format!("xinfang.v1.submissions.{channel}.{system}")
+}
+
+/// The channel tokens of the surge channel: a petition's own channel, or `upstream` for one
+/// a higher bureau sent down.
+pub const SUBMISSION_CHANNELS: [&str; 6] = [
+    "online",
+    "letter",
+    "visit",
+    "phone",
+    "leader-mailbox",
+    "upstream",
+];
+
+/// Where intake answers `system`'s submission `request_id`: plain NATS, in no stream (a
+/// receipt holds the query code).
+pub fn receipt_subject(system: &str, request_id: &str) -> String {
+    format!("xinfang.v1.receipts.{system}.{request_id}")
+}
+
+/// Every receipt for `system`: what its NATS user may read.
+pub fn receipts_of(system: &str) -> String {
+    format!("xinfang.v1.receipts.{system}.>")
+}
+
+/// Every receipt: what intake may publish.
+pub const ANY_RECEIPT: &str = "xinfang.v1.receipts.>";
 
 /// A petition was registered with a case number.
 pub const PETITION_REGISTERED: &str = "xinfang.v1.intake.petition.registered";
@@ -168,6 +208,8 @@ pub struct ConsumerBinding {
 pub struct ServiceBinding {
     pub service: &'static str,
     pub publishes: Option<StreamSpec>,
+    /// A work queue of its own that others fill and it alone reads (it may create it).
+    pub queue: Option<StreamSpec>,
     pub consumes: &'static [ConsumerBinding],
 }
 
@@ -197,6 +239,13 @@ pub const INTAKE_TAKES_FINAL: ConsumerBinding = ConsumerBinding {
     name: "intake-final",
     stream: SUPERVISION_STREAM,
     filter: ANY_MATTER_FINAL,
+};
+
+/// Intake registers what external systems submit, from any number of replicas.
+pub const INTAKE_TAKES_SUBMISSIONS: ConsumerBinding = ConsumerBinding {
+    name: "intake-submissions",
+    stream: SUBMISSION_STREAM,
+    filter: "xinfang.v1.submissions.>",
 };
 
 /// Intake keeps the declared interests, to refuse a recused person the case (Art 28).
@@ -247,29 +296,34 @@ pub const STATISTICS_TAKES: [ConsumerBinding; 3] = [
 pub const INTAKE: ServiceBinding = ServiceBinding {
     service: "intake",
     publishes: Some(INTAKE_STREAM),
+    queue: Some(SUBMISSION_STREAM),
     consumes: &[
         INTAKE_TAKES_ROUTED,
         INTAKE_TAKES_DIRECTORY,
         INTAKE_TAKES_FINAL,
         INTAKE_TAKES_RECUSALS,
+        INTAKE_TAKES_SUBMISSIONS,
     ],
 };
 
 pub const ROUTING: ServiceBinding = ServiceBinding {
     service: "routing",
     publishes: Some(ROUTING_STREAM),
+    queue: None,
     consumes: &[ROUTING_TAKES_REGISTERED, ROUTING_TAKES_RECUSALS],
 };
 
 pub const SUPERVISION: ServiceBinding = ServiceBinding {
     service: "supervision",
     publishes: Some(SUPERVISION_STREAM),
+    queue: None,
     consumes: &[SUPERVISION_TAKES_ROUTED, SUPERVISION_TAKES_REGISTERED],
 };
 
 pub const STATISTICS: ServiceBinding = ServiceBinding {
     service: "statistics",
     publishes: None,
+    queue: None,
     consumes: &STATISTICS_TAKES,
 };
 
@@ -304,6 +358,16 @@ mod tests {
         ));
         assert!(under(SUPERVISION_STREAM, ANY_TIMELINE_OPENED));
         assert!(under(DEAD_LETTER_STREAM, &dead_letter_subject("routing")));
+        assert!(under(
+            SUBMISSION_STREAM,
+            &submission_subject("online", "online-platform")
+        ));
+        assert!(under(SUBMISSION_STREAM, INTAKE_TAKES_SUBMISSIONS.filter));
+        // A receipt holds the query code: no stream keeps it.
+        for stream in STREAMS {
+            assert!(!under(stream, &receipt_subject("online-platform", "r")));
+            assert!(!under(stream, ANY_RECEIPT));
+        }
         assert!(under(
             ADVISORY_STREAM,
             &max_deliveries_advisory(INTAKE_STREAM.name, "routing")

@@ -17,6 +17,9 @@ pub struct NatsServer {
     authorization: Option<String>,
     /// The user the test itself connects as (allowed everything), with its password.
     operator: Option<(String, String)>,
+    /// The store's encryption key, as production's comes from a secret: queued submissions
+    /// hold personal data, and the store must not show it (kept across restarts).
+    store_key: String,
     child: Option<Child>,
 }
 
@@ -63,6 +66,7 @@ impl NatsServer {
             sync_interval: sync_interval.to_owned(),
             authorization,
             operator,
+            store_key: uuid::Uuid::new_v4().simple().to_string(),
             child: None,
         };
         // Another test may take the port between `free_port` and the bind: then the server
@@ -159,6 +163,7 @@ impl NatsServer {
         let child = Command::new(&binary)
             .arg("--config")
             .arg(&config)
+            .env("XINFANG_JETSTREAM_KEY", &self.store_key)
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .kill_on_drop(true)
@@ -195,7 +200,8 @@ impl NatsServer {
 fn configuration(port: u16, store: &Path, sync_interval: &str) -> String {
     format!(
         "listen: 127.0.0.1:{port}\n\
-         jetstream {{\n  store_dir: \"{}\"\n  sync_interval: {sync_interval}\n}}\n",
+         jetstream {{\n  store_dir: \"{}\"\n  sync_interval: {sync_interval}\n  \
+         cipher: aes\n  key: $XINFANG_JETSTREAM_KEY\n}}\n",
         store.display()
     )
 }

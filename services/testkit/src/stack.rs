@@ -93,8 +93,17 @@ struct Running {
     child: Option<Child>,
 }
 
+/// The external systems of a test stack (the surge channel): the online platform, and the
+/// provincial bureau's system sending petitions down.
+pub const SUBMITTERS: [(&str, &str); 2] = [
+    ("online-platform", "online"),
+    ("provincial-bureau", "upstream"),
+];
+
 pub struct Stack {
     pub nats: NatsServer,
+    /// The NATS users of [`SUBMITTERS`].
+    submitters: Vec<NatsUser>,
     services: Vec<Running>,
     service_env: Vec<(String, String)>,
     logs: TempDir,
@@ -138,6 +147,12 @@ impl Stack {
             password: operator.1.clone(),
             permissions: None,
         });
+        let submitters: Vec<NatsUser> = SUBMITTERS
+            .iter()
+            .map(|(system, channel)| nats_auth::submitter(system, channel, password()))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?;
+        users.extend(submitters.iter().cloned());
         let nats = NatsServer::start_in(
             options.nats_store_parent.as_deref(),
             &options.sync_interval,
@@ -180,6 +195,7 @@ impl Stack {
         let secret = crate::auth::write_secret(logs.path()).context("write the token secret")?;
         let mut stack = Self {
             nats,
+            submitters,
             services,
             service_env: options.service_env,
             logs,
@@ -192,6 +208,21 @@ impl Stack {
             stack.wait_until_serving(svc, true).await?;
         }
         Ok(stack)
+    }
+
+    /// A client connected as one of [`SUBMITTERS`], with its own inbox prefix (the only
+    /// one its user may read).
+    pub async fn submitter(&self, system: &str) -> anyhow::Result<async_nats::Client> {
+        let user = self
+            .submitters
+            .iter()
+            .find(|user| user.name == system)
+            .with_context(|| format!("no submitter {system} in the stack"))?;
+        async_nats::ConnectOptions::with_user_and_password(user.name.clone(), user.password.clone())
+            .custom_inbox_prefix(nats_auth::inbox_prefix(system))
+            .connect(self.nats.url())
+            .await
+            .with_context(|| format!("connect as {system}"))
     }
 
     pub fn grpc_url(&self, svc: Svc) -> String {

@@ -22,6 +22,51 @@ use xinfang_testkit::auth::{self, Authed};
 pub use xinfang_testkit::eventually;
 use xinfang_testkit::{NatsServer, TestDatabase, stored_messages};
 
+/// Intake's settings for a test: port 0, quick sweeps and re-sealing, the keys created.
+pub fn config(
+    database_url: &str,
+    nats: xinfang_platform::config::NatsConfig,
+    secret_file: std::path::PathBuf,
+    identity_keys: std::path::PathBuf,
+) -> Config {
+    Config {
+        database_url: database_url.to_owned(),
+        grpc_listen: "127.0.0.1:0".parse().expect("address"),
+        region_code: "610481".parse().expect("region"),
+        collective_threshold: 5,
+        identity_keys_file: identity_keys,
+        identity_keys_create: true,
+        reseal_interval: Duration::from_millis(200),
+        repeat_window: Duration::from_secs(365 * 86_400),
+        repeat_similarity: 0.5,
+        collective_window: Duration::from_secs(30 * 86_400),
+        collective_similarity: 0.8,
+        submission_concurrency: 32,
+        platform: PlatformConfig {
+            nats,
+            outbox: OutboxConfig {
+                sweep_interval: Duration::from_millis(200),
+                batch_size: 256,
+                retention: Duration::from_secs(86_400),
+            },
+            auth: AuthConfig {
+                hs256_secret_file: Some(secret_file),
+                issuer: auth::ISSUER.into(),
+                audience: auth::AUDIENCE.into(),
+                ..AuthConfig::default()
+            },
+            consumer: ConsumerConfig::default(),
+            tls: TlsConfig::default(),
+            shutdown_grace: Duration::from_secs(10),
+            database_max_connections: 8,
+            migrate: true,
+            migrate_only: false,
+            metrics_listen: None,
+            log_json: false,
+        },
+    }
+}
+
 pub struct IntakeUnderTest {
     pub nats: NatsServer,
     /// A registrar's client (who may also read every case, as a bureau supervisor).
@@ -69,41 +114,13 @@ impl IntakeUnderTest {
         let secret = tempfile::tempdir().expect("a folder for the token secret");
         let secret_file = auth::write_secret(secret.path()).expect("write the secret");
         let identity_keys = secret.path().join("identity.keys");
-        let config = Config {
-            database_url: database.url().to_owned(),
-            grpc_listen: "127.0.0.1:0".parse().expect("address"),
-            region_code: "610481".parse().expect("region"),
-            collective_threshold: 5,
-            identity_keys_file: identity_keys.clone(),
-            identity_keys_create: true,
-            reseal_interval: Duration::from_millis(200),
-            repeat_window: Duration::from_secs(365 * 86_400),
-            repeat_similarity: 0.5,
-            collective_window: Duration::from_secs(30 * 86_400),
-            collective_similarity: 0.8,
-            platform: PlatformConfig {
-                nats: nats.config(),
-                outbox: OutboxConfig {
-                    sweep_interval: Duration::from_millis(200),
-                    batch_size: 256,
-                    retention: Duration::from_secs(86_400),
-                },
-                auth: AuthConfig {
-                    hs256_secret_file: Some(secret_file),
-                    issuer: auth::ISSUER.into(),
-                    audience: auth::AUDIENCE.into(),
-                    ..AuthConfig::default()
-                },
-                consumer: ConsumerConfig::default(),
-                tls: tls.clone(),
-                shutdown_grace: Duration::from_secs(10),
-                database_max_connections: 8,
-                migrate: true,
-                migrate_only: false,
-                metrics_listen: None,
-                log_json: false,
-            },
-        };
+        let mut config = config(
+            database.url(),
+            nats.config(),
+            secret_file,
+            identity_keys.clone(),
+        );
+        config.platform.tls = tls.clone();
         let shutdown = CancellationToken::new();
         let running = xinfang_intake::start(config, shutdown.clone())
             .await
