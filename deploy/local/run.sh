@@ -115,6 +115,9 @@ Xinfang is running (data in $data, logs in $data/logs):
   supervision   $supervision_grpc
   statistics    $statistics_grpc
 
+External systems submit over NATS (deploy/systems/README.md) as online-platform (online) or
+provincial-bureau (upstream), passwords in $data/nats/.
+
 Tokens (valid 12 h) in $data/tokens/: registrar, supervisor, leader, analyst, administrator,
 zhaocun-handler (赵村镇), dongcheng-handler (东城街道), zhaocun-registrar (赵村镇's own desk).
 Act as one with, e.g.:

@@ -274,7 +274,7 @@ async fn a_department_reads_its_own_units_events_and_nothing_of_anothers() {
 }
 
 /// The Python interpreter with nats-py and protobuf (`make tools` installs it).
-fn department_python() -> PathBuf {
+pub fn department_python() -> PathBuf {
     let python = std::env::var_os("XINFANG_DEPARTMENT_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| {

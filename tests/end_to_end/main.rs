@@ -18,3 +18,4 @@ mod poison;
 mod recusal;
 mod routing_by_hand;
 mod support;
+mod surge_channel;

@@ -49,7 +49,7 @@ impl Run {
     }
 }
 
-fn percentile(samples: &[Duration], p: f64) -> f64 {
+pub fn percentile(samples: &[Duration], p: f64) -> f64 {
     let mut sorted: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
     sorted.sort_by(f64::total_cmp);
     if sorted.is_empty() {

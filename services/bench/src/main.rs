@@ -4,12 +4,13 @@
 
 mod ceiling;
 mod load;
+mod surge;
 
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use xinfang_testkit::{Backend, Stack};
+use xinfang_testkit::{Backend, Stack, Svc};
 
 #[derive(Parser)]
 #[command(name = "xinfang-bench", about = "Load-test the whole Xinfang stack")]
@@ -26,6 +27,10 @@ struct Args {
     /// The services' databases: `postgres` (what a city runs) or `sqlite` (`make run`).
     #[arg(long, default_value = "postgres", value_parser = ["postgres", "sqlite"])]
     backend: String,
+    /// Submissions through the NATS surge channel, with one intake replica and then two
+    /// (0: skip).
+    #[arg(long, default_value_t = 2000)]
+    surge_submissions: usize,
 }
 
 #[tokio::main]
@@ -58,6 +63,31 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "  (each petition costs 4 committed transactions and 3 acknowledged publishes, plus the inbox and outbox rows)"
     );
+
+    if args.surge_submissions > 0 {
+        let mut stack = stack;
+        for replicas in [1, 2] {
+            if replicas > 1 {
+                stack.add_replica(Svc::Intake).await?;
+            }
+            let first_index = 1_000_000 * replicas;
+            let surge = surge::run(
+                &stack,
+                replicas,
+                args.surge_submissions,
+                args.concurrency,
+                first_index,
+            )
+            .await?;
+            surge.print();
+            let per_second = surge.registrations_per_second();
+            println!(
+                "  ratio: {:.3} of raw committed inserts/s, {:.3} of raw acknowledged publishes/s (a registration: one transaction with the outbox row, one publish, one receipt)",
+                per_second / ceiling.inserts_per_second,
+                per_second / ceiling.publishes_per_second
+            );
+        }
+    }
     tokio::time::sleep(Duration::from_millis(100)).await;
     Ok(())
 }

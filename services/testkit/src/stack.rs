@@ -104,6 +104,8 @@ pub struct Stack {
     pub nats: NatsServer,
     /// The NATS users of [`SUBMITTERS`].
     submitters: Vec<NatsUser>,
+    /// Replicas started beside the first one of a service ([`Stack::add_replica`]).
+    replicas: Vec<Child>,
     services: Vec<Running>,
     service_env: Vec<(String, String)>,
     logs: TempDir,
@@ -196,6 +198,7 @@ impl Stack {
         let mut stack = Self {
             nats,
             submitters,
+            replicas: Vec::new(),
             services,
             service_env: options.service_env,
             logs,
@@ -208,6 +211,14 @@ impl Stack {
             stack.wait_until_serving(svc, true).await?;
         }
         Ok(stack)
+    }
+
+    /// The NATS password of one of [`SUBMITTERS`] (for a client outside the test).
+    pub fn submitter_password(&self, system: &str) -> Option<String> {
+        self.submitters
+            .iter()
+            .find(|user| user.name == system)
+            .map(|user| user.password.clone())
     }
 
     /// A client connected as one of [`SUBMITTERS`], with its own inbox prefix (the only
@@ -313,11 +324,65 @@ impl Stack {
     }
 
     fn spawn(&mut self, svc: Svc) -> anyhow::Result<()> {
+        let running = self.running(svc);
+        let (port, metrics_port) = (running.port, running.metrics_port);
+        let mut command = self.command(svc, port, metrics_port, &self.log_path(svc))?;
+        self.running_mut(svc).child = Some(
+            command
+                .spawn()
+                .with_context(|| format!("start {}", svc.name()))?,
+        );
+        Ok(())
+    }
+
+    /// Starts one more replica of `svc` on the same database and NATS user (as Kubernetes
+    /// scales a deployment), and waits until it serves. It stops with the stack.
+    pub async fn add_replica(&mut self, svc: Svc) -> anyhow::Result<()> {
+        let (port, metrics_port) = (free_port()?, free_port()?);
+        let log = self.logs.path().join(format!(
+            "{}-replica-{}.log",
+            svc.name(),
+            self.replicas.len() + 1
+        ));
+        let mut command = self.command(svc, port, metrics_port, &log)?;
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("start a replica of {}", svc.name()))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(exit)) = child.try_wait() {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                bail!(
+                    "a replica of {} exited with {exit}:
+{text}",
+                    svc.name()
+                );
+            }
+            if serving(&url, svc).await {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!("a replica of {} did not become ready", svc.name());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.replicas.push(child);
+        Ok(())
+    }
+
+    fn command(
+        &self,
+        svc: Svc,
+        port: u16,
+        metrics_port: u16,
+        log: &Path,
+    ) -> anyhow::Result<Command> {
         let binary = binary(svc)?;
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.log_path(svc))
+            .open(log)
             .context("open a service log")?;
         let nats_url = self.nats.url();
         let secret = self.secret.clone();
@@ -331,18 +396,17 @@ impl Stack {
         let supervision_url = self.grpc_url(Svc::Supervision);
         // Kept beside the logs, so a restarted intake opens what it sealed before.
         let identity_keys = self.logs.path().join("intake-identity.keys");
-        let service_env = self.service_env.clone();
-        let running = self.running_mut(svc);
+        let running = self.running(svc);
         let mut command = Command::new(&binary);
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("RUST_LOG", "info")
             .env("XINFANG_DATABASE_URL", running.database.url())
-            .env("XINFANG_GRPC_LISTEN", format!("127.0.0.1:{}", running.port))
+            .env("XINFANG_GRPC_LISTEN", format!("127.0.0.1:{port}"))
             .env(
                 "XINFANG_METRICS_LISTEN",
-                format!("127.0.0.1:{}", running.metrics_port),
+                format!("127.0.0.1:{metrics_port}"),
             )
             .env("XINFANG_NATS_URL", nats_url)
             .env("XINFANG_NATS_USER", svc.name())
@@ -368,13 +432,8 @@ impl Stack {
                 command.env(setting, value);
             }
         }
-        command.envs(service_env);
-        running.child = Some(
-            command
-                .spawn()
-                .with_context(|| format!("start {}", binary.display()))?,
-        );
-        Ok(())
+        command.envs(self.service_env.iter().cloned());
+        Ok(command)
     }
 
     /// Waits for the service to report SERVING. At first start (`may_move`), a port another
@@ -398,20 +457,8 @@ impl Stack {
                 }
                 bail!("{} exited with {exit}:\n{}", svc.name(), self.log_tails(30));
             }
-            let url = self.grpc_url(svc);
-            let channel = tonic::transport::Endpoint::from_shared(url.clone())?
-                .connect()
-                .await;
-            if let Ok(mut health) = channel.map(HealthClient::new) {
-                let status = health
-                    .check(HealthCheckRequest {
-                        service: svc.grpc_service().to_owned(),
-                    })
-                    .await
-                    .map(|response| response.into_inner().status);
-                if status.is_ok_and(|status| status == ServingStatus::Serving as i32) {
-                    return Ok(());
-                }
+            if serving(&self.grpc_url(svc), svc).await {
+                return Ok(());
             }
 
             if tokio::time::Instant::now() > deadline {
@@ -428,6 +475,22 @@ impl Stack {
 
 /// The built service binaries: next to the test binary's folder (`target/<profile>`), or
 /// where `XINFANG_BIN_DIR` says.
+/// Whether the service at `url` reports SERVING.
+async fn serving(url: &str, svc: Svc) -> bool {
+    let Ok(endpoint) = tonic::transport::Endpoint::from_shared(url.to_owned()) else {
+        return false;
+    };
+    let Ok(channel) = endpoint.connect().await else {
+        return false;
+    };
+    HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: svc.grpc_service().to_owned(),
+        })
+        .await
+        .is_ok_and(|response| response.into_inner().status == ServingStatus::Serving as i32)
+}
+
 fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
     let folder = match std::env::var_os("XINFANG_BIN_DIR") {
         Some(folder) => PathBuf::from(folder),
