@@ -56,7 +56,9 @@ token zhaocun-registrar registrar-zhaocun --role unit_registrar --unit zhaocun
 # The JetStream store is encrypted (queued submissions hold personal data): its key is a
 # secret of its own, given to the server in its environment, never in its configuration.
 js_key="$data/auth/jetstream.key"
-[ -s "$js_key" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$js_key")
+# It starts with a letter: nats-server parses the variable's value again, and one starting
+# like `12e3` would read as a number and fail the configuration.
+[ -s "$js_key" ] || (umask 077; echo "k$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" >"$js_key")
 cat >"$data/nats.conf" <<CONF
 listen: 127.0.0.1:$nats_port
 http: 127.0.0.1:$monitor_port

@@ -1,6 +1,6 @@
-//! The surge channel under load: the online platform submits over NATS from concurrent
-//! senders, each waiting for its receipt before the next; registrations per second and
-//! submit → receipt latency, with however many intake replicas the stack runs.
+//! The surge channel under load: the online platform queues a burst of submissions over
+//! NATS; registrations per second and publish → receipt latency, with however many intake
+//! replicas the stack runs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use futures::StreamExt;
 use prost::Message;
-use tokio::sync::oneshot;
 use xinfang_proto::intake::v1::{Submission, SubmissionReceipt, submission_receipt::Outcome};
 use xinfang_proto::subjects::{receipts_of, submission_subject};
 use xinfang_proto::v1 as proto;
@@ -45,108 +44,97 @@ impl SurgeRun {
     }
 }
 
-type Waiting = Arc<Mutex<HashMap<String, oneshot::Sender<SubmissionReceipt>>>>;
-
-/// `submissions` petitions from `concurrency` senders; `first_index` keeps each run's
-/// petitioners apart from the others' (the same person again would be a repeat).
+/// `submissions` petitions queued at once, as a surge comes (publishes pipelined, each
+/// awaited for the server's acknowledgement), then drained by the replicas; `first_index`
+/// keeps each run's petitioners apart from the others' (the same person again would be a
+/// repeat). The rate is submissions over first publish → last receipt; each latency is
+/// publish → receipt, queueing included.
 pub async fn run(
     stack: &Stack,
     replicas: usize,
     submissions: usize,
-    concurrency: usize,
     first_index: usize,
 ) -> anyhow::Result<SurgeRun> {
     let client = stack.submitter(SYSTEM).await?;
-    let waiting: Waiting = Arc::default();
     let mut receipts = client.subscribe(receipts_of(SYSTEM)).await?;
-    let dispatch = {
-        let waiting = waiting.clone();
-        tokio::spawn(async move {
-            while let Some(message) = receipts.next().await {
-                let Ok(receipt) = SubmissionReceipt::decode(message.payload) else {
-                    continue;
-                };
-                let sender = waiting
-                    .lock()
-                    .ok()
-                    .and_then(|mut waiting| waiting.remove(&receipt.request_id));
-                if let Some(sender) = sender {
-                    let _ = sender.send(receipt);
-                }
-            }
-        })
-    };
     client.flush().await?;
     let jetstream = async_nats::jetstream::new(client.clone());
-    let per_sender = submissions.div_ceil(concurrency);
+    let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let started = Instant::now();
-    let senders: Vec<_> = (0..concurrency)
-        .map(|sender| {
-            let (jetstream, waiting) = (jetstream.clone(), waiting.clone());
-            tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(per_sender);
-                for n in 0..per_sender {
-                    let index = first_index + sender * per_sender + n;
-                    latencies.push(submit(&jetstream, &waiting, index).await?);
+    let publishing = {
+        let sent = sent.clone();
+        tokio::spawn(async move {
+            let indices: Vec<usize> = (first_index..first_index + submissions).collect();
+            for chunk in indices.chunks(200) {
+                let mut acks = Vec::with_capacity(chunk.len());
+                for &index in chunk {
+                    let request_id = request_id(index);
+                    let payload = Submission {
+                        request_id: request_id.clone(),
+                        petition: Some(proto::Petition {
+                            channel: 0,
+                            source: None,
+                            ..sample::petition(index)
+                        }),
+                    }
+                    .encode_to_vec();
+                    if let Ok(mut sent) = sent.lock() {
+                        sent.insert(request_id, Instant::now());
+                    }
+                    acks.push(
+                        jetstream
+                            .publish(submission_subject("online", SYSTEM), payload.into())
+                            .await?,
+                    );
                 }
-                anyhow::Ok(latencies)
-            })
+                for ack in acks {
+                    ack.await.context("queue a submission")?;
+                }
+            }
+            anyhow::Ok(())
         })
-        .collect();
-    let mut latencies = Vec::with_capacity(per_sender * concurrency);
-    for sender in futures::future::join_all(senders).await {
-        latencies.extend(sender??);
+    };
+    let mut latencies = Vec::with_capacity(submissions);
+    while latencies.len() < submissions {
+        let message = tokio::time::timeout(Duration::from_secs(120), receipts.next())
+            .await
+            .with_context(|| {
+                format!(
+                    "{} of {submissions} receipts, then none for 120 s",
+                    latencies.len()
+                )
+            })?
+            .context("the receipt subscription ended")?;
+        let received = Instant::now();
+        let receipt = SubmissionReceipt::decode(message.payload)?;
+        if !matches!(receipt.outcome, Some(Outcome::Accepted(_))) {
+            anyhow::bail!(
+                "submission {} not registered: {:?}",
+                receipt.request_id,
+                receipt.outcome
+            );
+        }
+        let published = sent
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the send table is poisoned"))?
+            .remove(&receipt.request_id);
+        if let Some(published) = published {
+            latencies.push(received - published);
+        }
     }
     let elapsed = started.elapsed();
-    dispatch.abort();
+    publishing.await??;
     Ok(SurgeRun {
         replicas,
-        submissions: latencies.len(),
+        submissions,
         elapsed,
         receipts: latencies,
     })
 }
 
-async fn submit(
-    jetstream: &async_nats::jetstream::Context,
-    waiting: &Waiting,
-    index: usize,
-) -> anyhow::Result<Duration> {
-    let request_id = format!("{:032x}", (index as u128) | (0xbe4c << 112));
-    let request_id = uuid_text(&request_id);
-    let (answered, receipt) = oneshot::channel();
-    waiting
-        .lock()
-        .map_err(|_| anyhow::anyhow!("the receipt table is poisoned"))?
-        .insert(request_id.clone(), answered);
-    let submission = Submission {
-        request_id: request_id.clone(),
-        petition: Some(proto::Petition {
-            channel: 0,
-            source: None,
-            ..sample::petition(index)
-        }),
-    };
-    let sent = Instant::now();
-    jetstream
-        .publish(
-            submission_subject("online", SYSTEM),
-            submission.encode_to_vec().into(),
-        )
-        .await?
-        .await
-        .context("queue a submission")?;
-    let receipt = tokio::time::timeout(Duration::from_secs(120), receipt)
-        .await
-        .with_context(|| format!("no receipt for {request_id} within 120 s"))??;
-    match receipt.outcome {
-        Some(Outcome::Accepted(_)) => Ok(sent.elapsed()),
-        other => anyhow::bail!("submission {request_id} not registered: {other:?}"),
-    }
-}
-
-/// 32 hex digits as a hyphenated UUID.
-fn uuid_text(hex: &str) -> String {
+/// A UUID of its own for each index.
+fn request_id(index: usize) -> String {
+    let hex = format!("{:032x}", (index as u128) | (0xbe4c << 112));
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

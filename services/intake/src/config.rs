@@ -65,8 +65,10 @@ pub struct Config {
     /// How alike (0–1) other petitioners' texts must be to make one collective matter.
     #[arg(long, env = "XINFANG_INTAKE_COLLECTIVE_SIMILARITY", default_value = "0.8", value_parser = parse_share)]
     pub collective_similarity: f64,
-    /// How many queued submissions (the NATS surge channel) one replica registers at once.
-    #[arg(long, env = "XINFANG_INTAKE_SUBMISSION_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    /// How many queued submissions (the NATS surge channel) one replica registers at once:
+    /// below XINFANG_DATABASE_MAX_CONNECTIONS, so that a surge leaves connections for the
+    /// clerks' calls (more replicas, not more of these, register a surge faster).
+    #[arg(long, env = "XINFANG_INTAKE_SUBMISSION_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub submission_concurrency: u32,
     #[command(flatten)]
     pub platform: PlatformConfig,

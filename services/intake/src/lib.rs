@@ -50,6 +50,12 @@ use xinfang_platform::auth::AuditLog;
 /// Connects, migrates, declares the stream, binds, and starts serving in the background.
 /// Returns once intake is ready to take petitions.
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
+    anyhow::ensure!(
+        config.submission_concurrency < config.platform.database_max_connections,
+        "XINFANG_INTAKE_SUBMISSION_CONCURRENCY ({}) must be below XINFANG_DATABASE_MAX_CONNECTIONS ({}): a surge must leave connections for the clerks",
+        config.submission_concurrency,
+        config.platform.database_max_connections
+    );
     // Before anything else: without its keys intake can neither store nor read a petitioner.
     let keys = Arc::new(KeyRing::load(
         &config.identity_keys_file,

@@ -65,9 +65,10 @@ pub fn fit_to_channel(
     let level = petition.source.as_ref().map(|source| source.level());
     match channel {
         SubmissionChannel::Local(own) => {
-            if petition.channel() == proto::Channel::Unspecified {
+            // The raw value: an unknown one is not the same as none.
+            if petition.channel == 0 {
                 petition.set_channel(own);
-            } else if petition.channel() != own {
+            } else if petition.channel != own as i32 {
                 problems.push(FieldViolation::new(
                     "petition.channel",
                     format!(

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use prost::Message;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::auth::{AuditLog, Authorized, Caller, Role, Scope};
 use xinfang_platform::grpc::FieldViolation;
@@ -26,6 +26,9 @@ use crate::submission::{self, Sender};
 const ACK_WAIT: Duration = Duration::from_secs(30);
 /// When the database cannot register now: try the submission again this much later.
 const RETRY_DELAY: Duration = Duration::from_secs(2);
+/// While a submission is in hand, how often the broker is told it is still being worked
+/// on, so that a slow registration is not delivered to another replica meanwhile.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 pub struct SubmissionDesk {
     pub write: WritePath,
@@ -78,28 +81,43 @@ pub async fn run(
         )
         .await
         .map_err(|error| format!("create the submission consumer: {error}"))?;
-    let mut messages = pull_messages(&consumer, concurrency).await?;
-    let mut in_hand = FuturesUnordered::new();
+    // Each submission on a task of its own: sealing, hashing and matching use every core.
+    let mut in_hand = JoinSet::new();
+    let mut messages: Option<pull::Stream> = None;
     loop {
+        let Some(pulling) = messages.as_mut() else {
+            match pull_messages(&consumer, concurrency).await {
+                Ok(pulling) => messages = Some(pulling),
+                Err(error) => {
+                    tracing::warn!(%error, "pulling submissions failed; retrying");
+                    tokio::select! {
+                        () = stop.cancelled() => break,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+            continue;
+        };
         tokio::select! {
             biased;
             () = stop.cancelled() => break,
-            Some(()) = in_hand.next(), if !in_hand.is_empty() => {}
-            next = messages.next(), if in_hand.len() < concurrency => match next {
-                Some(Ok(message)) => in_hand.push(take(desk.clone(), message)),
-                Some(Err(error)) => tracing::warn!(error = %error, "pulling submissions failed; retrying"),
-                None => {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    messages = pull_messages(&consumer, concurrency).await?;
+            Some(_) = in_hand.join_next(), if !in_hand.is_empty() => {}
+            next = pulling.next(), if in_hand.len() < concurrency => match next {
+                Some(Ok(message)) => {
+                    in_hand.spawn(take(desk.clone(), message));
                 }
+                Some(Err(error)) => tracing::warn!(error = %error, "pulling submissions failed; retrying"),
+                None => messages = None,
             },
         }
     }
-    while in_hand.next().await.is_some() {}
+    while in_hand.join_next().await.is_some() {}
     let mut released = 0;
-    while let Some(Some(Ok(message))) = messages.next().now_or_never() {
-        let _ = message.ack_with(AckKind::Nak(None)).await;
-        released += 1;
+    if let Some(mut pulling) = messages {
+        while let Some(Some(Ok(message))) = pulling.next().now_or_never() {
+            let _ = message.ack_with(AckKind::Nak(None)).await;
+            released += 1;
+        }
     }
     let _ = desk.client.flush().await;
     tracing::info!(released, "submission desk stopped");
@@ -127,13 +145,32 @@ async fn take(desk: Arc<SubmissionDesk>, message: jetstream::Message) {
         let _ = message.ack_with(AckKind::Term).await;
         return;
     };
-    let (request_id, outcome) = desk.register(&sender, &message.payload).await;
+    let registering = desk.register(&sender, &message.payload);
+    tokio::pin!(registering);
+    let mut progress =
+        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    let (request_id, outcome) = loop {
+        tokio::select! {
+            done = &mut registering => break done,
+            _ = progress.tick() => {
+                let _ = message.ack_with(AckKind::Progress).await;
+            }
+        }
+    };
     match outcome {
         Outcome::Answer(receipt) => {
             let accepted = matches!(
                 receipt.outcome,
                 Some(xinfang_proto::intake::v1::submission_receipt::Outcome::Accepted(_))
             );
+            // Acknowledged first, answered after: an answer always belongs to the delivery
+            // that took the submission off the queue. Were it the other way round, a
+            // delivery whose acknowledgement was lost would come again, and its answer
+            // (a new query code) would void the code the sender already holds.
+            if let Err(error) = message.double_ack().await {
+                tracing::warn!(error = %error, "a submission's acknowledgement was not confirmed; its redelivery is answered instead");
+                return;
+            }
             let subject =
                 subjects::receipt_subject(&sender.system, submission::receipt_token(&request_id));
             if let Err(error) = desk
@@ -143,9 +180,6 @@ async fn take(desk: Arc<SubmissionDesk>, message: jetstream::Message) {
             {
                 // The sender asks again with the same request id; registration is not undone.
                 tracing::warn!(error = %error, "a receipt could not be sent");
-            }
-            if let Err(error) = message.double_ack().await {
-                tracing::warn!(error = %error, "a submission's acknowledgement was not confirmed; a redelivery is answered again");
             }
             let outcome = if accepted { "registered" } else { "rejected" };
             metrics::counter!("xinfang_submissions_total", "outcome" => outcome).increment(1);

@@ -48,6 +48,9 @@ pub async fn connect(
         })
 }
 
+/// The most the submission queue holds: some hundred thousand petitions.
+const SUBMISSION_QUEUE_BYTES: i64 = 1 << 30;
+
 /// How long a max-deliveries notice waits for its consumer's backstop: far longer than any
 /// outage a service survives.
 const ADVISORY_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 3600);
@@ -76,6 +79,18 @@ pub fn stream_config(spec: StreamSpec, config: &NatsConfig) -> stream::Config {
             stream::RetentionPolicy::WorkQueue
         } else {
             stream::RetentionPolicy::Limits
+        },
+        // A system that floods the queue is refused at its size (it retries later), before
+        // it fills the storage the event streams share.
+        max_bytes: if spec == subjects::SUBMISSION_STREAM {
+            SUBMISSION_QUEUE_BYTES
+        } else {
+            -1
+        },
+        discard: if spec == subjects::SUBMISSION_STREAM {
+            stream::DiscardPolicy::New
+        } else {
+            stream::DiscardPolicy::Old
         },
         max_age,
         deny_delete: true,
@@ -152,12 +167,14 @@ fn is_not_found(error: &jetstream::context::GetStreamError) -> bool {
 }
 
 fn differs(existing: &stream::Config, wanted: &stream::Config) -> bool {
+    let limit = |value: i64| if value > 0 { value } else { -1 };
     existing.subjects != wanted.subjects
+        || existing.retention != wanted.retention
         || existing.deny_purge != wanted.deny_purge
         || existing.deny_delete != wanted.deny_delete
         || existing.max_age != wanted.max_age
-        // A limit set at all (the server says -1 for none) would drop history.
-        || existing.max_messages > 0
-        || existing.max_bytes > 0
+        // A limit other than this build's (the server says -1 for none) could drop history.
+        || limit(existing.max_messages) != limit(wanted.max_messages)
+        || limit(existing.max_bytes) != limit(wanted.max_bytes)
         || existing.duplicate_window != wanted.duplicate_window
 }

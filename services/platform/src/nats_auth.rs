@@ -62,7 +62,9 @@ pub fn permissions(binding: &ServiceBinding) -> Permissions {
     }
     if let Some(queue) = &binding.queue {
         // Created and read by the service; filled by the systems, answered on receipts.
-        publish.extend(create_stream(queue));
+        // No dead letters and no backstop: a submission is answered or waits.
+        publish.extend(create_stream(&queue.stream));
+        publish.extend(durable_consumer(queue.stream.name, queue.name));
         publish.push(ANY_RECEIPT.to_owned());
     }
     if !binding.consumes.is_empty() {
@@ -91,6 +93,17 @@ pub fn permissions(binding: &ServiceBinding) -> Permissions {
 /// channel's subject only, read only its own receipts and the replies to its own publishes
 /// (it connects with the inbox prefix `_INBOX_<system>`), and nothing of any stream.
 pub fn submitter(system: &str, channel: &str, password: String) -> Result<NatsUser, String> {
+    // Another user's name would share its inbox prefix, and read its replies.
+    let reserved = system == "operator"
+        || system.starts_with("dept-")
+        || xinfang_proto::subjects::SERVICES
+            .iter()
+            .any(|binding| binding.service == system);
+    if reserved {
+        return Err(format!(
+            "system {system:?}: the name is a service's, the operator's or a department's"
+        ));
+    }
     let valid_name = !system.is_empty()
         && system.len() <= 64
         && system
@@ -197,6 +210,14 @@ mod tests {
         ] {
             assert!(intake.publish.contains(&granted.to_owned()), "{granted}");
         }
+        // A submission is never set aside where personal data would stay for good.
+        assert!(
+            !intake
+                .publish
+                .iter()
+                .any(|p| p.contains("deadletter.intake-submissions")
+                    || p.contains("intake-submissions-exhausted"))
+        );
         // Submissions come from the systems, never from intake.
         assert!(
             !intake
@@ -229,6 +250,8 @@ mod tests {
         assert!(submitter("online.platform", "online", String::new()).is_err());
         assert!(submitter("online-platform", "email", String::new()).is_err());
         assert!(submitter(">", "online", String::new()).is_err());
+        assert!(submitter("intake", "online", String::new()).is_err());
+        assert!(submitter("dept-zhaocun", "online", String::new()).is_err());
         assert_eq!(
             parse_submitter("shaanxi-bureau=upstream"),
             Ok(("shaanxi-bureau".to_owned(), "upstream".to_owned()))

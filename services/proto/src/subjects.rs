@@ -60,13 +60,15 @@ pub const SUBMISSION_STREAM: StreamSpec = StreamSpec {
 };
 
 /// Every stream, as the operator declares them (`xinfang streams declare`).
+/// The queue comes last: the server refuses some changes to a work queue (its retention),
+/// and such a refusal must not leave the event streams undeclared.
 pub const STREAMS: [StreamSpec; 6] = [
     INTAKE_STREAM,
-    SUBMISSION_STREAM,
     ROUTING_STREAM,
     SUPERVISION_STREAM,
     DEAD_LETTER_STREAM,
     ADVISORY_STREAM,
+    SUBMISSION_STREAM,
 ];
 
 /// The server's notice that `consumer` of `stream` gave up on a message.
@@ -208,8 +210,9 @@ pub struct ConsumerBinding {
 pub struct ServiceBinding {
     pub service: &'static str,
     pub publishes: Option<StreamSpec>,
-    /// A work queue of its own that others fill and it alone reads (it may create it).
-    pub queue: Option<StreamSpec>,
+    /// A work queue of its own that others fill and it alone reads, through this durable
+    /// consumer (it may create both).
+    pub queue: Option<ConsumerBinding>,
     pub consumes: &'static [ConsumerBinding],
 }
 
@@ -241,7 +244,9 @@ pub const INTAKE_TAKES_FINAL: ConsumerBinding = ConsumerBinding {
     filter: ANY_MATTER_FINAL,
 };
 
-/// Intake registers what external systems submit, from any number of replicas.
+/// Intake registers what external systems submit, from any number of replicas. Not among
+/// intake's event consumers: a submission is never dead-lettered (it would keep personal
+/// data in a stream nobody may empty); its permissions come with the queue.
 pub const INTAKE_TAKES_SUBMISSIONS: ConsumerBinding = ConsumerBinding {
     name: "intake-submissions",
     stream: SUBMISSION_STREAM,
@@ -296,13 +301,12 @@ pub const STATISTICS_TAKES: [ConsumerBinding; 3] = [
 pub const INTAKE: ServiceBinding = ServiceBinding {
     service: "intake",
     publishes: Some(INTAKE_STREAM),
-    queue: Some(SUBMISSION_STREAM),
+    queue: Some(INTAKE_TAKES_SUBMISSIONS),
     consumes: &[
         INTAKE_TAKES_ROUTED,
         INTAKE_TAKES_DIRECTORY,
         INTAKE_TAKES_FINAL,
         INTAKE_TAKES_RECUSALS,
-        INTAKE_TAKES_SUBMISSIONS,
     ],
 };
 

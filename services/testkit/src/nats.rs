@@ -66,7 +66,9 @@ impl NatsServer {
             sync_interval: sync_interval.to_owned(),
             authorization,
             operator,
-            store_key: uuid::Uuid::new_v4().simple().to_string(),
+            // Starting with a letter: nats-server parses a variable's value again, and one
+            // like `12e3…` would read as a number with a size suffix and fail the config.
+            store_key: format!("k{}", uuid::Uuid::new_v4().simple()),
             child: None,
         };
         // Another test may take the port between `free_port` and the bind: then the server

@@ -41,7 +41,7 @@ pub fn config(
         repeat_similarity: 0.5,
         collective_window: Duration::from_secs(30 * 86_400),
         collective_similarity: 0.8,
-        submission_concurrency: 32,
+        submission_concurrency: 4,
         platform: PlatformConfig {
             nats,
             outbox: OutboxConfig {

@@ -349,7 +349,7 @@ async fn a_wrong_submission_is_answered_with_every_fields_reason_and_nothing_is_
 #[tokio::test]
 async fn a_resubmitted_petition_is_registered_once_and_answered_with_a_new_query_code() {
     let mut rig = Rig::new().await;
-    rig.start_replica().await;
+    let grpc = rig.start_replica().await;
     let platform = rig.system(ONLINE).await;
     let again = submission(&uuid::Uuid::new_v4().to_string(), online_petition(5));
 
@@ -360,6 +360,22 @@ async fn a_resubmitted_petition_is_registered_once_and_answered_with_a_new_query
     assert_eq!(first.case_number, second.case_number);
     assert_ne!(first.query_code, second.query_code);
     assert_eq!(rig.petitions().await, 1);
+    // The latest receipt's code is the one that works.
+    let mut portal =
+        IntakeServiceClient::new(auth::authed(&grpc, &auth::token(&[Role::Service], &[])));
+    let follow = |code: &str| FollowPetitionRequest {
+        case_number: first.case_number.clone(),
+        query_code: code.to_owned(),
+    };
+    portal
+        .follow_petition(follow(&second.query_code))
+        .await
+        .expect("the latest code works");
+    let stale = portal
+        .follow_petition(follow(&first.query_code))
+        .await
+        .expect_err("the earlier code no longer works");
+    assert_eq!(stale.code(), tonic::Code::NotFound);
 
     // The same request id for another petition is refused.
     let other = submission(&again.request_id, online_petition(6));
