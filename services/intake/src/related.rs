@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -68,9 +69,20 @@ pub async fn earlier_petitions<C: ConnectionTrait>(
             .await?;
         found.extend(theirs.into_iter().map(|row| (row.case_id, row)));
     }
+    // A collective matter is compared by its first case, which its members are near
+    // identical to: a campaign of a thousand letters must not cost each new one a
+    // thousand comparisons (nor crowd out the other petitions of the place).
     let nearby = petition::Entity::find()
         .filter(petition::Column::TerritoryCode.eq(new.territory.as_str()))
         .filter(petition::Column::MatterCategory.eq(new.matter_category.as_str()))
+        .filter(
+            Condition::any()
+                .add(petition::Column::CollectiveMatterCaseId.is_null())
+                .add(
+                    Expr::col(petition::Column::CollectiveMatterCaseId)
+                        .equals(petition::Column::CaseId),
+                ),
+        )
         .filter(petition::Column::RegisteredAt.gte(since(now, rules.collective_window)))
         .order_by_desc(petition::Column::RegisteredAt)
         .limit(NEARBY)

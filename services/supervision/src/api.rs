@@ -24,6 +24,7 @@ use crate::case_record::{CaseRecord, stage_code_of_proto};
 use crate::deadlines::start_day;
 use crate::holidays::{self, HolidaysError, LoadNotice};
 use crate::letter_desk::LetterDesk;
+use crate::receptions;
 use crate::record::{ActionError, RecordAction};
 use crate::store::holiday_notice;
 use crate::store::{case, clock, leader_case, step};
@@ -510,6 +511,46 @@ impl SupervisionService for SupervisionApi {
     ) -> Result<Response<api::ListRecusalsResponse>, Status> {
         let authorized = Authorized::of(&request)?;
         recusals::list(self.db(), &authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn add_leader(
+        &self,
+        request: Request<api::AddLeaderRequest>,
+    ) -> Result<Response<api::Leader>, Status> {
+        let authorized = Authorized::of(&request)?;
+        receptions::add_leader(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_leaders(
+        &self,
+        request: Request<api::ListLeadersRequest>,
+    ) -> Result<Response<api::ListLeadersResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        receptions::list_leaders(self.db(), &authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn record_reception(
+        &self,
+        request: Request<api::RecordReceptionRequest>,
+    ) -> Result<Response<api::Reception>, Status> {
+        let authorized = Authorized::of(&request)?;
+        receptions::record_reception(&self.write, authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_receptions(
+        &self,
+        request: Request<api::ListReceptionsRequest>,
+    ) -> Result<Response<api::ListReceptionsResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        receptions::list_receptions(self.db(), &authorized, request.get_ref())
             .await
             .map(Response::new)
     }

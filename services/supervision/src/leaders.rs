@@ -33,7 +33,7 @@ const OUTCOMES: [(api::LeaderOutcome, &str); 2] = [
     (api::LeaderOutcome::ClosedByProcedure, "closed-by-procedure"),
 ];
 
-fn level_code(value: i32) -> Option<&'static str> {
+pub(crate) fn level_code(value: i32) -> Option<&'static str> {
     let level = api::LeaderLevel::try_from(value).ok()?;
     LEVELS
         .iter()
@@ -41,7 +41,7 @@ fn level_code(value: i32) -> Option<&'static str> {
         .map(|(_, code)| *code)
 }
 
-fn level_of(code: &str) -> api::LeaderLevel {
+pub(crate) fn level_of(code: &str) -> api::LeaderLevel {
     LEVELS
         .iter()
         .find(|(_, c)| *c == code)

@@ -20,6 +20,7 @@ pub mod letter_desk;
 pub mod letters;
 pub mod lifecycle;
 pub mod migrations;
+pub mod receptions;
 pub mod record;
 pub mod recusals;
 pub mod registered;

@@ -10,6 +10,7 @@ mod m20261127_000024_holiday_notices;
 mod m20261127_000025_letters_and_alerts;
 mod m20261127_000026_leaders_and_watch_lists;
 mod m20261127_000027_routing_revisions;
+mod m20261201_000028_receptions;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_000027_routing_revisions::Migration));
         migrations.extend(xinfang_platform::migrations::recusals());
         migrations.extend(xinfang_platform::migrations::audit_seals());
+        migrations.push(Box::new(m20261201_000028_receptions::Migration));
         migrations
     }
 }

@@ -274,6 +274,26 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         "xinfang.supervision.v1.SupervisionService/ListInspections",
         &[(Supervisor, All), (Leader, All), (UnitHandler, OwnUnits)],
     ),
+    // The roster: kept by the bureau's supervisor or an administrator; read by those who
+    // record sessions and those who read the figures.
+    (
+        "xinfang.supervision.v1.SupervisionService/AddLeader",
+        &[(Supervisor, All), (Administrator, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/ListLeaders",
+        &[(Supervisor, All), (Registrar, All), (Leader, All)],
+    ),
+    // Sessions are recorded at the reception desk (the registrar who took the petitions)
+    // or by the supervisor. They name the cases taken, so not the analyst's.
+    (
+        "xinfang.supervision.v1.SupervisionService/RecordReception",
+        &[(Supervisor, All), (Registrar, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/ListReceptions",
+        &[(Supervisor, All), (Registrar, All), (Leader, All)],
+    ),
     (
         "xinfang.supervision.v1.SupervisionService/DeclareRecusal",
         &[(Supervisor, All)],

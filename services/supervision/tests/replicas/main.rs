@@ -3,6 +3,7 @@
 
 mod calendar;
 mod oversight;
+mod receptions;
 mod support;
 mod timers;
 mod upgrade;

@@ -1,0 +1,515 @@
+//! Receptions (接访) and visits down (下访): the roster of leaders who receive petitioners,
+//! the sessions they held, and the figures a summary states from them ("city leaders'
+//! receptions and visits down 78 times, 922 person-times, 7 visits down by the principal
+//! leaders"). `figures` is plain: the sessions in, the three numbers out.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use time::OffsetDateTime;
+use tonic::Status;
+use uuid::Uuid;
+use xinfang_platform::auth::Authorized;
+use xinfang_platform::grpc::{self, FieldViolation, QueryError, invalid_argument, next_page};
+use xinfang_platform::wire;
+use xinfang_platform::write::{Change, Decided, WritePath};
+use xinfang_proto::supervision::v1 as api;
+
+use crate::leaders::{level_code, level_of};
+use crate::store::{leader, reception};
+
+const KINDS: [(api::ReceptionKind, &str); 3] = [
+    (api::ReceptionKind::Duty, "duty"),
+    (api::ReceptionKind::Appointment, "appointment"),
+    (api::ReceptionKind::VisitDown, "visit-down"),
+];
+const MAX_TEXT: usize = 200;
+/// More people than any hall holds in one session: a typing mistake.
+const MAX_PEOPLE: u32 = 10_000;
+
+fn kind_code(value: i32) -> Option<&'static str> {
+    let kind = api::ReceptionKind::try_from(value).ok()?;
+    KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, code)| *code)
+}
+
+fn kind_of(code: &str) -> api::ReceptionKind {
+    KINDS
+        .iter()
+        .find(|(_, c)| *c == code)
+        .map_or(api::ReceptionKind::Unspecified, |(kind, _)| *kind)
+}
+
+/// One session, as the figures need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionFact {
+    pub visit_down: bool,
+    pub people_received: u32,
+    pub by_principal_leader: bool,
+}
+
+/// Sessions, person-times, and visits down by principal leaders.
+pub fn figures(sessions: impl IntoIterator<Item = SessionFact>) -> api::ReceptionFigures {
+    let mut figures = api::ReceptionFigures::default();
+    for session in sessions {
+        figures.sessions += 1;
+        figures.person_times = figures.person_times.saturating_add(session.people_received);
+        if session.visit_down && session.by_principal_leader {
+            figures.visits_down_by_principal_leaders += 1;
+        }
+    }
+    figures
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReceptionError {
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+}
+
+impl From<ReceptionError> for Status {
+    fn from(error: ReceptionError) -> Self {
+        match error {
+            ReceptionError::AlreadyExists(why) => Status::already_exists(why),
+            ReceptionError::Database(error) => {
+                tracing::error!(error = %error, "database error");
+                Status::unavailable("could not be recorded now; retry")
+            }
+        }
+    }
+}
+
+/// A required one-line text: trimmed, without control characters, at most `MAX_TEXT`.
+fn line(field: &str, value: &str, violations: &mut Vec<FieldViolation>) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        violations.push(FieldViolation::new(field, "is required"));
+    } else if value.chars().count() > MAX_TEXT {
+        violations.push(FieldViolation::new(
+            field,
+            format!("is longer than {MAX_TEXT} characters"),
+        ));
+    } else if value.chars().any(char::is_control) {
+        violations.push(FieldViolation::new(field, "holds a control character"));
+    }
+    value.to_owned()
+}
+
+fn leader_view(row: &leader::Model) -> api::Leader {
+    api::Leader {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        post: row.post.clone(),
+        level: level_of(&row.level) as i32,
+        principal: row.principal,
+    }
+}
+
+fn reception_view(row: &reception::Model) -> api::Reception {
+    api::Reception {
+        id: row.id.to_string(),
+        leader_id: row.leader_id.clone(),
+        kind: kind_of(&row.kind) as i32,
+        held_at: Some(wire::timestamp(row.held_at)),
+        place: row.place.clone(),
+        people_received: u32::try_from(row.people_received).unwrap_or_default(),
+        case_ids: serde_json::from_str(&row.case_ids).unwrap_or_default(),
+        recorded_by: row.recorded_by.clone(),
+        recorded_at: Some(wire::timestamp(row.recorded_at)),
+    }
+}
+
+struct AddLeader {
+    row: leader::Model,
+    authorized: Authorized,
+}
+
+impl Change for AddLeader {
+    type State = Option<leader::Model>;
+    type Outcome = (leader::Model, bool);
+    type Error = ReceptionError;
+
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, Self::Error> {
+        Ok(leader::Entity::find_by_id(self.row.id.clone())
+            .one(transaction)
+            .await?)
+    }
+
+    fn decide(
+        &self,
+        earlier: Self::State,
+        now: OffsetDateTime,
+    ) -> Result<Decided<Self::Outcome>, Self::Error> {
+        let same = |a: &leader::Model, b: &leader::Model| {
+            (&a.name, &a.post, &a.level, a.principal) == (&b.name, &b.post, &b.level, b.principal)
+        };
+        match earlier {
+            // A retry.
+            Some(earlier) if same(&earlier, &self.row) => Ok(Decided::quietly((earlier, false))),
+            Some(earlier) => Err(ReceptionError::AlreadyExists(format!(
+                "leader {} is already on the roster as {} ({}); choose another id",
+                earlier.id, earlier.name, earlier.post
+            ))),
+            None => Ok(Decided::quietly((
+                leader::Model {
+                    added_at: now,
+                    ..self.row.clone()
+                },
+                true,
+            ))),
+        }
+    }
+
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        (row, new): &Self::Outcome,
+    ) -> Result<(), Self::Error> {
+        if !new {
+            return Ok(());
+        }
+        leader::Entity::insert(leader::ActiveModel::from(row.clone()))
+            .exec_without_returning(transaction)
+            .await?;
+        self.authorized
+            .audit_in(
+                transaction,
+                None,
+                &format!("roster: added leader {}", row.id),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+pub async fn add_leader(
+    write: &WritePath,
+    authorized: Authorized,
+    request: &api::AddLeaderRequest,
+) -> Result<api::Leader, Status> {
+    let given = request.leader.clone().unwrap_or_default();
+    let mut violations = Vec::new();
+    let id_ok = !given.id.is_empty()
+        && given.id.len() <= 64
+        && given
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !id_ok {
+        violations.push(FieldViolation::new(
+            "leader.id",
+            "a code of a-z, 0-9 and '-', at most 64 characters",
+        ));
+    }
+    let name = line("leader.name", &given.name, &mut violations);
+    let post = line("leader.post", &given.post, &mut violations);
+    let level = level_code(given.level);
+    if level.is_none() {
+        violations.push(FieldViolation::new(
+            "leader.level",
+            "is required: PROVINCE, PREFECTURE, CITY or TOWN",
+        ));
+    }
+    let Some(level) = level.filter(|_| violations.is_empty()) else {
+        return Err(invalid_argument(&violations));
+    };
+    let row = leader::Model {
+        id: given.id,
+        name,
+        post,
+        level: level.to_owned(),
+        principal: given.principal,
+        added_by: authorized.caller.subject.clone(),
+        added_at: write.clock.now(),
+    };
+    let (row, _) = write.execute(AddLeader { row, authorized }).await?;
+    Ok(leader_view(&row))
+}
+
+pub async fn list_leaders(
+    db: &DatabaseConnection,
+    authorized: &Authorized,
+    request: &api::ListLeadersRequest,
+) -> Result<api::ListLeadersResponse, Status> {
+    let mut query = leader::Entity::find().order_by_asc(leader::Column::Id);
+    if let Some(level) = level_code(request.level) {
+        query = query.filter(leader::Column::Level.eq(level));
+    }
+    let rows = query.all(db).await.map_err(QueryError::from)?;
+    authorized
+        .audit(None, true, &format!("listed {} leaders", rows.len()))
+        .await?;
+    Ok(api::ListLeadersResponse {
+        leaders: rows.iter().map(leader_view).collect(),
+    })
+}
+
+struct AddReception {
+    row: reception::Model,
+    authorized: Authorized,
+}
+
+impl Change for AddReception {
+    type State = Option<reception::Model>;
+    type Outcome = (reception::Model, bool);
+    type Error = ReceptionError;
+
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, Self::Error> {
+        Ok(reception::Entity::find()
+            .filter(reception::Column::RequestId.eq(self.row.request_id))
+            .one(transaction)
+            .await?)
+    }
+
+    fn decide(
+        &self,
+        earlier: Self::State,
+        now: OffsetDateTime,
+    ) -> Result<Decided<Self::Outcome>, Self::Error> {
+        Ok(match earlier {
+            Some(earlier) => Decided::quietly((earlier, false)),
+            None => Decided::quietly((
+                reception::Model {
+                    recorded_at: now,
+                    ..self.row.clone()
+                },
+                true,
+            )),
+        })
+    }
+
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        (row, new): &Self::Outcome,
+    ) -> Result<(), Self::Error> {
+        if !new {
+            return Ok(());
+        }
+        reception::Entity::insert(reception::ActiveModel::from(row.clone()))
+            .exec_without_returning(transaction)
+            .await?;
+        self.authorized
+            .audit_in(
+                transaction,
+                None,
+                &format!("reception {} by {}", row.id, row.leader_id),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+pub async fn record_reception(
+    write: &WritePath,
+    authorized: Authorized,
+    request: &api::RecordReceptionRequest,
+) -> Result<api::Reception, Status> {
+    let mut violations = Vec::new();
+    let request_id = Uuid::parse_str(&request.request_id)
+        .map_err(|_| violations.push(FieldViolation::new("request_id", "must be a UUID")))
+        .ok();
+    let known = leader::Entity::find_by_id(request.leader_id.clone())
+        .one(&write.db)
+        .await
+        .map_err(QueryError::from)?;
+    if known.is_none() {
+        violations.push(FieldViolation::new(
+            "leader_id",
+            format!("{:?} is not on the roster (AddLeader)", request.leader_id),
+        ));
+    }
+    let kind = kind_code(request.kind);
+    if kind.is_none() {
+        violations.push(FieldViolation::new(
+            "kind",
+            "is required: DUTY, APPOINTMENT or VISIT_DOWN",
+        ));
+    }
+    let now = write.clock.now();
+    let held_at = match wire::from_timestamp(request.held_at.as_ref()) {
+        Ok(at) if at > now => {
+            violations.push(FieldViolation::new(
+                "held_at",
+                "is in the future: record a session once held",
+            ));
+            None
+        }
+        Ok(at) => Some(at),
+        Err(why) => {
+            violations.push(FieldViolation::new("held_at", why));
+            None
+        }
+    };
+    let place = line("place", &request.place, &mut violations);
+    if request.people_received > MAX_PEOPLE {
+        violations.push(FieldViolation::new(
+            "people_received",
+            format!("more than {MAX_PEOPLE} in one session"),
+        ));
+    }
+    let mut cases = Vec::new();
+    for (index, id) in request.case_ids.iter().enumerate() {
+        match Uuid::parse_str(id) {
+            Ok(id) if !cases.contains(&id) => cases.push(id),
+            Ok(_) => {}
+            Err(_) => violations.push(FieldViolation::new(
+                format!("case_ids[{index}]"),
+                "must be a UUID",
+            )),
+        }
+    }
+    let (Some(request_id), Some(kind), Some(held_at)) = (request_id, kind, held_at) else {
+        return Err(invalid_argument(&violations));
+    };
+    if !violations.is_empty() {
+        return Err(invalid_argument(&violations));
+    }
+    let case_ids: Vec<String> = cases.iter().map(Uuid::to_string).collect();
+    let row = reception::Model {
+        id: Uuid::now_v7(),
+        request_id,
+        leader_id: request.leader_id.clone(),
+        kind: kind.to_owned(),
+        held_at,
+        place,
+        people_received: i32::try_from(request.people_received).unwrap_or(i32::MAX),
+        case_ids: serde_json::to_string(&case_ids).unwrap_or_else(|_| "[]".to_owned()),
+        recorded_by: authorized.caller.subject.clone(),
+        recorded_at: now,
+    };
+    let (row, _) = write.execute(AddReception { row, authorized }).await?;
+    Ok(reception_view(&row))
+}
+
+pub async fn list_receptions(
+    db: &DatabaseConnection,
+    authorized: &Authorized,
+    request: &api::ListReceptionsRequest,
+) -> Result<api::ListReceptionsResponse, Status> {
+    let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
+    let after: Option<Uuid> =
+        grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
+    let mut violations = Vec::new();
+    let mut bound = |field: &str, value: Option<&prost_types::Timestamp>| {
+        value.and_then(|value| {
+            wire::from_timestamp(Some(value))
+                .map_err(|why| violations.push(FieldViolation::new(field, why)))
+                .ok()
+        })
+    };
+    let (from, to) = (
+        bound("from", request.from.as_ref()),
+        bound("to", request.to.as_ref()),
+    );
+    if !violations.is_empty() {
+        return Err(invalid_argument(&violations));
+    }
+    let leaders: HashMap<String, leader::Model> = leader::Entity::find()
+        .all(db)
+        .await
+        .map_err(QueryError::from)?
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect();
+    let mut query = reception::Entity::find();
+    if let Some(from) = from {
+        query = query.filter(reception::Column::HeldAt.gte(from));
+    }
+    if let Some(to) = to {
+        query = query.filter(reception::Column::HeldAt.lt(to));
+    }
+    if let Some(level) = level_code(request.level) {
+        let of_level: Vec<String> = leaders
+            .values()
+            .filter(|row| row.level == level)
+            .map(|row| row.id.clone())
+            .collect();
+        query = query.filter(reception::Column::LeaderId.is_in(of_level));
+    }
+    if !request.leader_id.is_empty() {
+        query = query.filter(reception::Column::LeaderId.eq(request.leader_id.clone()));
+    }
+    // The figures over every session selected, read lean; then the page.
+    let selected: Vec<(String, String, i32)> = query
+        .clone()
+        .select_only()
+        .column(reception::Column::LeaderId)
+        .column(reception::Column::Kind)
+        .column(reception::Column::PeopleReceived)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(QueryError::from)?;
+    let figures = figures(selected.iter().map(|(leader, kind, people)| SessionFact {
+        visit_down: kind == "visit-down",
+        people_received: u32::try_from(*people).unwrap_or_default(),
+        by_principal_leader: leaders.get(leader).is_some_and(|row| row.principal),
+    }));
+    if let Some(after) = after {
+        query = query.filter(reception::Column::Id.gt(after));
+    }
+    let mut rows = query
+        .order_by_asc(reception::Column::Id)
+        .limit(page_size + 1)
+        .all(db)
+        .await
+        .map_err(QueryError::from)?;
+    let next_page_token = next_page(&mut rows, page_size, |row| row.id.to_string());
+    authorized
+        .audit(None, true, &format!("listed {} receptions", rows.len()))
+        .await?;
+    Ok(api::ListReceptionsResponse {
+        receptions: rows.iter().map(reception_view).collect(),
+        next_page_token,
+        figures: Some(figures),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(visit_down: bool, people: u32, principal: bool) -> SessionFact {
+        SessionFact {
+            visit_down,
+            people_received: people,
+            by_principal_leader: principal,
+        }
+    }
+
+    #[test]
+    fn every_session_counts_once_and_only_principal_leaders_visits_down_count_apart() {
+        let figures = figures([
+            session(false, 12, true), // a principal leader's duty reception
+            session(true, 30, true),  // a principal leader's visit down
+            session(true, 8, false),  // a deputy's visit down
+            session(false, 0, false), // a duty day nobody came to
+        ]);
+        assert_eq!(
+            figures,
+            api::ReceptionFigures {
+                sessions: 4,
+                person_times: 50,
+                visits_down_by_principal_leaders: 1,
+            }
+        );
+    }
+
+    #[test]
+    fn kinds_are_spelled_once_each_way() {
+        for (kind, code) in KINDS {
+            assert_eq!(kind_code(kind as i32), Some(code));
+            assert_eq!(kind_of(code), kind);
+        }
+        assert_eq!(kind_code(0), None);
+        assert_eq!(kind_code(99), None);
+    }
+}
