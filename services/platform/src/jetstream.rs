@@ -48,8 +48,8 @@ pub async fn connect(
         })
 }
 
-/// The most the submission queue holds: some hundred thousand petitions.
-const SUBMISSION_QUEUE_BYTES: i64 = 1 << 30;
+/// The most submissions the queue holds: weeks of a county's petitions.
+const SUBMISSION_QUEUE_MESSAGES: i64 = 100_000;
 
 /// How long a max-deliveries notice waits for its consumer's backstop: far longer than any
 /// outage a service survives.
@@ -80,10 +80,11 @@ pub fn stream_config(spec: StreamSpec, config: &NatsConfig) -> stream::Config {
         } else {
             stream::RetentionPolicy::Limits
         },
-        // A system that floods the queue is refused at its size (it retries later), before
-        // it fills the storage the event streams share.
-        max_bytes: if spec == subjects::SUBMISSION_STREAM {
-            SUBMISSION_QUEUE_BYTES
+        // A system that floods the queue is refused at this many (it retries later), before
+        // it fills the storage the event streams share. A count, not bytes: a byte limit is
+        // reserved from the server's storage up front.
+        max_messages: if spec == subjects::SUBMISSION_STREAM {
+            SUBMISSION_QUEUE_MESSAGES
         } else {
             -1
         },

@@ -9,9 +9,9 @@ use xinfang_supervision::migrations::Migrator;
 use xinfang_supervision::store::case;
 use xinfang_testkit::TestDatabase;
 
-/// The migrations this build adds to the older schema (23–27, the declared interests and
-/// the audit seals).
-const ADDED: u32 = 7;
+/// The migrations this build adds to the older schema (23–27, the declared interests, the
+/// audit seals and 28, the receptions).
+const ADDED: u32 = 8;
 
 async fn older_build(db: &DatabaseConnection) {
     let all = u32::try_from(Migrator::migrations().len()).expect("a count");
