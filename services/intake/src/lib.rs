@@ -28,6 +28,7 @@ pub mod store;
 pub mod submission;
 pub mod surge;
 pub mod view;
+pub mod visit;
 
 use std::sync::Arc;
 

@@ -12,6 +12,7 @@ mod m20261128_000011_create_attachments;
 mod m20261129_000012_seal_identities;
 mod m20261129_000013_add_petition_relations;
 mod m20261130_000014_add_registering_units;
+mod m20261201_000015_add_visit_records;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261129_000012_seal_identities::Migration));
         migrations.push(Box::new(m20261129_000013_add_petition_relations::Migration));
         migrations.push(Box::new(m20261130_000014_add_registering_units::Migration));
+        migrations.push(Box::new(m20261201_000015_add_visit_records::Migration));
         migrations
     }
 }

@@ -11,8 +11,8 @@ pub use xinfang_proto::vocabulary::{Channel, PetitionerKind, SourceLevel, Upstre
 
 const MAX_TITLE_CHARS: usize = 200;
 const MAX_CONTENT_CHARS: usize = 20_000;
-const MAX_NAME_CHARS: usize = 100;
-const MAX_ADDRESS_CHARS: usize = 300;
+pub(crate) const MAX_NAME_CHARS: usize = 100;
+pub(crate) const MAX_ADDRESS_CHARS: usize = 300;
 const MAX_REFERENCE_CHARS: usize = 64;
 const MAX_PEOPLE: u32 = 100_000;
 /// Clocks of clerks' machines drift; a receipt a little in the future is not absurd.
@@ -67,6 +67,10 @@ pub struct NewPetition {
     pub accused_unit: Option<DirectoryCode>,
     pub accused_person: Option<AccusedPerson>,
     pub attachments: Vec<crate::attachments::Attachment>,
+    /// A visiting group's representatives (Art 20), at most five.
+    pub representatives: Vec<crate::sealed_identity::PetitionerRecord>,
+    /// A visit above the city that the higher bureau sending it down reported.
+    pub escalated_to: Option<crate::visit::EscalatedTo>,
 }
 
 impl NewPetition {
@@ -130,6 +134,21 @@ impl NewPetition {
             }
         };
 
+        let representatives = match crate::visit::representatives(petition, channel) {
+            Ok(chosen) => Some(chosen),
+            Err(problems) => {
+                violations.0.extend(problems);
+                None
+            }
+        };
+        let escalated_to = match crate::visit::escalation(petition, source_level) {
+            Ok(marker) => Some(marker),
+            Err(problem) => {
+                violations.0.push(problem);
+                None
+            }
+        };
+
         let parsed = (|| {
             Some(Self {
                 channel: channel?,
@@ -145,6 +164,8 @@ impl NewPetition {
                 accused_unit: accused_unit?,
                 accused_person: accused_person?,
                 attachments: attachments?,
+                representatives: representatives?,
+                escalated_to: escalated_to?,
             })
         })();
         match parsed {
@@ -372,7 +393,7 @@ fn optional<T>(
 
 /// Trimmed text, required, within a length, free of control characters (content may keep
 /// its line breaks and tabs).
-fn text(value: &str, max_chars: usize, multiline: bool) -> Result<String, &'static str> {
+pub(crate) fn text(value: &str, max_chars: usize, multiline: bool) -> Result<String, &'static str> {
     let value = value.trim();
     if value.is_empty() {
         return Err("is required");

@@ -198,6 +198,13 @@ async fn register_once(
         &earlier,
         &registrar.matching,
     );
+    let visit_batch = crate::related::visit_batch(
+        &write.db,
+        new,
+        new.people_count >= registrar.collective_threshold,
+        related.collective_matter.as_ref().map(|(root, _)| *root),
+    )
+    .await?;
     let year = registration_year(now);
     let drawn = match registrar.numbers {
         NumberSource::Sequence => {
@@ -213,6 +220,7 @@ async fn register_once(
         year,
         repeats_final,
         related,
+        visit_batch,
     };
     let request_id = change.registration.request_id;
     let fingerprint = change.registration.fingerprint.clone();
@@ -316,6 +324,8 @@ struct RegisterPetition {
     /// The final case this petition's matter repeats (Art 36).
     repeats_final: Option<String>,
     related: Classification,
+    /// For a visit of a collective matter: which batch (批次) of it.
+    visit_batch: Option<u32>,
 }
 
 enum RegisterState {
@@ -401,6 +411,12 @@ impl Change for RegisterPetition {
                 .as_ref()
                 .map(|(_, n)| n.clone()),
             registered_at_unit: self.registration.registering_unit.clone(),
+            visit_batch: self
+                .visit_batch
+                .map(|batch| i32::try_from(batch).unwrap_or(i32::MAX)),
+            // At most five, checked at parsing.
+            representative_count: i32::try_from(new.representatives.len()).unwrap_or_default(),
+            escalated_to: new.escalated_to.map(|marker| marker.code().to_owned()),
         };
         let petitioner = new.petitioner.as_ref().map(|identity| {
             let record = PetitionerRecord {
@@ -411,6 +427,7 @@ impl Change for RegisterPetition {
                     .as_ref()
                     .map(|phone| phone.as_str().to_owned()),
                 address: identity.address.clone(),
+                representatives: new.representatives.clone(),
             };
             sealed_identity::seal_petitioner(keys, case_id, identity.kind.code(), &record)
         });
@@ -437,6 +454,7 @@ impl Change for RegisterPetition {
                     .clone()
                     .unwrap_or_default(),
                 registered_at_unit: petition.registered_at_unit.clone().unwrap_or_default(),
+                visit_batch: self.visit_batch.unwrap_or_default(),
                 ..registered_event(case_id, &number, new, collective, now)
             },
         );
@@ -562,6 +580,14 @@ pub fn registered_event(
             .unwrap_or_default(),
         people_count: petition.people_count,
         collective,
+        // At most five, checked at parsing.
+        representative_count: u32::try_from(petition.representatives.len()).unwrap_or_default(),
+        // Known only with the earlier petitions of the matter: set by registration.
+        visit_batch: 0,
+        escalated_to: petition
+            .escalated_to
+            .map(|marker| marker.to_proto().into())
+            .unwrap_or_default(),
         territory_code: petition.territory.as_str().to_owned(),
         matter_category: petition.matter_category.as_str().to_owned(),
         accused_unit_code: petition

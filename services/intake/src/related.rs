@@ -6,27 +6,60 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_platform::sealing::KeyRing;
 
 use crate::matching::{Earlier, MatchingRules};
-use crate::petition::{NewPetition, SourceLevel};
+use crate::petition::{Channel, NewPetition, SourceLevel};
 use crate::sealed_identity::{ID_CARD, PHONE};
 use crate::store::{petition, petitioner};
 
+/// The most petitions of the same place and matter whose texts are compared.
 const NEARBY: u64 = 500;
+/// How many of the place's recent petitions are looked through (ids only) to find them.
+const RECENT: u64 = 20_000;
 
 fn since(now: OffsetDateTime, window: Duration) -> OffsetDateTime {
     time::Duration::try_from(window)
         .ok()
         .and_then(|window| now.checked_sub(window))
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// For a visit of a collective matter (or a collective visit starting one): which batch
+/// (批次) of the matter it is — the matter's visits so far, plus one. `None` for anything
+/// else.
+pub async fn visit_batch<C: ConnectionTrait>(
+    db: &C,
+    new: &NewPetition,
+    collective: bool,
+    matter: Option<Uuid>,
+) -> Result<Option<u32>, DbErr> {
+    if new.channel != Channel::Visit {
+        return Ok(None);
+    }
+    let Some(root) = matter else {
+        return Ok(collective.then_some(1));
+    };
+    let earlier = petition::Entity::find()
+        .filter(petition::Column::Channel.eq(Channel::Visit.code()))
+        .filter(
+            Condition::any()
+                .add(petition::Column::CollectiveMatterCaseId.eq(root))
+                .add(petition::Column::CaseId.eq(root)),
+        )
+        .count(db)
+        .await?;
+    Ok(Some(
+        u32::try_from(earlier)
+            .unwrap_or(u32::MAX - 1)
+            .saturating_add(1),
+    ))
 }
 
 pub async fn earlier_petitions<C: ConnectionTrait>(
@@ -72,23 +105,38 @@ pub async fn earlier_petitions<C: ConnectionTrait>(
     // A collective matter is compared by its first case, which its members are near
     // identical to: a campaign of a thousand letters must not cost each new one a
     // thousand comparisons (nor crowd out the other petitions of the place).
-    let nearby = petition::Entity::find()
+    // A collective matter is compared through its newest member of another petitioner: its
+    // members are near identical, and a campaign of a thousand letters must not cost each
+    // new one a thousand comparisons, nor crowd out the place's other petitions. The newest
+    // member keeps the matter joinable for as long as the campaign goes on.
+    let recent: Vec<(Uuid, Option<Uuid>)> = petition::Entity::find()
+        .select_only()
+        .column(petition::Column::CaseId)
+        .column(petition::Column::CollectiveMatterCaseId)
         .filter(petition::Column::TerritoryCode.eq(new.territory.as_str()))
         .filter(petition::Column::MatterCategory.eq(new.matter_category.as_str()))
-        .filter(
-            Condition::any()
-                .add(petition::Column::CollectiveMatterCaseId.is_null())
-                .add(
-                    Expr::col(petition::Column::CollectiveMatterCaseId)
-                        .equals(petition::Column::CaseId),
-                ),
-        )
         .filter(petition::Column::RegisteredAt.gte(since(now, rules.collective_window)))
         .order_by_desc(petition::Column::RegisteredAt)
-        .limit(NEARBY)
+        .limit(RECENT)
+        .into_tuple()
         .all(db)
         .await?;
-    found.extend(nearby.into_iter().map(|row| (row.case_id, row)));
+    let mut matters = HashSet::new();
+    let picked: Vec<Uuid> = recent
+        .into_iter()
+        .filter(|(case_id, matter)| {
+            !same.contains(case_id) && matter.is_none_or(|matter| matters.insert(matter))
+        })
+        .map(|(case_id, _)| case_id)
+        .take(NEARBY as usize)
+        .collect();
+    if !picked.is_empty() {
+        let nearby = petition::Entity::find()
+            .filter(petition::Column::CaseId.is_in(picked))
+            .all(db)
+            .await?;
+        found.extend(nearby.into_iter().map(|row| (row.case_id, row)));
+    }
     Ok(found
         .into_values()
         .map(|row| Earlier {

@@ -24,6 +24,9 @@ pub struct PetitionerRecord {
     pub id_card_number: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    /// A visiting group's representatives (Art 20), sealed with the petitioner who leads it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub representatives: Vec<PetitionerRecord>,
 }
 
 impl std::fmt::Debug for PetitionerRecord {
@@ -92,6 +95,7 @@ pub fn open_petitioner(
             id_card_number: row.plaintext_id_card_number.clone(),
             phone: row.plaintext_phone.clone(),
             address: row.plaintext_address.clone(),
+            representatives: Vec::new(),
         });
     };
     let opened = keys.open(&associated("petitioner", row.case_id), sealed)?;
@@ -108,6 +112,7 @@ pub fn petitioner_or_hidden(keys: &KeyRing, row: &petitioner::Model) -> Petition
             id_card_number: None,
             phone: None,
             address: None,
+            representatives: Vec::new(),
         }
     })
 }
@@ -179,6 +184,7 @@ mod tests {
             id_card_number: Some("610481199001011233".into()),
             phone: Some("13812345678".into()),
             address: Some("兴平市东城街道幸福路1号".into()),
+            representatives: Vec::new(),
         }
     }
 

@@ -10,6 +10,7 @@ use xinfang_platform::sealing::KeyRing;
 
 use crate::sealed_identity::{self, AccusedRecord, HIDDEN, PetitionerRecord};
 use crate::store::{accused_person, petition, petitioner};
+use crate::visit::EscalatedTo;
 
 /// A stored petition as shown: its identities opened with `keys`, then masked.
 pub fn stored_petition(
@@ -77,6 +78,25 @@ pub fn petition(
         attachments: Vec::new(),
         query_code: String::new(),
         registered_at_unit: row.registered_at_unit.clone().unwrap_or_default(),
+        representatives: petitioner
+            .map(|(_, record)| {
+                record
+                    .representatives
+                    .iter()
+                    .map(|person| masked_identity(PetitionerKind::Person.code(), person))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        visit_batch: row
+            .visit_batch
+            .and_then(|batch| u32::try_from(batch).ok())
+            .unwrap_or_default(),
+        escalated_to: row
+            .escalated_to
+            .as_deref()
+            .and_then(EscalatedTo::from_code)
+            .map(|marker| marker.to_proto() as i32)
+            .unwrap_or_default(),
         relations: Some(proto::PetitionRelations {
             repeat_of_case_number: row.repeat_of_case_number.clone().unwrap_or_default(),
             skip_level: row.skip_level,

@@ -17,4 +17,5 @@ mod intake {
     mod search;
     mod surge;
     mod tokens;
+    mod visits;
 }

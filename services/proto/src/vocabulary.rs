@@ -67,6 +67,16 @@ domain_enum!(
 );
 
 domain_enum!(
+    /// Where a petitioner went above this city, as the higher bureau sending it down reports
+    /// (进京访, 赴省访, 赴咸访).
+    EscalatedTo: proto::EscalatedTo, "escalation" {
+        Beijing = "beijing" / Beijing,
+        Province = "province" / Province,
+        Prefecture = "prefecture" / Prefecture,
+    }
+);
+
+domain_enum!(
     /// Forwarded (转送) or assigned (交办) by the higher bureau.
     UpstreamDisposition: proto::UpstreamDisposition, "disposition" {
         Forwarded = "forwarded" / Forwarded,

@@ -555,6 +555,16 @@ impl SupervisionService for SupervisionApi {
             .map(Response::new)
     }
 
+    async fn get_reception_figures(
+        &self,
+        request: Request<api::GetReceptionFiguresRequest>,
+    ) -> Result<Response<api::ReceptionFigures>, Status> {
+        let authorized = Authorized::of(&request)?;
+        receptions::reception_figures(self.db(), &authorized, request.get_ref())
+            .await
+            .map(Response::new)
+    }
+
     async fn list_inspections(
         &self,
         request: Request<api::ListInspectionsRequest>,

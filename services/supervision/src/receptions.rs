@@ -12,14 +12,14 @@ use sea_orm::{
 use time::OffsetDateTime;
 use tonic::Status;
 use uuid::Uuid;
-use xinfang_platform::auth::Authorized;
+use xinfang_platform::auth::{Authorized, unit_path_of};
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, invalid_argument, next_page};
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided, WritePath};
 use xinfang_proto::supervision::v1 as api;
 
 use crate::leaders::{level_code, level_of};
-use crate::store::{leader, reception};
+use crate::store::{case, leader, reception};
 
 const KINDS: [(api::ReceptionKind, &str); 3] = [
     (api::ReceptionKind::Duty, "duty"),
@@ -29,6 +29,8 @@ const KINDS: [(api::ReceptionKind, &str); 3] = [
 const MAX_TEXT: usize = 200;
 /// More people than any hall holds in one session: a typing mistake.
 const MAX_PEOPLE: u32 = 10_000;
+/// More petitions than one session takes.
+const MAX_CASES: usize = 200;
 
 fn kind_code(value: i32) -> Option<&'static str> {
     let kind = api::ReceptionKind::try_from(value).ok()?;
@@ -257,32 +259,45 @@ struct AddReception {
 }
 
 impl Change for AddReception {
-    type State = Option<reception::Model>;
+    /// The session recorded under this request id, and one of the leader at that time.
+    type State = (Option<reception::Model>, Option<reception::Model>);
     type Outcome = (reception::Model, bool);
     type Error = ReceptionError;
 
     async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, Self::Error> {
-        Ok(reception::Entity::find()
+        let requested = reception::Entity::find()
             .filter(reception::Column::RequestId.eq(self.row.request_id))
             .one(transaction)
-            .await?)
+            .await?;
+        let same_session = reception::Entity::find()
+            .filter(reception::Column::LeaderId.eq(self.row.leader_id.clone()))
+            .filter(reception::Column::HeldAt.eq(self.row.held_at))
+            .one(transaction)
+            .await?;
+        Ok((requested, same_session))
     }
 
     fn decide(
         &self,
-        earlier: Self::State,
+        (requested, same_session): Self::State,
         now: OffsetDateTime,
     ) -> Result<Decided<Self::Outcome>, Self::Error> {
-        Ok(match earlier {
-            Some(earlier) => Decided::quietly((earlier, false)),
-            None => Decided::quietly((
+        match (requested, same_session) {
+            // A retry.
+            (Some(earlier), _) => Ok(Decided::quietly((earlier, false))),
+            // Entered again (another desk, a clerk re-entering it): counted once.
+            (None, Some(earlier)) => Err(ReceptionError::AlreadyExists(format!(
+                "leader {}'s session at {} is already recorded (reception {})",
+                earlier.leader_id, earlier.held_at, earlier.id
+            ))),
+            (None, None) => Ok(Decided::quietly((
                 reception::Model {
                     recorded_at: now,
                     ..self.row.clone()
                 },
                 true,
-            )),
-        })
+            ))),
+        }
     }
 
     async fn save(
@@ -342,7 +357,9 @@ pub async fn record_reception(
             ));
             None
         }
-        Ok(at) => Some(at),
+        // To the second: SQLite keeps times as text, where a fraction would sort wrongly
+        // against a period's bound.
+        Ok(at) => at.replace_nanosecond(0).ok(),
         Err(why) => {
             violations.push(FieldViolation::new("held_at", why));
             None
@@ -355,18 +372,28 @@ pub async fn record_reception(
             format!("more than {MAX_PEOPLE} in one session"),
         ));
     }
-    let mut cases = Vec::new();
-    for (index, id) in request.case_ids.iter().enumerate() {
-        match Uuid::parse_str(id) {
-            Ok(id) if !cases.contains(&id) => cases.push(id),
-            Ok(_) => {}
-            Err(_) => violations.push(FieldViolation::new(
-                format!("case_ids[{index}]"),
-                "must be a UUID",
-            )),
+    let mut cases = std::collections::BTreeSet::new();
+    if request.case_ids.len() > MAX_CASES {
+        violations.push(FieldViolation::new(
+            "case_ids",
+            format!("at most {MAX_CASES} petitions per session"),
+        ));
+    } else {
+        for (index, id) in request.case_ids.iter().enumerate() {
+            match Uuid::parse_str(id) {
+                Ok(id) => {
+                    cases.insert(id);
+                }
+                Err(_) => violations.push(FieldViolation::new(
+                    format!("case_ids[{index}]"),
+                    "must be a UUID",
+                )),
+            }
         }
     }
-    let (Some(request_id), Some(kind), Some(held_at)) = (request_id, kind, held_at) else {
+    let (Some(request_id), Some(kind), Some(held_at), Some(known)) =
+        (request_id, kind, held_at, known)
+    else {
         return Err(invalid_argument(&violations));
     };
     if !violations.is_empty() {
@@ -377,6 +404,8 @@ pub async fn record_reception(
         id: Uuid::now_v7(),
         request_id,
         leader_id: request.leader_id.clone(),
+        leader_level: known.level,
+        by_principal_leader: known.principal,
         kind: kind.to_owned(),
         held_at,
         place,
@@ -389,6 +418,72 @@ pub async fn record_reception(
     Ok(reception_view(&row))
 }
 
+/// Which sessions a list or the figures take: a period, a level, a leader.
+struct Selection<'a> {
+    from: Option<&'a prost_types::Timestamp>,
+    to: Option<&'a prost_types::Timestamp>,
+    level: i32,
+    leader_id: &'a str,
+}
+
+impl Selection<'_> {
+    fn query(&self) -> Result<sea_orm::Select<reception::Entity>, Status> {
+        let mut violations = Vec::new();
+        let mut bound = |field: &str, value: Option<&prost_types::Timestamp>| {
+            value.and_then(|value| {
+                wire::from_timestamp(Some(value))
+                    .map_err(|why| violations.push(FieldViolation::new(field, why)))
+                    .ok()
+            })
+        };
+        let (from, to) = (bound("from", self.from), bound("to", self.to));
+        let level = level_code(self.level);
+        if level.is_none() && self.level != 0 {
+            violations.push(FieldViolation::new("level", "is not a known leader level"));
+        }
+        if !violations.is_empty() {
+            return Err(invalid_argument(&violations));
+        }
+        let mut query = reception::Entity::find();
+        if let Some(from) = from {
+            query = query.filter(reception::Column::HeldAt.gte(from));
+        }
+        if let Some(to) = to {
+            query = query.filter(reception::Column::HeldAt.lt(to));
+        }
+        if let Some(level) = level {
+            query = query.filter(reception::Column::LeaderLevel.eq(level));
+        }
+        if !self.leader_id.is_empty() {
+            query = query.filter(reception::Column::LeaderId.eq(self.leader_id.to_owned()));
+        }
+        Ok(query)
+    }
+}
+
+/// The figures over every session `query` selects, read lean.
+async fn figures_of(
+    db: &DatabaseConnection,
+    query: sea_orm::Select<reception::Entity>,
+) -> Result<api::ReceptionFigures, Status> {
+    let selected: Vec<(String, i32, bool)> = query
+        .select_only()
+        .column(reception::Column::Kind)
+        .column(reception::Column::PeopleReceived)
+        .column(reception::Column::ByPrincipalLeader)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(QueryError::from)?;
+    Ok(figures(selected.iter().map(|(kind, people, principal)| {
+        SessionFact {
+            visit_down: kind == "visit-down",
+            people_received: u32::try_from(*people).unwrap_or_default(),
+            by_principal_leader: *principal,
+        }
+    })))
+}
+
 pub async fn list_receptions(
     db: &DatabaseConnection,
     authorized: &Authorized,
@@ -397,62 +492,14 @@ pub async fn list_receptions(
     let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
     let after: Option<Uuid> =
         grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
-    let mut violations = Vec::new();
-    let mut bound = |field: &str, value: Option<&prost_types::Timestamp>| {
-        value.and_then(|value| {
-            wire::from_timestamp(Some(value))
-                .map_err(|why| violations.push(FieldViolation::new(field, why)))
-                .ok()
-        })
-    };
-    let (from, to) = (
-        bound("from", request.from.as_ref()),
-        bound("to", request.to.as_ref()),
-    );
-    if !violations.is_empty() {
-        return Err(invalid_argument(&violations));
+    let mut query = Selection {
+        from: request.from.as_ref(),
+        to: request.to.as_ref(),
+        level: request.level,
+        leader_id: &request.leader_id,
     }
-    let leaders: HashMap<String, leader::Model> = leader::Entity::find()
-        .all(db)
-        .await
-        .map_err(QueryError::from)?
-        .into_iter()
-        .map(|row| (row.id.clone(), row))
-        .collect();
-    let mut query = reception::Entity::find();
-    if let Some(from) = from {
-        query = query.filter(reception::Column::HeldAt.gte(from));
-    }
-    if let Some(to) = to {
-        query = query.filter(reception::Column::HeldAt.lt(to));
-    }
-    if let Some(level) = level_code(request.level) {
-        let of_level: Vec<String> = leaders
-            .values()
-            .filter(|row| row.level == level)
-            .map(|row| row.id.clone())
-            .collect();
-        query = query.filter(reception::Column::LeaderId.is_in(of_level));
-    }
-    if !request.leader_id.is_empty() {
-        query = query.filter(reception::Column::LeaderId.eq(request.leader_id.clone()));
-    }
-    // The figures over every session selected, read lean; then the page.
-    let selected: Vec<(String, String, i32)> = query
-        .clone()
-        .select_only()
-        .column(reception::Column::LeaderId)
-        .column(reception::Column::Kind)
-        .column(reception::Column::PeopleReceived)
-        .into_tuple()
-        .all(db)
-        .await
-        .map_err(QueryError::from)?;
-    let figures = figures(selected.iter().map(|(leader, kind, people)| SessionFact {
-        visit_down: kind == "visit-down",
-        people_received: u32::try_from(*people).unwrap_or_default(),
-        by_principal_leader: leaders.get(leader).is_some_and(|row| row.principal),
-    }));
+    .query()?;
+    let figures = figures_of(db, query.clone()).await?;
     if let Some(after) = after {
         query = query.filter(reception::Column::Id.gt(after));
     }
@@ -463,14 +510,61 @@ pub async fn list_receptions(
         .await
         .map_err(QueryError::from)?;
     let next_page_token = next_page(&mut rows, page_size, |row| row.id.to_string());
+    let mut receptions: Vec<api::Reception> = rows.iter().map(reception_view).collect();
+    // A case the reader declared an interest in (Art 28) is left out of the session; the
+    // session itself, and the figures, stay.
+    let recusals = authorized.recusals().await?;
+    if !recusals.is_empty() {
+        let named: Vec<Uuid> = receptions
+            .iter()
+            .flat_map(|r| r.case_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()))
+            .collect();
+        let paths: HashMap<Uuid, Vec<String>> = case::Entity::find()
+            .filter(case::Column::CaseId.is_in(named))
+            .all(db)
+            .await
+            .map_err(QueryError::from)?
+            .into_iter()
+            .map(|row| (row.case_id, unit_path_of(&row.unit_path)))
+            .collect();
+        for reception in &mut receptions {
+            reception.case_ids.retain(|id| {
+                Uuid::parse_str(id)
+                    .is_ok_and(|id| !recusals.excludes(id, paths.get(&id).map(Vec::as_slice)))
+            });
+        }
+    }
     authorized
-        .audit(None, true, &format!("listed {} receptions", rows.len()))
+        .audit(
+            None,
+            true,
+            &format!("listed {} receptions", receptions.len()),
+        )
         .await?;
     Ok(api::ListReceptionsResponse {
-        receptions: rows.iter().map(reception_view).collect(),
+        receptions,
         next_page_token,
         figures: Some(figures),
     })
+}
+
+pub async fn reception_figures(
+    db: &DatabaseConnection,
+    authorized: &Authorized,
+    request: &api::GetReceptionFiguresRequest,
+) -> Result<api::ReceptionFigures, Status> {
+    let query = Selection {
+        from: request.from.as_ref(),
+        to: request.to.as_ref(),
+        level: request.level,
+        leader_id: &request.leader_id,
+    }
+    .query()?;
+    let figures = figures_of(db, query).await?;
+    authorized
+        .audit(None, true, "read the reception figures")
+        .await?;
+    Ok(figures)
 }
 
 #[cfg(test)]

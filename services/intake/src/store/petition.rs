@@ -44,6 +44,12 @@ pub struct Model {
     pub collective_matter_case_number: Option<String>,
     /// The unit at whose own desk it was registered (首接首办); none for the bureau's.
     pub registered_at_unit: Option<String>,
+    /// For a visit of a collective matter: which batch (批次) of the matter, 1 for the first.
+    pub visit_batch: Option<i32>,
+    /// How many representatives the visiting group chose (sealed with the petitioner).
+    pub representative_count: i32,
+    /// A visit above the city a higher bureau reported (`beijing`, `province`, `prefecture`).
+    pub escalated_to: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -282,7 +282,12 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
     ),
     (
         "xinfang.supervision.v1.SupervisionService/ListLeaders",
-        &[(Supervisor, All), (Registrar, All), (Leader, All)],
+        &[
+            (Supervisor, All),
+            (Registrar, All),
+            (Leader, All),
+            (Administrator, All),
+        ],
     ),
     // Sessions are recorded at the reception desk (the registrar who took the petitions)
     // or by the supervisor. They name the cases taken, so not the analyst's.
@@ -293,6 +298,10 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
     (
         "xinfang.supervision.v1.SupervisionService/ListReceptions",
         &[(Supervisor, All), (Registrar, All), (Leader, All)],
+    ),
+    (
+        "xinfang.supervision.v1.SupervisionService/GetReceptionFigures",
+        &[(Supervisor, All), (Leader, All), (Analyst, All)],
     ),
     (
         "xinfang.supervision.v1.SupervisionService/DeclareRecusal",
@@ -367,6 +376,7 @@ mod tests {
         for (rpc, _) in POLICY {
             let allowed = decide(rpc, &analyst).is_some();
             let figures_or_directory = rpc.ends_with("/GetOverview")
+                || rpc.ends_with("/GetReceptionFigures")
                 || rpc.ends_with("/ListUnits")
                 || rpc.ends_with("/ListCategories");
             assert_eq!(allowed, figures_or_directory, "{rpc}");

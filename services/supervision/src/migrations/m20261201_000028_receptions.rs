@@ -23,6 +23,8 @@ enum Reception {
     Id,
     RequestId,
     LeaderId,
+    LeaderLevel,
+    ByPrincipalLeader,
     Kind,
     HeldAt,
     Place,
@@ -72,6 +74,12 @@ impl MigrationTrait for Migration {
                             .unique_key(),
                     )
                     .col(ColumnDef::new(Reception::LeaderId).string().not_null())
+                    .col(ColumnDef::new(Reception::LeaderLevel).string().not_null())
+                    .col(
+                        ColumnDef::new(Reception::ByPrincipalLeader)
+                            .boolean()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Reception::Kind).string().not_null())
                     .col(
                         ColumnDef::new(Reception::HeldAt)
@@ -105,6 +113,20 @@ impl MigrationTrait for Migration {
                     .name("reception_by_time")
                     .table(Reception::Table)
                     .col(Reception::HeldAt)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        // One leader holds one session at a time: the same session entered twice (two
+        // desks, a clerk re-entering it) must not count twice.
+        manager
+            .create_index(
+                Index::create()
+                    .name("reception_once")
+                    .table(Reception::Table)
+                    .col(Reception::LeaderId)
+                    .col(Reception::HeldAt)
+                    .unique()
                     .if_not_exists()
                     .to_owned(),
             )

@@ -9,6 +9,10 @@ pub struct Model {
     pub id: Uuid,
     pub request_id: Uuid,
     pub leader_id: String,
+    /// The leader's level and whether a principal leader when the session was held: the
+    /// figures count by these, whatever the roster says later.
+    pub leader_level: String,
+    pub by_principal_leader: bool,
     /// `duty`, `appointment` or `visit-down`.
     pub kind: String,
     pub held_at: TimeDateTimeWithTimeZone,

@@ -98,12 +98,12 @@ async fn the_reception_records_reproduce_the_seeds_three_figures() {
             .await
             .expect("recorded at the desk");
     }
-    // Not in the figures: a town leader's visit down, a city session before the half year,
-    // and one after it.
+    // Not in the figures: a town leader's visit down, a city session a minute before the
+    // half year (China Standard Time), and one at its end.
     for (leader, at) in [
         ("zhaocun-secretary", datetime!(2026-03-03 09:00 +8)),
-        ("city-secretary", datetime!(2025-12-30 09:00 +8)),
-        ("city-mayor", datetime!(2026-07-02 09:00 +8)),
+        ("city-secretary", datetime!(2025-12-31 23:59 +8)),
+        ("city-mayor", datetime!(2026-07-01 00:00 +8)),
     ] {
         supervisor
             .record_reception(session(leader, ReceptionKind::VisitDown, at, 40))
@@ -131,9 +131,36 @@ async fn the_reception_records_reproduce_the_seeds_three_figures() {
             visits_down_by_principal_leaders: 7,
         })
     );
-    // The figures are the period's, whatever the page.
+    // The figures are the period's, whatever the page; the pages hold every session once.
     assert_eq!(listed.receptions.len(), 50);
-    assert!(!listed.next_page_token.is_empty());
+    let mut seen: Vec<String> = listed.receptions.iter().map(|r| r.id.clone()).collect();
+    let mut token = listed.next_page_token;
+    while !token.is_empty() {
+        let page = supervisor
+            .list_receptions(api::ListReceptionsRequest {
+                page_token: token,
+                ..half_year(LeaderLevel::City, 50)
+            })
+            .await
+            .expect("the next page")
+            .into_inner();
+        seen.extend(page.receptions.iter().map(|r| r.id.clone()));
+        token = page.next_page_token;
+    }
+    let distinct: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!((seen.len(), distinct.len()), (78, 78));
+    // The analyst reads the figures alone.
+    let figures = client(&replica, &[Role::Analyst])
+        .get_reception_figures(api::GetReceptionFiguresRequest {
+            from: Some(wire::timestamp(datetime!(2026-01-01 00:00 +8))),
+            to: Some(wire::timestamp(datetime!(2026-07-01 00:00 +8))),
+            level: LeaderLevel::City as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("the figures")
+        .into_inner();
+    assert_eq!((figures.sessions, figures.person_times), (78, 922));
 
     let everyone = supervisor
         .list_receptions(half_year(LeaderLevel::Unspecified, 0))
@@ -185,11 +212,28 @@ async fn a_session_is_recorded_once_and_a_wrong_one_names_every_wrong_field() {
         .expect("recorded")
         .into_inner();
     let again = supervisor
-        .record_reception(once)
+        .record_reception(once.clone())
         .await
         .expect("a retry")
         .into_inner();
     assert_eq!(first.id, again.id);
+    // The same session entered again at another desk counts once.
+    let entered_twice = supervisor
+        .record_reception(api::RecordReceptionRequest {
+            request_id: Uuid::new_v4().to_string(),
+            ..once
+        })
+        .await
+        .expect_err("the same session");
+    assert_eq!(entered_twice.code(), Code::AlreadyExists);
+    let unknown_level = supervisor
+        .list_receptions(api::ListReceptionsRequest {
+            level: 99,
+            ..Default::default()
+        })
+        .await
+        .expect_err("an unknown level");
+    assert_eq!(unknown_level.code(), Code::InvalidArgument);
 
     let wrong = supervisor
         .record_reception(api::RecordReceptionRequest {
