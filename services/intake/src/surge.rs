@@ -84,6 +84,7 @@ pub async fn run(
     // Each submission on a task of its own: sealing, hashing and matching use every core.
     let mut in_hand = JoinSet::new();
     let mut messages: Option<pull::Stream> = None;
+    let mut paused_until: Option<tokio::time::Instant> = None;
     loop {
         let Some(pulling) = messages.as_mut() else {
             match pull_messages(&consumer, concurrency).await {
@@ -98,11 +99,19 @@ pub async fn run(
             }
             continue;
         };
+        let paused = paused_until.is_some();
         tokio::select! {
             biased;
             () = stop.cancelled() => break,
-            Some(_) = in_hand.join_next(), if !in_hand.is_empty() => {}
-            next = pulling.next(), if in_hand.len() < concurrency => match next {
+            Some(taken) = in_hand.join_next(), if !in_hand.is_empty() => {
+                // The database could not take one: take no more for a while, rather than
+                // cycle every queued submission through it and back.
+                if matches!(taken, Ok(Taken::Retried)) {
+                    paused_until = Some(tokio::time::Instant::now() + RETRY_DELAY);
+                }
+            }
+            () = sleep_until(paused_until), if paused => paused_until = None,
+            next = pulling.next(), if in_hand.len() < concurrency && !paused => match next {
                 Some(Ok(message)) => {
                     in_hand.spawn(take(desk.clone(), message));
                 }
@@ -137,13 +146,26 @@ async fn pull_messages(
 }
 
 /// One submission: registered and answered, or left for another try.
-async fn take(desk: Arc<SubmissionDesk>, message: jetstream::Message) {
+/// What became of a submission in hand, for the desk's pace.
+enum Taken {
+    Done,
+    /// Left for another try: the database could not take it.
+    Retried,
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    if let Some(deadline) = deadline {
+        tokio::time::sleep_until(deadline).await;
+    }
+}
+
+async fn take(desk: Arc<SubmissionDesk>, message: jetstream::Message) -> Taken {
     let started = Instant::now();
     let Some(sender) = Sender::of_subject(&message.subject) else {
         // Nobody to answer: only an operator can publish such a subject.
         tracing::warn!(subject = %message.subject, "a submission on a subject naming no system; dropped");
         let _ = message.ack_with(AckKind::Term).await;
-        return;
+        return Taken::Done;
     };
     let registering = desk.register(&sender, &message.payload);
     tokio::pin!(registering);
@@ -169,7 +191,7 @@ async fn take(desk: Arc<SubmissionDesk>, message: jetstream::Message) {
             // (a new query code) would void the code the sender already holds.
             if let Err(error) = message.double_ack().await {
                 tracing::warn!(error = %error, "a submission's acknowledgement was not confirmed; its redelivery is answered instead");
-                return;
+                return Taken::Done;
             }
             let subject =
                 subjects::receipt_subject(&sender.system, submission::receipt_token(&request_id));
@@ -189,8 +211,10 @@ async fn take(desk: Arc<SubmissionDesk>, message: jetstream::Message) {
             tracing::warn!(system = %sender.system, %reason, "a submission waits for another try");
             metrics::counter!("xinfang_submissions_total", "outcome" => "retried").increment(1);
             let _ = message.ack_with(AckKind::Nak(Some(RETRY_DELAY))).await;
+            return Taken::Retried;
         }
     }
+    Taken::Done
 }
 
 impl SubmissionDesk {

@@ -46,6 +46,11 @@ struct Rig {
 
 impl Rig {
     async fn new() -> Self {
+        Self::on(TestDatabase::postgres().await.expect("test database")).await
+    }
+
+    /// On a database of the caller's (on a private cluster a test stops, say).
+    async fn on(database: TestDatabase) -> Self {
         let password = || uuid::Uuid::new_v4().simple().to_string();
         let mut users = vec![
             NatsUser {
@@ -73,7 +78,6 @@ impl Rig {
         xinfang_platform::jetstream::declare_streams(&operator, &nats.config())
             .await
             .expect("the operator declares the streams");
-        let database = TestDatabase::postgres().await.expect("test database");
         let db = xinfang_platform::database::connect(database.url(), 2)
             .await
             .expect("test connection");
@@ -557,6 +561,62 @@ async fn two_replicas_register_5000_queued_submissions_each_once_and_answer_ever
     let numbers: HashSet<&String> = answered.values().collect();
     assert_eq!(numbers.len(), SUBMISSIONS, "a case number given twice");
     assert_eq!(rig.petitions().await, SUBMISSIONS as u64);
+    eventually(Duration::from_secs(30), || async {
+        (rig.queued().await == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn submissions_queued_while_the_database_is_down_are_registered_once_it_is_back() {
+    const SUBMISSIONS: usize = 30;
+    let postgres = xinfang_testkit::PrivatePostgres::start()
+        .await
+        .expect("a private cluster");
+    let database = TestDatabase::postgres_on(&postgres.url())
+        .await
+        .expect("a database on it");
+    let url = database.url().to_owned();
+    let mut rig = Rig::on(database).await;
+    rig.start_replica().await;
+    let platform = rig.system(ONLINE).await;
+    let mut receipts = platform
+        .subscribe(receipts_of(ONLINE))
+        .await
+        .expect("subscribed");
+
+    postgres.stop().await.expect("stop the database");
+    let mut sent = HashSet::new();
+    for index in 0..SUBMISSIONS {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        queue(
+            &platform,
+            submission_subject("online", ONLINE),
+            &submission(&request_id, online_petition(100 + index)),
+        )
+        .await;
+        sent.insert(request_id);
+    }
+    // Queued, and waiting: nothing is answered while the database is away.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let early = tokio::time::timeout(Duration::from_millis(100), receipts.next()).await;
+    assert!(early.is_err(), "answered without a database: {early:?}");
+    postgres.resume().await.expect("start the database again");
+
+    let mut answered = HashSet::new();
+    while answered.len() < SUBMISSIONS {
+        let message = tokio::time::timeout(Duration::from_secs(60), receipts.next())
+            .await
+            .unwrap_or_else(|_| panic!("{} of {SUBMISSIONS} answered", answered.len()))
+            .expect("open");
+        let receipt = SubmissionReceipt::decode(message.payload).expect("a receipt");
+        accepted(&receipt);
+        answered.insert(receipt.request_id);
+    }
+    assert_eq!(answered, sent);
+    let db = sea_orm::Database::connect(url).await.expect("connect");
+    let stored = petition::Entity::find().count(&db).await.expect("count");
+    assert_eq!(stored, SUBMISSIONS as u64);
     eventually(Duration::from_secs(30), || async {
         (rig.queued().await == 0).then_some(())
     })
