@@ -363,6 +363,38 @@ impl IntakeService for IntakeApi {
         Ok(Response::new(identity))
     }
 
+    async fn reveal_representatives(
+        &self,
+        request: Request<api::RevealRepresentativesRequest>,
+    ) -> Result<Response<api::RevealRepresentativesResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let request = request.into_inner();
+        let parsed = parse_uuid("case_id", &request.case_id)
+            .map_err(Status::from)
+            .and_then(|case_id| Ok((case_id, reveal::parse_reason(&request.reason)?)));
+        let (case_id, reason) = match parsed {
+            Ok(parsed) => parsed,
+            Err(status) => {
+                let case = Uuid::parse_str(&request.case_id).ok();
+                authorized
+                    .audit(case, false, "reveal refused: no case id or no reason given")
+                    .await?;
+                return Err(status);
+            }
+        };
+        let representatives = reveal::reveal_representatives(
+            &self.write.db,
+            &self.registrar.keys,
+            &authorized,
+            case_id,
+            &reason,
+        )
+        .await?;
+        Ok(Response::new(api::RevealRepresentativesResponse {
+            representatives,
+        }))
+    }
+
     async fn follow_petition(
         &self,
         request: Request<api::FollowPetitionRequest>,

@@ -11,6 +11,7 @@ use xinfang_platform::grpc::{FieldViolation, QueryError, invalid_argument};
 use xinfang_platform::sealing::KeyRing;
 use xinfang_proto::v1 as proto;
 
+use crate::petition::PetitionerKind;
 use crate::sealed_identity;
 use crate::store::{petition, petition_scope, petitioner};
 use crate::view;
@@ -31,6 +32,22 @@ pub fn parse_reason(reason: &str) -> Result<String, Status> {
     Ok(reason.to_owned())
 }
 
+/// What a reveal shows: the petitioner, or the representatives of a visiting group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revealed {
+    Petitioner,
+    Representatives,
+}
+
+impl Revealed {
+    fn what(self) -> &'static str {
+        match self {
+            Revealed::Petitioner => "the petitioner",
+            Revealed::Representatives => "the representatives",
+        }
+    }
+}
+
 pub async fn reveal(
     db: &DatabaseConnection,
     keys: &KeyRing,
@@ -38,6 +55,46 @@ pub async fn reveal(
     case_id: Uuid,
     reason: &str,
 ) -> Result<proto::PetitionerIdentity, Status> {
+    let (row, record) =
+        open_for_contact(db, keys, authorized, case_id, reason, Revealed::Petitioner).await?;
+    Ok(view::revealed_identity(&row.kind, &record))
+}
+
+/// The representatives a visiting group chose, in full (none for a petition without).
+pub async fn reveal_representatives(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    authorized: &Authorized,
+    case_id: Uuid,
+    reason: &str,
+) -> Result<Vec<proto::PetitionerIdentity>, Status> {
+    let (_, record) = open_for_contact(
+        db,
+        keys,
+        authorized,
+        case_id,
+        reason,
+        Revealed::Representatives,
+    )
+    .await?;
+    Ok(record
+        .representatives
+        .iter()
+        .map(|person| view::revealed_identity(PetitionerKind::Person.code(), person))
+        .collect())
+}
+
+/// The sealed identity of the case, opened for a caller who must contact its people: the
+/// registering clerk or a handler of the responsible unit; every ask audited, with `what`.
+async fn open_for_contact(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    authorized: &Authorized,
+    case_id: Uuid,
+    reason: &str,
+    revealed: Revealed,
+) -> Result<(petitioner::Model, sealed_identity::PetitionerRecord), Status> {
+    let what = revealed.what();
     let found = petition::Entity::find_by_id(case_id)
         .one(db)
         .await
@@ -72,11 +129,11 @@ pub async fn reveal(
             .audit(
                 Some(case_id),
                 false,
-                &format!("reveal refused: neither the registering clerk nor a handler of the responsible unit; asked because: {reason}"),
+                &format!("reveal of {what} refused: neither the registering clerk nor a handler of the responsible unit; asked because: {reason}"),
             )
             .await?;
         return Err(Status::permission_denied(format!(
-            "{caller} may not see this petitioner's identity: only the clerk who registered the petition and a handler of the unit it is routed to may"
+            "{caller} may not see {what} of this petition: only the clerk who registered the petition and a handler of the unit it is routed to may"
         )));
     }
     let Some(row) = petitioner::Entity::find_by_id(case_id)
@@ -104,13 +161,9 @@ pub async fn reveal(
         }
     };
     authorized
-        .audit(
-            Some(case_id),
-            true,
-            &format!("revealed the petitioner: {reason}"),
-        )
+        .audit(Some(case_id), true, &format!("revealed {what}: {reason}"))
         .await?;
-    Ok(view::revealed_identity(&row.kind, &record))
+    Ok((row, record))
 }
 
 /// The subject that registered the case, from the registration's own audit row.

@@ -4,7 +4,7 @@
 
 use prost::Message;
 use tonic::Code;
-use xinfang_proto::intake::v1::PetitionRegistered;
+use xinfang_proto::intake::v1::{PetitionRegistered, RevealRepresentativesRequest};
 use xinfang_proto::v1 as proto;
 
 use super::support::{IntakeUnderTest, by, create, id_number};
@@ -48,6 +48,31 @@ async fn a_collective_visit_keeps_five_representatives_and_counts_its_batches() 
     assert_eq!(first.representatives[0].name, "代***");
     assert!(first.representatives[0].phone.contains("****"));
     assert_eq!(first.visit_batch, 1);
+
+    // The clerk who registered it serves notices on them: in full, with a reason.
+    let revealed = client
+        .reveal_representatives(RevealRepresentativesRequest {
+            case_id: first.case_id.clone(),
+            reason: "向代表送达受理告知书".into(),
+        })
+        .await
+        .expect("revealed")
+        .into_inner()
+        .representatives;
+    let names: Vec<&str> = revealed.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["代表0号", "代表1号", "代表2号", "代表3号", "代表4号"]
+    );
+    assert_eq!(revealed[1].id_card_number, id_number(101));
+    let no_reason = client
+        .reveal_representatives(RevealRepresentativesRequest {
+            case_id: first.case_id.clone(),
+            reason: String::new(),
+        })
+        .await
+        .expect_err("a reason is required");
+    assert_eq!(no_reason.code(), Code::InvalidArgument);
 
     // A second group on the same matter, another day's batch.
     let second = client

@@ -114,6 +114,15 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         ],
     ),
     (
+        // The same callers as the petitioner's identity, on the same terms.
+        "xinfang.intake.v1.IntakeService/RevealRepresentatives",
+        &[
+            (Registrar, All),
+            (UnitRegistrar, OwnUnits),
+            (UnitHandler, OwnUnits),
+        ],
+    ),
+    (
         // The public portal and the console call as a service, for the petitioner.
         "xinfang.intake.v1.IntakeService/FollowPetition",
         &[(Registrar, All), (Supervisor, All), (Service, All)],
@@ -352,13 +361,17 @@ mod tests {
 
     #[test]
     fn only_registrars_and_the_unit_handler_may_ask_for_a_petitioners_identity() {
-        let rpc = "xinfang.intake.v1.IntakeService/RevealPetitioner";
-        let allowed: Vec<Role> = Role::ALL
-            .into_iter()
-            .filter(|role| decide(rpc, &caller(&[*role])).is_some())
-            .collect();
-        assert_eq!(allowed, [Registrar, UnitRegistrar, UnitHandler]);
-        assert_eq!(decide(rpc, &caller(&[UnitHandler])), Some(OwnUnits));
+        for rpc in [
+            "xinfang.intake.v1.IntakeService/RevealPetitioner",
+            "xinfang.intake.v1.IntakeService/RevealRepresentatives",
+        ] {
+            let allowed: Vec<Role> = Role::ALL
+                .into_iter()
+                .filter(|role| decide(rpc, &caller(&[*role])).is_some())
+                .collect();
+            assert_eq!(allowed, [Registrar, UnitRegistrar, UnitHandler], "{rpc}");
+            assert_eq!(decide(rpc, &caller(&[UnitHandler])), Some(OwnUnits));
+        }
     }
 
     #[test]
