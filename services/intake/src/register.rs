@@ -198,13 +198,12 @@ async fn register_once(
         &earlier,
         &registrar.matching,
     );
-    let visit_batch = crate::related::visit_batch(
-        &write.db,
-        new,
-        new.people_count >= registrar.collective_threshold,
-        related.collective_matter.as_ref().map(|(root, _)| *root),
-    )
-    .await?;
+    let matter = related
+        .collective_matter
+        .as_ref()
+        .or(related.repeat_of.as_ref())
+        .map(|(root, _)| *root);
+    let visit_batch = crate::related::visit_batch(&write.db, new, matter).await?;
     let year = registration_year(now);
     let drawn = match registrar.numbers {
         NumberSource::Sequence => {

@@ -31,27 +31,29 @@ fn since(now: OffsetDateTime, window: Duration) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// For a visit of a collective matter (or a collective visit starting one): which batch
-/// (批次) of the matter it is — the matter's visits so far, plus one. `None` for anything
-/// else.
+/// For a visit: which batch (批次) of its matter it is — the matter's visits so far, plus
+/// one. The matter is the collective matter it joins, else the earlier case it repeats,
+/// else it starts one (batch 1). `None` for anything but a visit. Read before the
+/// registering transaction: two visits of one matter registered in the same instant may
+/// share a number, which a clerk's look at the matter mends.
 pub async fn visit_batch<C: ConnectionTrait>(
     db: &C,
     new: &NewPetition,
-    collective: bool,
     matter: Option<Uuid>,
 ) -> Result<Option<u32>, DbErr> {
     if new.channel != Channel::Visit {
         return Ok(None);
     }
     let Some(root) = matter else {
-        return Ok(collective.then_some(1));
+        return Ok(Some(1));
     };
     let earlier = petition::Entity::find()
         .filter(petition::Column::Channel.eq(Channel::Visit.code()))
         .filter(
             Condition::any()
+                .add(petition::Column::CaseId.eq(root))
                 .add(petition::Column::CollectiveMatterCaseId.eq(root))
-                .add(petition::Column::CaseId.eq(root)),
+                .add(petition::Column::RepeatOfCaseId.eq(root)),
         )
         .count(db)
         .await?;
@@ -94,6 +96,14 @@ pub async fn earlier_petitions<C: ConnectionTrait>(
             .collect()
     };
     let mut found: HashMap<Uuid, petition::Model> = HashMap::new();
+    // An unidentified petition joins no collective matter (matching): no neighbours to read.
+    let identified = new
+        .petitioner
+        .as_ref()
+        .is_some_and(|who| who.id_card.is_some() || who.phone.is_some());
+    if identified {
+        found.extend(nearby(db, new, now, rules, &same).await?);
+    }
     if !same.is_empty() {
         // Whenever registered: first-time means none ever.
         let theirs = petition::Entity::find()
@@ -102,13 +112,36 @@ pub async fn earlier_petitions<C: ConnectionTrait>(
             .await?;
         found.extend(theirs.into_iter().map(|row| (row.case_id, row)));
     }
-    // A collective matter is compared by its first case, which its members are near
-    // identical to: a campaign of a thousand letters must not cost each new one a
-    // thousand comparisons (nor crowd out the other petitions of the place).
-    // A collective matter is compared through its newest member of another petitioner: its
-    // members are near identical, and a campaign of a thousand letters must not cost each
-    // new one a thousand comparisons, nor crowd out the place's other petitions. The newest
-    // member keeps the matter joinable for as long as the campaign goes on.
+    Ok(found
+        .into_values()
+        .map(|row| Earlier {
+            same_petitioner: same.contains(&row.case_id),
+            source_level: SourceLevel::from_code(&row.source_level).unwrap_or(SourceLevel::Local),
+            text: format!("{}{}", row.title, row.content),
+            repeat_of: row.repeat_of_case_id.zip(row.repeat_of_case_number),
+            collective_matter: row
+                .collective_matter_case_id
+                .zip(row.collective_matter_case_number),
+            case_id: row.case_id,
+            case_number: row.case_number,
+            registered_at: row.registered_at,
+        })
+        .collect())
+}
+
+/// The same place's and matter's petitions a new one is compared with for a collective
+/// matter. A collective matter is compared through its newest member of another petitioner:
+/// its members are near identical, and a campaign of a thousand letters must not cost each
+/// new one a thousand comparisons, nor crowd out the place's other petitions. The newest
+/// member keeps the matter joinable for as long as the campaign goes on. Ids are scanned
+/// first (at most `RECENT`), then at most `NEARBY` rows read.
+async fn nearby<C: ConnectionTrait>(
+    db: &C,
+    new: &NewPetition,
+    now: OffsetDateTime,
+    rules: &MatchingRules,
+    same: &HashSet<Uuid>,
+) -> Result<Vec<(Uuid, petition::Model)>, DbErr> {
     let recent: Vec<(Uuid, Option<Uuid>)> = petition::Entity::find()
         .select_only()
         .column(petition::Column::CaseId)
@@ -130,26 +163,14 @@ pub async fn earlier_petitions<C: ConnectionTrait>(
         .map(|(case_id, _)| case_id)
         .take(NEARBY as usize)
         .collect();
-    if !picked.is_empty() {
-        let nearby = petition::Entity::find()
-            .filter(petition::Column::CaseId.is_in(picked))
-            .all(db)
-            .await?;
-        found.extend(nearby.into_iter().map(|row| (row.case_id, row)));
+    if picked.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(found
-        .into_values()
-        .map(|row| Earlier {
-            same_petitioner: same.contains(&row.case_id),
-            source_level: SourceLevel::from_code(&row.source_level).unwrap_or(SourceLevel::Local),
-            text: format!("{}{}", row.title, row.content),
-            repeat_of: row.repeat_of_case_id.zip(row.repeat_of_case_number),
-            collective_matter: row
-                .collective_matter_case_id
-                .zip(row.collective_matter_case_number),
-            case_id: row.case_id,
-            case_number: row.case_number,
-            registered_at: row.registered_at,
-        })
+    Ok(petition::Entity::find()
+        .filter(petition::Column::CaseId.is_in(picked))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.case_id, row))
         .collect())
 }

@@ -37,12 +37,22 @@ pub struct SubmissionDesk {
     pub client: async_nats::Client,
 }
 
+impl Outcome {
+    fn retry(error: &sea_orm::DbErr) -> Self {
+        Outcome::Retry {
+            reason: error.to_string(),
+            unavailable: xinfang_platform::database::is_unavailable(error),
+        }
+    }
+}
+
 /// What became of one submission.
 enum Outcome {
     /// Answer the sender, and the submission leaves the queue.
     Answer(SubmissionReceipt),
-    /// Not now (the database): leave it queued for another try.
-    Retry(String),
+    /// Not now (the database): leave it queued for another try; `unavailable` when the
+    /// database cannot be reached at all, and the desk should wait before taking more.
+    Retry { reason: String, unavailable: bool },
 }
 
 /// Takes submissions until `stop`, `concurrency` at a time; the ones in hand are finished
@@ -207,11 +217,18 @@ async fn take(desk: Arc<SubmissionDesk>, message: jetstream::Message) -> Taken {
             metrics::counter!("xinfang_submissions_total", "outcome" => outcome).increment(1);
             metrics::histogram!("xinfang_submission_seconds").record(started.elapsed());
         }
-        Outcome::Retry(reason) => {
+        Outcome::Retry {
+            reason,
+            unavailable,
+        } => {
             tracing::warn!(system = %sender.system, %reason, "a submission waits for another try");
             metrics::counter!("xinfang_submissions_total", "outcome" => "retried").increment(1);
             let _ = message.ack_with(AckKind::Nak(Some(RETRY_DELAY))).await;
-            return Taken::Retried;
+            // One submission the database refuses must not slow the others; a database
+            // that cannot be reached stops the desk for a while.
+            if unavailable {
+                return Taken::Retried;
+            }
         }
     }
     Taken::Done
@@ -288,15 +305,27 @@ impl SubmissionDesk {
                     "was already used for a different petition; use a new request_id",
                 )]);
             }
-            Err(RegisterError::Database(error)) => return Outcome::Retry(error.to_string()),
+            Err(RegisterError::Database(error)) => return Outcome::retry(&error),
         };
-        let query_code = match answer::query_code(&self.write, keys, &registered, &registering)
-            .await
-        {
-            Ok(code) => code,
-            Err(AnswerError::Register(error)) => return Outcome::Retry(error.to_string()),
-            Err(AnswerError::Audit(status)) => return Outcome::Retry(status.message().to_owned()),
-        };
+        let query_code =
+            match answer::query_code(&self.write, keys, &registered, &registering).await {
+                Ok(code) => code,
+                Err(AnswerError::Register(RegisterError::Database(error))) => {
+                    return Outcome::retry(&error);
+                }
+                Err(AnswerError::Register(error)) => {
+                    return Outcome::Retry {
+                        reason: error.to_string(),
+                        unavailable: false,
+                    };
+                }
+                Err(AnswerError::Audit(status)) => {
+                    return Outcome::Retry {
+                        reason: status.message().to_owned(),
+                        unavailable: true,
+                    };
+                }
+            };
         // A system faces the petitioner: it learns that related cases exist, never which.
         let notices = answer::notices(&self.write, keys, &registered, false).await;
         Outcome::Answer(submission::accepted(

@@ -47,10 +47,18 @@ pub fn representatives(
     for (index, person) in given.iter().enumerate() {
         let field = |name: &str| format!("petition.representatives[{index}].{name}");
         let before = problems.len();
-        if person.kind == proto::PetitionerKind::Organisation as i32 {
+        let person_or_unset = [0, proto::PetitionerKind::Person as i32];
+        if !person_or_unset.contains(&person.kind) {
             problems.push(FieldViolation::new(
                 field("kind"),
                 "a representative is a person",
+            ));
+        }
+        if person.phone.trim().is_empty() && person.address.trim().is_empty() {
+            // Notices to the group are served on them.
+            problems.push(FieldViolation::new(
+                field("phone"),
+                "a representative needs a phone number or an address to be reached",
             ));
         }
         let name = text(&person.name, MAX_NAME_CHARS, false)

@@ -414,7 +414,21 @@ pub async fn record_reception(
         recorded_by: authorized.caller.subject.clone(),
         recorded_at: now,
     };
-    let (row, _) = write.execute(AddReception { row, authorized }).await?;
+    let (leader_id, held_at) = (row.leader_id.clone(), row.held_at);
+    let (row, _) = match write.execute(AddReception { row, authorized }).await {
+        // Another desk entered the same session in the same instant.
+        Err(ReceptionError::Database(error))
+            if matches!(
+                error.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            return Err(Status::already_exists(format!(
+                "leader {leader_id}'s session at {held_at} is already recorded"
+            )));
+        }
+        outcome => outcome?,
+    };
     Ok(reception_view(&row))
 }
 
@@ -515,18 +529,24 @@ pub async fn list_receptions(
     // session itself, and the figures, stay.
     let recusals = authorized.recusals().await?;
     if !recusals.is_empty() {
-        let named: Vec<Uuid> = receptions
+        let named: std::collections::BTreeSet<Uuid> = receptions
             .iter()
             .flat_map(|r| r.case_ids.iter().filter_map(|id| Uuid::parse_str(id).ok()))
             .collect();
-        let paths: HashMap<Uuid, Vec<String>> = case::Entity::find()
-            .filter(case::Column::CaseId.is_in(named))
-            .all(db)
-            .await
-            .map_err(QueryError::from)?
-            .into_iter()
-            .map(|row| (row.case_id, unit_path_of(&row.unit_path)))
-            .collect();
+        let named: Vec<Uuid> = named.into_iter().collect();
+        let mut paths: HashMap<Uuid, Vec<String>> = HashMap::new();
+        // In chunks: a page may name thousands of cases, more than one statement binds.
+        for chunk in named.chunks(1000) {
+            let rows = case::Entity::find()
+                .filter(case::Column::CaseId.is_in(chunk.iter().copied()))
+                .all(db)
+                .await
+                .map_err(QueryError::from)?;
+            paths.extend(
+                rows.into_iter()
+                    .map(|row| (row.case_id, unit_path_of(&row.unit_path))),
+            );
+        }
         for reception in &mut receptions {
             reception.case_ids.retain(|id| {
                 Uuid::parse_str(id)

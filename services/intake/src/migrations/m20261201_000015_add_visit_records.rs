@@ -10,6 +10,8 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum Petition {
     Table,
+    CollectiveMatterCaseId,
+    RepeatOfCaseId,
     VisitBatch,
     RepresentativeCount,
     EscalatedTo,
@@ -38,6 +40,25 @@ impl MigrationTrait for Migration {
                     Table::alter()
                         .table(Petition::Table)
                         .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        // A visit's batch counts its matter's visits: found by either link.
+        for (name, column) in [
+            (
+                "petition_by_collective_matter",
+                Petition::CollectiveMatterCaseId,
+            ),
+            ("petition_by_repeated_case", Petition::RepeatOfCaseId),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Petition::Table)
+                        .col(column)
+                        .if_not_exists()
                         .to_owned(),
                 )
                 .await?;

@@ -89,6 +89,15 @@ async fn a_collective_visit_keeps_five_representatives_and_counts_its_batches() 
     );
     assert_eq!(second.visit_batch, 2);
 
+    // The first group comes back: a repeat of its own case, and the matter's third batch.
+    let back = client
+        .create_petition(create(group_visit(1, 25, 2)))
+        .await
+        .expect("the first group again")
+        .into_inner();
+    assert!(back.relations.as_ref().is_some_and(|r| r.repeat));
+    assert_eq!(back.visit_batch, 3);
+
     // A sixth representative is refused, and nothing is stored.
     let refused = client
         .create_petition(create(group_visit(3, 40, 6)))
@@ -102,16 +111,16 @@ async fn a_collective_visit_keeps_five_representatives_and_counts_its_batches() 
         "{}",
         refused.message()
     );
-    assert_eq!(intake.petitions_stored().await, 2);
+    assert_eq!(intake.petitions_stored().await, 3);
 
     // The event counts them; who they are stays in intake.
-    let events = intake.published(2).await;
+    let events = intake.published(3).await;
     let announced: Vec<(u32, u32)> = events
         .iter()
         .map(event)
         .map(|e| (e.representative_count, e.visit_batch))
         .collect();
-    assert_eq!(announced, [(5, 1), (3, 2)]);
+    assert_eq!(announced, [(5, 1), (3, 2), (2, 3)]);
     for message in &events {
         let payload = String::from_utf8_lossy(&message.payload);
         assert!(!payload.contains("代表"), "a representative on the event");
