@@ -155,7 +155,6 @@ async fn pull_messages(
         .map_err(|error| format!("pull submissions: {error}"))
 }
 
-/// One submission: registered and answered, or left for another try.
 /// What became of a submission in hand, for the desk's pace.
 enum Taken {
     Done,
@@ -169,6 +168,7 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     }
 }
 
+/// One submission: registered and answered, or left for another try.
 async fn take(desk: Arc<SubmissionDesk>, message: jetstream::Message) -> Taken {
     let started = Instant::now();
     let Some(sender) = Sender::of_subject(&message.subject) else {
