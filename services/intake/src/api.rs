@@ -338,20 +338,8 @@ impl IntakeService for IntakeApi {
     ) -> Result<Response<proto::PetitionerIdentity>, Status> {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
-        // Every ask is audited, a malformed one too.
-        let parsed = parse_uuid("case_id", &request.case_id)
-            .map_err(Status::from)
-            .and_then(|case_id| Ok((case_id, reveal::parse_reason(&request.reason)?)));
-        let (case_id, reason) = match parsed {
-            Ok(parsed) => parsed,
-            Err(status) => {
-                let case = Uuid::parse_str(&request.case_id).ok();
-                authorized
-                    .audit(case, false, "reveal refused: no case id or no reason given")
-                    .await?;
-                return Err(status);
-            }
-        };
+        let (case_id, reason) =
+            reveal_request(&authorized, &request.case_id, &request.reason).await?;
         let identity = reveal::reveal(
             &self.write.db,
             &self.registrar.keys,
@@ -369,19 +357,8 @@ impl IntakeService for IntakeApi {
     ) -> Result<Response<api::RevealRepresentativesResponse>, Status> {
         let authorized = Authorized::of(&request)?;
         let request = request.into_inner();
-        let parsed = parse_uuid("case_id", &request.case_id)
-            .map_err(Status::from)
-            .and_then(|case_id| Ok((case_id, reveal::parse_reason(&request.reason)?)));
-        let (case_id, reason) = match parsed {
-            Ok(parsed) => parsed,
-            Err(status) => {
-                let case = Uuid::parse_str(&request.case_id).ok();
-                authorized
-                    .audit(case, false, "reveal refused: no case id or no reason given")
-                    .await?;
-                return Err(status);
-            }
-        };
+        let (case_id, reason) =
+            reveal_request(&authorized, &request.case_id, &request.reason).await?;
         let representatives = reveal::reveal_representatives(
             &self.write.db,
             &self.registrar.keys,
@@ -444,6 +421,27 @@ fn parse_create(
         keys,
     )
     .map_err(IntakeError::InvalidArgument)
+}
+
+/// A reveal's case and reason; every ask is audited, a malformed one too.
+async fn reveal_request(
+    authorized: &Authorized,
+    case_id: &str,
+    reason: &str,
+) -> Result<(Uuid, String), Status> {
+    let parsed = parse_uuid("case_id", case_id)
+        .map_err(Status::from)
+        .and_then(|case_id| Ok((case_id, reveal::parse_reason(reason)?)));
+    match parsed {
+        Ok(parsed) => Ok(parsed),
+        Err(status) => {
+            let case = Uuid::parse_str(case_id).ok();
+            authorized
+                .audit(case, false, "reveal refused: no case id or no reason given")
+                .await?;
+            Err(status)
+        }
+    }
 }
 
 fn parse_uuid(field: &str, text: &str) -> Result<Uuid, QueryError> {
