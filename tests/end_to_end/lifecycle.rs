@@ -23,12 +23,12 @@ use crate::support;
 
 type Client = SupervisionServiceClient<Authed>;
 
-fn as_unit(stack: &Stack, unit: &str) -> Client {
+pub(crate) fn as_unit(stack: &Stack, unit: &str) -> Client {
     let token = auth::token(&[Role::UnitHandler], &[unit]);
     SupervisionServiceClient::new(auth::authed(&stack.grpc_url(Svc::Supervision), &token))
 }
 
-fn as_bureau(stack: &Stack) -> Client {
+pub(crate) fn as_bureau(stack: &Stack) -> Client {
     let token = auth::token(&[Role::Supervisor], &[]);
     SupervisionServiceClient::new(auth::authed(&stack.grpc_url(Svc::Supervision), &token))
 }
@@ -58,7 +58,7 @@ async fn routed_case(stack: &Stack, index: usize) -> String {
     }
 }
 
-fn request(case_id: &str, action: Action) -> RecordCaseActionRequest {
+pub(crate) fn request(case_id: &str, action: Action) -> RecordCaseActionRequest {
     RecordCaseActionRequest {
         request_id: uuid::Uuid::now_v7().to_string(),
         case_id: case_id.to_owned(),
@@ -67,7 +67,7 @@ fn request(case_id: &str, action: Action) -> RecordCaseActionRequest {
     }
 }
 
-async fn act(client: &mut Client, case_id: &str, action: Action) -> proto::CaseTimeline {
+pub(crate) async fn act(client: &mut Client, case_id: &str, action: Action) -> proto::CaseTimeline {
     client
         .record_case_action(request(case_id, action))
         .await
@@ -75,7 +75,7 @@ async fn act(client: &mut Client, case_id: &str, action: Action) -> proto::CaseT
         .into_inner()
 }
 
-async fn refused(client: &mut Client, case_id: &str, action: Action) -> tonic::Status {
+pub(crate) async fn refused(client: &mut Client, case_id: &str, action: Action) -> tonic::Status {
     client
         .record_case_action(request(case_id, action))
         .await
@@ -99,7 +99,7 @@ fn day(date: time::Date) -> Option<proto::CalendarDate> {
     })
 }
 
-fn opinion(decision: proto::ReplyDecision) -> Option<api::WrittenOpinion> {
+pub(crate) fn opinion(decision: proto::ReplyDecision) -> Option<api::WrittenOpinion> {
     Some(api::WrittenOpinion {
         request: "请求发放征地补偿款".into(),
         facts: "经查，补偿款已于本月拨付到村。".into(),
@@ -108,13 +108,13 @@ fn opinion(decision: proto::ReplyDecision) -> Option<api::WrittenOpinion> {
     })
 }
 
-fn accept() -> Action {
+pub(crate) fn accept() -> Action {
     Action::Accept(api::AcceptCase {
         notice: "您的信访事项已受理，将按信访程序办理。".into(),
     })
 }
 
-fn reply() -> Action {
+pub(crate) fn reply() -> Action {
     Action::Reply(api::ReplyWithOpinion {
         opinion: opinion(proto::ReplyDecision::Support),
     })
@@ -126,7 +126,7 @@ fn serve() -> Action {
     })
 }
 
-fn sign_for() -> Action {
+pub(crate) fn sign_for() -> Action {
     Action::SignFor(api::SignFor {
         signed_by: "赵村镇信访办 李四".into(),
     })

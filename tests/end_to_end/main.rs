@@ -19,3 +19,4 @@ mod recusal;
 mod routing_by_hand;
 mod support;
 mod surge_channel;
+mod upstreams;

@@ -20,6 +20,7 @@ use crate::answer;
 use crate::attachments;
 use crate::case_number::{CaseNumber, registration_year};
 use crate::desk;
+use crate::links::{LinkError, LinkUpstream};
 use crate::numbering;
 use crate::register::{RegisterError, Registrar, Registration, register};
 use crate::search;
@@ -385,6 +386,65 @@ impl IntakeService for IntakeApi {
         )
         .await?;
         Ok(Response::new(followed))
+    }
+
+    async fn link_upstream(
+        &self,
+        request: Request<api::LinkUpstreamRequest>,
+    ) -> Result<Response<proto::Petition>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let request = request.get_ref();
+        let mut violations = Vec::new();
+        let mut uuid = |field: &str, text: &str| {
+            Uuid::parse_str(text)
+                .map_err(|_| violations.push(FieldViolation::new(field, "must be a UUID")))
+                .ok()
+        };
+        let case_id = uuid("case_id", &request.case_id);
+        let into_case_id = uuid("into_case_id", &request.into_case_id);
+        let reason = reveal::parse_reason(&request.reason).ok();
+        if reason.is_none() {
+            violations.push(FieldViolation::new(
+                "reason",
+                "say why it is the same matter, in at most 500 characters",
+            ));
+        }
+        let (Some(case_id), Some(into_case_id), Some(reason)) = (case_id, into_case_id, reason)
+        else {
+            return Err(invalid_argument(&violations));
+        };
+        let (linked, _) = self
+            .write
+            .execute(LinkUpstream {
+                authorized,
+                case_id,
+                into_case_id,
+                reason,
+            })
+            .await
+            .map_err(|error| match error {
+                LinkError::NotFound(id) => {
+                    Status::not_found(format!("no petition with case id {id}"))
+                }
+                LinkError::Refused(why) => Status::failed_precondition(why),
+                LinkError::Database(error) => {
+                    tracing::error!(error = %error, "database error");
+                    Status::unavailable("the link could not be recorded now; retry")
+                }
+            })?;
+        let petitioner = petitioner::Entity::find_by_id(linked.case_id)
+            .one(&self.write.db)
+            .await
+            .map_err(QueryError::from)?;
+        let accused = accused_person::of_cases(&self.write.db, [linked.case_id])
+            .await
+            .map_err(QueryError::from)?;
+        Ok(Response::new(view::stored_petition(
+            &self.registrar.keys,
+            &linked,
+            petitioner.as_ref(),
+            accused.get(&linked.case_id),
+        )))
     }
 
     async fn reissue_query_code(

@@ -12,6 +12,7 @@ pub mod directory;
 pub mod finality;
 pub mod follow;
 pub mod identity;
+pub mod links;
 pub mod matching;
 pub mod migrations;
 pub mod numbering;

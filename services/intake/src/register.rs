@@ -23,6 +23,7 @@ use xinfang_proto::{subjects, v1 as proto};
 
 use crate::case_number::{CaseNumber, registration_year};
 use crate::codes::RegionCode;
+use crate::links::Proposal;
 use crate::matching::{self, Classification, MatchingRules, NewText};
 use crate::numbering::{self, NumberSource};
 use crate::petition::NewPetition;
@@ -204,6 +205,7 @@ async fn register_once(
         .or(related.repeat_of.as_ref())
         .map(|(root, _)| *root);
     let visit_batch = crate::related::visit_batch(&write.db, new, matter).await?;
+    let proposed_link = crate::links::proposal(&write.db, new, &related).await?;
     let year = registration_year(now);
     let drawn = match registrar.numbers {
         NumberSource::Sequence => {
@@ -220,6 +222,7 @@ async fn register_once(
         repeats_final,
         related,
         visit_batch,
+        proposed_link,
     };
     let request_id = change.registration.request_id;
     let fingerprint = change.registration.fingerprint.clone();
@@ -325,6 +328,8 @@ struct RegisterPetition {
     related: Classification,
     /// For a visit of a collective matter: which batch (批次) of it.
     visit_batch: Option<u32>,
+    /// For a petition a higher bureau sent down: the case it looks like.
+    proposed_link: Option<Proposal>,
 }
 
 enum RegisterState {
@@ -416,6 +421,15 @@ impl Change for RegisterPetition {
             // At most five, checked at parsing.
             representative_count: i32::try_from(new.representatives.len()).unwrap_or_default(),
             escalated_to: new.escalated_to.map(|marker| marker.code().to_owned()),
+            proposed_case_id: self.proposed_link.as_ref().map(|p| p.case_id),
+            proposed_case_number: self.proposed_link.as_ref().map(|p| p.case_number.clone()),
+            proposal_reason: self
+                .proposed_link
+                .as_ref()
+                .map(|p| p.reason.code().to_owned()),
+            linked_to_case_id: None,
+            linked_to_case_number: None,
+            linked_at: None,
         };
         let petitioner = new.petitioner.as_ref().map(|identity| {
             let record = PetitionerRecord {
@@ -454,6 +468,14 @@ impl Change for RegisterPetition {
                     .unwrap_or_default(),
                 registered_at_unit: petition.registered_at_unit.clone().unwrap_or_default(),
                 visit_batch: self.visit_batch.unwrap_or_default(),
+                proposed_link: self
+                    .proposed_link
+                    .as_ref()
+                    .map(|p| proto::UpstreamLinkProposal {
+                        case_id: p.case_id.to_string(),
+                        case_number: p.case_number.clone(),
+                        reason: p.reason.to_proto().into(),
+                    }),
                 ..registered_event(case_id, &number, new, collective, now)
             },
         );
@@ -608,5 +630,6 @@ pub fn registered_event(
         collective_matter_case_id: String::new(),
         collective_matter_case_number: String::new(),
         registered_at_unit: String::new(),
+        proposed_link: None,
     }
 }

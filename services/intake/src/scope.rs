@@ -11,6 +11,7 @@ use xinfang_platform::envelope::Envelope;
 use xinfang_platform::write::{Change, Decided};
 use xinfang_proto::codes::DirectoryCode;
 use xinfang_proto::routing::v1::PetitionRouted;
+use xinfang_proto::v1::RoutingDisposition;
 
 use crate::store::{petition, petition_scope};
 
@@ -23,6 +24,8 @@ pub struct Routed {
     unit_path: Vec<String>,
     /// 1 in events from before decisions had revisions.
     revision: i32,
+    /// Held at the bureau for a clerk, not sent to a unit.
+    held: bool,
 }
 
 impl Handler for RecordScope {
@@ -39,6 +42,7 @@ impl Handler for RecordScope {
             case_id,
             unit_code: event.unit_code,
             unit_path: event.unit_path,
+            held: event.disposition == RoutingDisposition::Triage as i32,
             revision: i32::try_from(std::cmp::max(event.revision, 1))
                 .map_err(|_| format!("revision {} is out of range", event.revision))?,
         })
@@ -82,6 +86,7 @@ impl Change for RecordUnit {
             unit_code: Set(routed.unit_code.clone()),
             unit_path: Set(stored_unit_path(&routed.unit_path)),
             revision: Set(routed.revision),
+            held: Set(routed.held),
         })
         // The newest revision wins, whatever order the events come in: the old unit loses
         // the case, the new one gains it.
@@ -91,6 +96,7 @@ impl Change for RecordUnit {
                     petition_scope::Column::UnitCode,
                     petition_scope::Column::UnitPath,
                     petition_scope::Column::Revision,
+                    petition_scope::Column::Held,
                 ])
                 .action_and_where(
                     Expr::col((petition_scope::Entity, petition_scope::Column::Revision))

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use xinfang_proto::v1 as proto;
 
 use crate::identity::{IdCardNumber, PhoneNumber, mask_address, mask_name};
+use crate::links::LinkReason;
 use crate::petition::{Channel, PetitionerKind, SourceLevel, UpstreamDisposition};
 use xinfang_platform::sealing::KeyRing;
 
@@ -107,8 +108,22 @@ pub fn petition(
                 .unwrap_or_default(),
             repeat: row.repeat_of_case_id.is_some(),
             collective_matter: row.collective_matter_case_id.is_some(),
+            proposed_link: proposed_link(row),
+            linked_to_case_number: row.linked_to_case_number.clone().unwrap_or_default(),
         }),
     }
+}
+
+fn proposed_link(row: &petition::Model) -> Option<proto::UpstreamLinkProposal> {
+    let reason = row
+        .proposal_reason
+        .as_deref()
+        .and_then(LinkReason::from_code)?;
+    Some(proto::UpstreamLinkProposal {
+        case_id: row.proposed_case_id?.to_string(),
+        case_number: row.proposed_case_number.clone()?,
+        reason: reason.to_proto().into(),
+    })
 }
 
 /// The accused person's name masked like a petitioner's. Nothing serves it in full yet:
@@ -182,6 +197,22 @@ pub fn relation_notices(row: &petition::Model, numbers: bool) -> Vec<String> {
             case(&row.collective_matter_case_number)
         ));
     }
+    if let Some(reason) = row
+        .proposal_reason
+        .as_deref()
+        .and_then(LinkReason::from_code)
+    {
+        let why = match reason {
+            LinkReason::SameUpstreamReference => "it carries the same higher bureau's reference",
+            LinkReason::SamePetitionerSimilarContent => {
+                "the same petitioner brought a near-identical matter"
+            }
+        };
+        notices.push(format!(
+            "looks like the matter of {} ({why}): held for a clerk, who links it (LinkUpstream) or routes it as a matter of its own",
+            case(&row.proposed_case_number)
+        ));
+    }
     notices
 }
 
@@ -191,6 +222,8 @@ pub fn withhold_other_cases(answer: &mut proto::Petition) {
     if let Some(relations) = answer.relations.as_mut() {
         relations.repeat_of_case_number.clear();
         relations.collective_matter_case_number.clear();
+        relations.proposed_link = None;
+        relations.linked_to_case_number.clear();
     }
 }
 

@@ -9,6 +9,7 @@ mod intake {
     mod desk;
     mod identity;
     mod invalid_petitions;
+    mod links;
     mod mutual_tls;
     mod readiness;
     mod reflection;

@@ -116,6 +116,9 @@ pub const ANY_RECEIPT: &str = "xinfang.v1.receipts.>";
 /// A petition was registered with a case number.
 pub const PETITION_REGISTERED: &str = "xinfang.v1.intake.petition.registered";
 
+/// A clerk linked a petition a higher bureau sent down into a case of the same matter.
+pub const PETITION_LINKED: &str = "xinfang.v1.intake.petition.linked";
+
 /// Routing sent a case to a unit.
 pub fn petition_routed(unit_code: &str) -> String {
     format!("xinfang.v1.routing.unit.{unit_code}.petition.routed")
@@ -222,6 +225,13 @@ pub const ROUTING_TAKES_REGISTERED: ConsumerBinding = ConsumerBinding {
     filter: PETITION_REGISTERED,
 };
 
+/// A linked petition leaves routing's triage list: its case is handled where it went.
+pub const ROUTING_TAKES_LINKS: ConsumerBinding = ConsumerBinding {
+    name: "routing-links",
+    stream: INTAKE_STREAM,
+    filter: PETITION_LINKED,
+};
+
 /// Intake learns where each case went, to know which units may read it.
 pub const INTAKE_TAKES_ROUTED: ConsumerBinding = ConsumerBinding {
     name: "intake",
@@ -280,11 +290,23 @@ pub const SUPERVISION_TAKES_REGISTERED: ConsumerBinding = ConsumerBinding {
     filter: PETITION_REGISTERED,
 };
 
-pub const STATISTICS_TAKES: [ConsumerBinding; 3] = [
+/// Supervision keeps one obligation per higher bureau, and closes a linked petition.
+pub const SUPERVISION_TAKES_LINKS: ConsumerBinding = ConsumerBinding {
+    name: "supervision-links",
+    stream: INTAKE_STREAM,
+    filter: PETITION_LINKED,
+};
+
+pub const STATISTICS_TAKES: [ConsumerBinding; 4] = [
     ConsumerBinding {
         name: "statistics-intake",
         stream: INTAKE_STREAM,
         filter: PETITION_REGISTERED,
+    },
+    ConsumerBinding {
+        name: "statistics-links",
+        stream: INTAKE_STREAM,
+        filter: PETITION_LINKED,
     },
     ConsumerBinding {
         name: "statistics-routing",
@@ -314,14 +336,22 @@ pub const ROUTING: ServiceBinding = ServiceBinding {
     service: "routing",
     publishes: Some(ROUTING_STREAM),
     queue: None,
-    consumes: &[ROUTING_TAKES_REGISTERED, ROUTING_TAKES_RECUSALS],
+    consumes: &[
+        ROUTING_TAKES_REGISTERED,
+        ROUTING_TAKES_LINKS,
+        ROUTING_TAKES_RECUSALS,
+    ],
 };
 
 pub const SUPERVISION: ServiceBinding = ServiceBinding {
     service: "supervision",
     publishes: Some(SUPERVISION_STREAM),
     queue: None,
-    consumes: &[SUPERVISION_TAKES_ROUTED, SUPERVISION_TAKES_REGISTERED],
+    consumes: &[
+        SUPERVISION_TAKES_ROUTED,
+        SUPERVISION_TAKES_REGISTERED,
+        SUPERVISION_TAKES_LINKS,
+    ],
 };
 
 pub const STATISTICS: ServiceBinding = ServiceBinding {

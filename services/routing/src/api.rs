@@ -1,6 +1,7 @@
 //! The gRPC face of routing: its decisions, and the directory it routes by with the
 //! administrator's changes to it.
 
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -19,7 +20,7 @@ use crate::directory::{Directory, Handler, LegalTrack};
 use crate::procedure::Procedure;
 use crate::requests;
 use crate::rules::Disposition;
-use crate::store::{category_table, decision};
+use crate::store::{category_table, decision, linked_case};
 use crate::versions::DirectoryVersions;
 
 fn no_decision(case: Uuid) -> QueryError {
@@ -144,8 +145,17 @@ impl RoutingService for RoutingApi {
         let page_size = grpc::page_size(request.page_size).map_err(QueryError::from)?;
         let after: Option<Uuid> =
             grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
+        // A petition linked into another case is handled there: nothing left to route.
         let mut query = decision::Entity::find()
             .filter(decision::Column::Disposition.eq(Disposition::Triage.code()))
+            .filter(
+                decision::Column::CaseId.not_in_subquery(
+                    Query::select()
+                        .column(linked_case::Column::CaseId)
+                        .from(linked_case::Entity)
+                        .to_owned(),
+                ),
+            )
             .order_by_asc(decision::Column::CaseId);
         if let Some(after) = after {
             query = query.filter(decision::Column::CaseId.gt(after));

@@ -22,7 +22,7 @@ use crate::directory::Directory;
 use crate::error::CommandError;
 use crate::route::{RULES, SERVICE, assignment_deadline, routed_event};
 use crate::rules::guidance_notice;
-use crate::store::{decision, revision};
+use crate::store::{decision, linked_case, revision};
 use crate::versions::{DirectoryVersions, lock_directory};
 
 /// A clerk's routing, checked at the edge.
@@ -359,6 +359,15 @@ impl Change for RouteByHand {
                     self.by_hand.case_id
                 ))
             })?;
+        if let Some(link) = linked_case::Entity::find_by_id(self.by_hand.case_id)
+            .one(transaction)
+            .await?
+        {
+            return Err(CommandError::FailedPrecondition(format!(
+                "case {} is linked into case {}, which carries the matter: it is routed with that case, not on its own",
+                current.case_number, link.into_case_number
+            )));
+        }
         lock_directory(transaction, false).await?;
         Ok((current, self.versions.in_effect(transaction).await?))
     }

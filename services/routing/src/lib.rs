@@ -9,6 +9,7 @@ pub mod category_tables;
 pub mod config;
 pub mod directory;
 pub mod error;
+pub mod links;
 pub mod migrations;
 pub mod procedure;
 pub mod publish;
@@ -81,6 +82,10 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             versions: versions.clone(),
             assignment_days: config.assignment_days,
         },
+    );
+    service.consume(
+        ConsumerSpec::from_binding(subjects::ROUTING_TAKES_LINKS),
+        links::FollowLinks,
     );
     service.consume(
         ConsumerSpec::from_binding(subjects::ROUTING_TAKES_RECUSALS),

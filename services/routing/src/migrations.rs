@@ -9,6 +9,7 @@ mod m20261126_000013_create_directory_publications;
 mod m20261127_000014_routing_revisions;
 mod m20261128_000015_directory_in_database;
 mod m20261128_000016_co_handling_units;
+mod m20261202_000017_linked_cases;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261128_000016_co_handling_units::Migration));
         migrations.extend(xinfang_platform::migrations::recusals());
         migrations.extend(xinfang_platform::migrations::audit_seals());
+        migrations.push(Box::new(m20261202_000017_linked_cases::Migration));
         migrations
     }
 }

@@ -20,7 +20,7 @@ use xinfang_proto::vocabulary::{Channel, Disposition, SourceLevel};
 use crate::directory::Directory;
 use crate::directory::LegalTrack;
 use crate::rules::{CaseToRoute, UNCLASSIFIED, route};
-use crate::store::decision;
+use crate::store::{decision, linked_case};
 use crate::versions::{DirectoryVersions, VersionsError, lock_directory};
 
 pub const SERVICE: &str = "routing";
@@ -80,15 +80,13 @@ pub struct RouteCase {
 }
 
 impl Change for RouteCase {
-    /// The directory in effect; `None` when the case was routed before.
-    type State = Option<Arc<Directory>>;
+    /// The directory in effect and the case the petition was linked into, if its link came
+    /// first; `None` when the case was routed before.
+    type State = Option<(Arc<Directory>, Option<String>)>;
     type Outcome = Option<decision::Model>;
     type Error = Failure;
 
-    async fn load(
-        &self,
-        transaction: &DatabaseTransaction,
-    ) -> Result<Option<Arc<Directory>>, Failure> {
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, Failure> {
         if decision::Entity::find_by_id(self.registered.case_id)
             .one(transaction)
             .await?
@@ -96,9 +94,13 @@ impl Change for RouteCase {
         {
             return Ok(None);
         }
+        let linked_into = linked_case::Entity::find_by_id(self.registered.case_id)
+            .one(transaction)
+            .await?
+            .map(|link| link.into_case_number);
         lock_directory(transaction, false).await?;
         match self.versions.in_effect(transaction).await {
-            Ok(directory) => Ok(Some(directory)),
+            Ok(directory) => Ok(Some((directory, linked_into))),
             Err(VersionsError::Database(error)) => Err(error.into()),
             Err(damaged) => Err(Failure::Transient(damaged.to_string())),
         }
@@ -106,10 +108,10 @@ impl Change for RouteCase {
 
     fn decide(
         &self,
-        directory: Option<Arc<Directory>>,
+        state: Self::State,
         now: OffsetDateTime,
     ) -> Result<Decided<Option<decision::Model>>, Failure> {
-        let Some(directory) = directory else {
+        let Some((directory, linked_into)) = state else {
             return Ok(Decided::quietly(None));
         };
         let registered = &self.registered;
@@ -126,6 +128,12 @@ impl Change for RouteCase {
                 .filter(|case| !case.is_empty()),
             registered_at_unit: Some(event.registered_at_unit.as_str())
                 .filter(|unit| !unit.is_empty()),
+            proposed_link: event
+                .proposed_link
+                .as_ref()
+                .map(|link| link.case_number.as_str())
+                .filter(|case| !case.is_empty()),
+            linked_into: linked_into.as_deref(),
         };
         let decided = route(&case, &directory);
         let upstream_deadline = source

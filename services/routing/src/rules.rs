@@ -21,6 +21,11 @@ pub struct CaseToRoute<'a> {
     pub repeat_of_case: Option<&'a str>,
     /// The unit at whose own desk it was registered (首接首办).
     pub registered_at_unit: Option<&'a str>,
+    /// For a petition a higher bureau sent down: the case of the same matter intake
+    /// proposes it be linked into (one case, many upstreams).
+    pub proposed_link: Option<&'a str>,
+    /// The case a clerk already linked it into: handled there.
+    pub linked_into: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +58,26 @@ pub fn route(case: &CaseToRoute<'_>, directory: &Directory) -> Decision {
                 .map(|category| category.track),
             format!(
                 "repeats case {final_case}, final after re-review (Art 36): not accepted again; the bureau answers the petitioner"
+            ),
+        );
+    }
+    if let Some(carrier) = case.linked_into {
+        return triage(
+            "linked",
+            None,
+            format!(
+                "linked into case {carrier}, which carries the matter and answers to each higher bureau: not handled on its own"
+            ),
+        );
+    }
+    if let Some(carrier) = case.proposed_link {
+        return triage(
+            "upstream-link",
+            directory
+                .category(case.matter_category)
+                .map(|category| category.track),
+            format!(
+                "a higher bureau sent down what looks like the matter of case {carrier}: a clerk links it into that case (one case, many upstreams) or routes it as a matter of its own"
             ),
         );
     }

@@ -13,6 +13,8 @@ fn case<'a>(territory: &'a str, category: &'a str) -> CaseToRoute<'a> {
         repeats_final_case: None,
         repeat_of_case: None,
         registered_at_unit: None,
+        proposed_link: None,
+        linked_into: None,
     }
 }
 
@@ -51,6 +53,47 @@ fn a_repeat_petition_is_held_for_a_clerk_not_handed_to_a_unit_again() {
         decision.reason.contains("610481-2026-000003"),
         "{}",
         decision.reason
+    );
+}
+
+#[test]
+fn a_petition_proposed_for_linking_is_held_for_a_clerk_before_it_counts_as_a_repeat() {
+    // The national bureau's copy of a matter the provincial bureau sent down first: one
+    // case with both references, not a second unit's work.
+    let proposed = CaseToRoute {
+        upstream: Some(UpstreamDisposition::Assigned),
+        repeat_of_case: Some("610481-2026-000003"),
+        proposed_link: Some("610481-2026-000003"),
+        ..case("mawei", "housing")
+    };
+    let decision = route(&proposed, &demo());
+    assert_eq!(
+        (
+            decision.disposition,
+            decision.rule.as_str(),
+            decision.unit_code.as_str()
+        ),
+        (Disposition::Triage, "upstream-link", "xfj")
+    );
+    assert!(
+        decision.reason.contains("610481-2026-000003"),
+        "{}",
+        decision.reason
+    );
+}
+
+#[test]
+fn a_petition_already_linked_goes_to_no_unit() {
+    // Its link can overtake its registration: routing then holds it, never sends it out.
+    let linked = CaseToRoute {
+        upstream: Some(UpstreamDisposition::Forwarded),
+        linked_into: Some("610481-2026-000003"),
+        ..case("mawei", "housing")
+    };
+    let decision = route(&linked, &demo());
+    assert_eq!(
+        (decision.disposition, decision.rule.as_str()),
+        (Disposition::Triage, "linked")
     );
 }
 

@@ -3,6 +3,7 @@
 
 pub mod category_table;
 pub mod decision;
+pub mod linked_case;
 pub mod publication;
 pub mod revision;
 pub mod unit_directory;

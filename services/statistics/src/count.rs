@@ -11,13 +11,13 @@ use xinfang_platform::envelope::Envelope;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided};
 use xinfang_proto::Name;
-use xinfang_proto::intake::v1::PetitionRegistered;
+use xinfang_proto::intake::v1::{PetitionRegistered, UpstreamLinked};
 use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::supervision::v1::TimelineOpened;
 use xinfang_proto::vocabulary::{Channel, SourceLevel};
 
 use crate::store::case_fact::{self, Column};
-use crate::store::wrong_routing;
+use crate::store::{case_source, wrong_routing};
 
 pub const SERVICE: &str = "statistics";
 
@@ -30,7 +30,17 @@ pub enum CaseEvent {
         case_number: String,
         channel: Channel,
         source_level: SourceLevel,
+        /// The higher bureau's reference; empty for a petition registered here.
+        upstream_reference: String,
         registered_at: OffsetDateTime,
+    },
+    /// A petition linked into another case (the envelope's): that case now also came by
+    /// the petition's source, and the petition is no case of its own.
+    Linked {
+        linked_case_id: uuid::Uuid,
+        linked_case_number: String,
+        source_level: SourceLevel,
+        upstream_reference: String,
     },
     Routed {
         case_number: String,
@@ -70,8 +80,36 @@ impl Handler for CountCases {
                         event.source.as_ref().map_or(0, |source| source.level),
                     )
                     .map_err(|why| format!("source.level {why}"))?,
+                    upstream_reference: event
+                        .source
+                        .as_ref()
+                        .map(|source| source.upstream_reference.clone())
+                        .unwrap_or_default(),
                     registered_at: time_of(event.registered_at.as_ref(), "registered_at")?,
                     case_number: event.case_number,
+                })
+            }
+            t if t == UpstreamLinked::full_name() => {
+                let event: UpstreamLinked = decode_event(envelope, payload)?;
+                event_case_id(&event.case_id, envelope)?;
+                let source = event.source.unwrap_or_default();
+                let linked_case_id =
+                    uuid::Uuid::parse_str(&event.linked_case_id).map_err(|_| {
+                        format!("linked_case_id {:?} is not a UUID", event.linked_case_id)
+                    })?;
+                let source_level = SourceLevel::from_proto(source.level)
+                    .map_err(|why| format!("source.level {why}"))?;
+                if source_level == SourceLevel::Local || linked_case_id == envelope.case_id {
+                    return Err(
+                        "a linked petition comes from a higher bureau, into another case"
+                            .to_owned(),
+                    );
+                }
+                Ok(CaseEvent::Linked {
+                    linked_case_id,
+                    linked_case_number: event.linked_case_number,
+                    source_level,
+                    upstream_reference: source.upstream_reference,
                 })
             }
             t if t == PetitionRouted::full_name() => {
@@ -108,6 +146,32 @@ impl Handler for CountCases {
     }
 }
 
+/// Records that the case came by this source; again changes nothing.
+async fn came_by(
+    transaction: &DatabaseTransaction,
+    case_id: uuid::Uuid,
+    level: SourceLevel,
+    reference: String,
+) -> Result<(), Failure> {
+    case_source::Entity::insert(case_source::ActiveModel {
+        case_id: Set(case_id),
+        source_level: Set(level.code().to_owned()),
+        upstream_reference: Set(reference),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            case_source::Column::CaseId,
+            case_source::Column::SourceLevel,
+            case_source::Column::UpstreamReference,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(transaction)
+    .await?;
+    Ok(())
+}
+
 /// The facts of one event, written into the case's row.
 pub struct RecordFacts {
     case_id: uuid::Uuid,
@@ -138,6 +202,7 @@ impl Change for RecordFacts {
             routed_at: NotSet,
             supervised_at: NotSet,
             routing_revision: NotSet,
+            linked_to_case_id: NotSet,
         };
         // A routing decision writes its columns only over an older revision's; the timeline
         // names the unit only until a routing decision did.
@@ -148,8 +213,10 @@ impl Change for RecordFacts {
                 case_number,
                 channel,
                 source_level,
+                upstream_reference,
                 registered_at,
             } => {
+                came_by(transaction, self.case_id, source_level, upstream_reference).await?;
                 row.case_number = Set(case_number);
                 row.channel = Set(Some(channel.code().to_owned()));
                 row.source_level = Set(Some(source_level.code().to_owned()));
@@ -188,6 +255,36 @@ impl Change for RecordFacts {
                 only_if =
                     Some(Expr::col((case_fact::Entity, Column::RoutingRevision)).lt(revision));
                 vec![Column::UnitCode, Column::RoutedAt, Column::RoutingRevision]
+            }
+            CaseEvent::Linked {
+                linked_case_id,
+                linked_case_number,
+                source_level,
+                upstream_reference,
+            } => {
+                came_by(transaction, self.case_id, source_level, upstream_reference).await?;
+                // The petition's own row: whichever of its registration and its link comes
+                // first, it ends up counted under the case it went into only.
+                case_fact::Entity::insert(case_fact::ActiveModel {
+                    case_id: Set(linked_case_id),
+                    case_number: Set(linked_case_number),
+                    channel: NotSet,
+                    source_level: NotSet,
+                    registered_at: NotSet,
+                    unit_code: NotSet,
+                    routed_at: NotSet,
+                    supervised_at: NotSet,
+                    routing_revision: NotSet,
+                    linked_to_case_id: Set(Some(self.case_id)),
+                })
+                .on_conflict(
+                    OnConflict::column(Column::CaseId)
+                        .update_column(Column::LinkedToCaseId)
+                        .to_owned(),
+                )
+                .exec_without_returning(transaction)
+                .await?;
+                return Ok(());
             }
             CaseEvent::Supervised {
                 case_number,

@@ -7,6 +7,7 @@ mod m20261125_000030_create_case_facts;
 mod m20261126_000031_store_domain_codes;
 mod m20261127_000032_add_routing_revisions;
 mod m20261128_000033_create_wrong_routings;
+mod m20261202_000034_case_sources;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261127_000032_add_routing_revisions::Migration));
         migrations.push(Box::new(m20261128_000033_create_wrong_routings::Migration));
         migrations.extend(xinfang_platform::migrations::audit_seals());
+        migrations.push(Box::new(m20261202_000034_case_sources::Migration));
         migrations
     }
 }

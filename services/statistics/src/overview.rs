@@ -1,6 +1,6 @@
 //! The overview leaders read first: cases by source, channel, unit and status.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     AccessMode, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
     EntityTrait, IsolationLevel, QueryFilter, QuerySelect, TransactionTrait,
@@ -19,6 +19,7 @@ async fn breakdown<C: ConnectionTrait>(db: &C, column: Column) -> Result<Vec<Cou
         .column_as(Expr::col(Column::CaseId).count(), "cases")
         .filter(column.is_not_null())
         .filter(Column::RegisteredAt.is_not_null())
+        .filter(Column::LinkedToCaseId.is_null())
         .group_by(column)
         .into_tuple()
         .all(db)
@@ -73,7 +74,10 @@ pub async fn consistent_overview(db: &DatabaseConnection) -> Result<Overview, Db
 
 async fn overview<C: ConnectionTrait>(db: &C) -> Result<Overview, DbErr> {
     use sea_orm::Condition;
-    let registered = Condition::all().add(Column::RegisteredAt.is_not_null());
+    // A petition linked into another case is counted with that case, not as one of its own.
+    let registered = Condition::all()
+        .add(Column::RegisteredAt.is_not_null())
+        .add(Column::LinkedToCaseId.is_null());
     let cases = count(db, registered.clone()).await?;
     // A case is only as far as the furthest event about it that arrived: streams are read
     // independently, so the timeline can come before the routing decision.
@@ -109,7 +113,7 @@ async fn overview<C: ConnectionTrait>(db: &C) -> Result<Overview, DbErr> {
     let as_of = latest.and_then(|(a, b, c)| [a, b, c].into_iter().flatten().max());
     Ok(Overview {
         cases,
-        by_source: breakdown(db, Column::SourceLevel).await?,
+        by_source: by_source(db).await?,
         by_channel: breakdown(db, Column::Channel).await?,
         by_unit: breakdown(db, Column::UnitCode).await?,
         by_status: sorted(vec![
@@ -120,6 +124,32 @@ async fn overview<C: ConnectionTrait>(db: &C) -> Result<Overview, DbErr> {
         as_of: as_of.map(wire::timestamp),
         wrong_routings_by_unit: wrong_routings(db).await?,
     })
+}
+
+/// Cases by each source they came by: a case the national and the provincial bureau both
+/// sent down counts once under each (so these may add up to more than `cases`), and a
+/// bureau that sent the same case twice counts once.
+async fn by_source<C: ConnectionTrait>(db: &C) -> Result<Vec<Count>, DbErr> {
+    use crate::store::case_source::{Column as Source, Entity as CaseSource};
+    let linked = Query::select()
+        .column(Column::CaseId)
+        .from(Entity)
+        .and_where(Column::LinkedToCaseId.is_not_null())
+        .to_owned();
+    let rows: Vec<(String, i64)> = CaseSource::find()
+        .select_only()
+        .column(Source::SourceLevel)
+        .column_as(Expr::col(Source::CaseId).count_distinct(), "cases")
+        .filter(Source::CaseId.not_in_subquery(linked))
+        .group_by(Source::SourceLevel)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(sorted(
+        rows.into_iter()
+            .map(|(key, cases)| (key, u64::try_from(cases).unwrap_or_default()))
+            .collect(),
+    ))
 }
 
 /// Wrong routings by the unit wrongly sent the case.

@@ -3,4 +3,5 @@
 //! the bureau found wrong.
 
 pub mod case_fact;
+pub mod case_source;
 pub mod wrong_routing;

@@ -35,6 +35,8 @@ pub struct CaseAction {
     pub bureau_only: bool,
     /// A notice text required if the case owes a notice (acceptance).
     pub notice_text: Option<String>,
+    /// For a report to a higher bureau: that bureau's case number.
+    pub upstream_reference: Option<String>,
     /// A hash of the request without its id, to tell a retry from another action.
     pub fingerprint: Vec<u8>,
 }
@@ -73,6 +75,7 @@ pub fn parse(request: &api::RecordCaseActionRequest) -> Result<CaseAction, Vec<F
                 extension: parsed.extension,
                 bureau_only: parsed.bureau_only,
                 notice_text: parsed.notice_text,
+                upstream_reference: parsed.upstream_reference,
                 fingerprint,
             })
         }
@@ -87,6 +90,7 @@ struct Parsed {
     extension: Option<ExtensionNote>,
     bureau_only: bool,
     notice_text: Option<String>,
+    upstream_reference: Option<String>,
 }
 
 impl Parsed {
@@ -98,6 +102,7 @@ impl Parsed {
             extension: None,
             bureau_only: false,
             notice_text: None,
+            upstream_reference: None,
         })
     }
 
@@ -201,6 +206,19 @@ fn parse_action(action: &Action, violations: &mut Vec<FieldViolation>) -> Option
                         "approved_by": approved_by,
                         "petitioner_told_on": told_on.to_string(),
                     }),
+                )?
+            })
+        }
+        // The bureau answers to the higher bureau; the unit reports to the bureau.
+        Action::ReportToUpstream(report) => {
+            let reference = text("report_to_upstream.reference", &report.reference, true);
+            let result = text("report_to_upstream.result", &report.result, true);
+            Some(Parsed {
+                upstream_reference: Some(reference.clone()),
+                ..Parsed::bureau(
+                    Command::ReportToUpstream,
+                    "reported-to-upstream",
+                    json!({ "reference": reference, "result": result }),
                 )?
             })
         }

@@ -27,7 +27,7 @@ use crate::letter_desk::LetterDesk;
 use crate::receptions;
 use crate::record::{ActionError, RecordAction};
 use crate::store::holiday_notice;
-use crate::store::{case, clock, leader_case, step};
+use crate::store::{case, case_upstream, clock, leader_case, step};
 use crate::view;
 use crate::{leaders, recusals, watch};
 
@@ -52,6 +52,7 @@ impl From<ActionError> for Status {
             )),
             ActionError::Refused(refusal) => Status::failed_precondition(refusal.to_string()),
             ActionError::BureauOnly(why) => Status::permission_denied(why),
+            ActionError::AlreadyReported(why) => Status::failed_precondition(why),
             ActionError::Ledger(error) => {
                 tracing::error!(error = %error, "ledger out of step with the lifecycle");
                 Status::internal("the case's deadlines do not match its stage")
@@ -142,6 +143,12 @@ impl SupervisionApi {
             .await?;
         let today = start_day(self.write.clock.now());
         let mut timeline = view::timeline(&case, &steps, today);
+        let upstreams = case_upstream::Entity::find()
+            .filter(case_upstream::Column::CaseId.eq(case_id))
+            .order_by_asc(case_upstream::Column::RecordedAt)
+            .all(self.db())
+            .await?;
+        timeline.upstreams = view::upstreams(&upstreams);
         if let Some(owned) = leader_case::Entity::find_by_id(case_id)
             .one(self.db())
             .await?

@@ -156,6 +156,7 @@ pub fn stage_code(stage: Stage) -> &'static str {
         Stage::HeldForTriage => "held-for-triage",
         Stage::Diverted => "diverted",
         Stage::NotAcceptedFinal => "not-accepted-final",
+        Stage::Linked => "linked",
         Stage::AwaitingSignFor => "awaiting-sign-for",
         Stage::SignedFor { .. } => "signed-for",
         Stage::ObjectionPending { .. } => "objection-pending",
@@ -183,6 +184,7 @@ pub fn stage_code_of_proto(stage: xinfang_proto::v1::CaseStage) -> Option<&'stat
         P::HeldForTriage => Stage::HeldForTriage,
         P::Diverted => Stage::Diverted,
         P::NotAcceptedFinal => Stage::NotAcceptedFinal,
+        P::Linked => Stage::Linked,
         P::AwaitingSignFor => Stage::AwaitingSignFor,
         P::SignedFor => Stage::SignedFor { on: day },
         P::ObjectionPending => Stage::ObjectionPending {
@@ -218,6 +220,7 @@ pub fn stage_proto_of_code(code: &str) -> xinfang_proto::v1::CaseStage {
         P::HeldForTriage,
         P::Diverted,
         P::NotAcceptedFinal,
+        P::Linked,
         P::AwaitingSignFor,
         P::SignedFor,
         P::ObjectionPending,
@@ -245,6 +248,7 @@ pub fn stage_day(stage: Stage) -> Option<Date> {
         | Stage::HeldForTriage
         | Stage::Diverted
         | Stage::NotAcceptedFinal
+        | Stage::Linked
         | Stage::AwaitingSignFor => None,
         Stage::SignedFor { on }
         | Stage::ObjectionPending {
@@ -297,6 +301,7 @@ fn stage_of(row: &case::Model) -> Result<Stage, DbErr> {
         "held-for-triage" => Stage::HeldForTriage,
         "diverted" => Stage::Diverted,
         "not-accepted-final" => Stage::NotAcceptedFinal,
+        "linked" => Stage::Linked,
         "awaiting-sign-for" => Stage::AwaitingSignFor,
         "signed-for" => Stage::SignedFor { on: on()? },
         "objection-pending" => Stage::ObjectionPending {
@@ -476,6 +481,7 @@ mod tests {
             Stage::HeldForTriage,
             Stage::Diverted,
             Stage::NotAcceptedFinal,
+            Stage::Linked,
             Stage::AwaitingSignFor,
             Stage::SignedFor { on: day },
             Stage::ObjectionPending {
@@ -543,6 +549,7 @@ mod tests {
             follow_up: false,
             routing_revision: 0,
             updated_at: at,
+            linked_into_case_number: None,
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod routed;
 pub mod store;
 pub mod timeline;
 pub mod timers;
+pub mod upstreams;
 pub mod view;
 pub mod watch;
 
@@ -89,6 +90,12 @@ pub async fn start_with_clock(
     service.consume(
         registered_consumer(),
         FollowRegistration {
+            calendars: calendars.clone(),
+        },
+    );
+    service.consume(
+        ConsumerSpec::from_binding(subjects::SUPERVISION_TAKES_LINKS),
+        upstreams::FollowLinks {
             calendars: calendars.clone(),
         },
     );

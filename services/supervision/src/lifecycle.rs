@@ -34,6 +34,9 @@ pub enum Stage {
     Diverted,
     /// Registered, and not accepted: it repeats a matter final after re-review (Art 36).
     NotAcceptedFinal,
+    /// Linked by a clerk into another case of the same matter, sent down by another higher
+    /// bureau: handled, and reported back, as part of that case.
+    Linked,
     /// Routed to a unit that has not signed for it yet.
     AwaitingSignFor,
     /// The unit has it (its receipt): it accepts, refuses, or objects to the routing.
@@ -101,6 +104,7 @@ impl Stage {
             Stage::HeldForTriage => "held at the bureau for triage",
             Stage::Diverted => "diverted to a statutory channel",
             Stage::NotAcceptedFinal => "not accepted: its matter is final after re-review",
+            Stage::Linked => "linked into another case of the same matter",
             Stage::AwaitingSignFor => "awaiting sign-for",
             Stage::SignedFor { .. } => "signed for",
             Stage::ObjectionPending { .. } => "awaiting the bureau on an objection",
@@ -124,6 +128,7 @@ impl Stage {
             Stage::HeldForTriage => CaseStage::HeldForTriage,
             Stage::Diverted => CaseStage::Diverted,
             Stage::NotAcceptedFinal => CaseStage::NotAcceptedFinal,
+            Stage::Linked => CaseStage::Linked,
             Stage::AwaitingSignFor => CaseStage::AwaitingSignFor,
             Stage::SignedFor { .. } => CaseStage::SignedFor,
             Stage::ObjectionPending { .. } => CaseStage::ObjectionPending,
@@ -150,6 +155,7 @@ impl Stage {
                 | Stage::HeldForTriage
                 | Stage::Diverted
                 | Stage::NotAcceptedFinal
+                | Stage::Linked
                 | Stage::Returned { .. }
         )
     }
@@ -189,6 +195,8 @@ pub enum Command {
     DecideReReview {
         decision: ReplyDecision,
     },
+    /// The bureau reports the result back to a higher bureau (which one: the action's).
+    ReportToUpstream,
 }
 
 impl Command {
@@ -210,6 +218,7 @@ impl Command {
             Command::OpenHearing => "open a hearing",
             Command::CloseHearing => "close the hearing",
             Command::DecideReReview { .. } => "decide re-review",
+            Command::ReportToUpstream => "report the result to a higher bureau",
         }
     }
 }
@@ -501,6 +510,20 @@ pub fn decide(
         (Stage::ReReviewDecided { .. }, Command::RecordService) => {
             step(Stage::Final { served_on: on }, vec![Effect::MatterFinal])
         }
+        // A result to report: the case was refused, diverted, or replied to, or went further.
+        (
+            stage @ (Stage::Refused { .. }
+            | Stage::Diverted
+            | Stage::Replied { .. }
+            | Stage::Completed { .. }
+            | Stage::UnderReview { .. }
+            | Stage::ReviewDecided { .. }
+            | Stage::Reviewed { .. }
+            | Stage::UnderReReview { .. }
+            | Stage::ReReviewDecided { .. }
+            | Stage::Final { .. }),
+            Command::ReportToUpstream,
+        ) => step(stage, Vec::new()),
         (stage, command) => Err(Refusal::NotAllowed {
             command: command.name(),
             stage: stage.name(),

@@ -27,6 +27,7 @@ fn stages() -> Vec<Stage> {
         Stage::HeldForTriage,
         Stage::Diverted,
         Stage::NotAcceptedFinal,
+        Stage::Linked,
         Stage::AwaitingSignFor,
         Stage::SignedFor { on: DAY },
         Stage::ObjectionPending {
@@ -85,6 +86,7 @@ fn commands() -> Vec<Command> {
         Command::DecideReReview {
             decision: ReplyDecision::Explain,
         },
+        Command::ReportToUpstream,
     ]
 }
 
@@ -119,7 +121,24 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ("under re-review", "decide re-review", "re-review decided"),
     ("re-review decided", "record service", "final"),
     ("final", "evaluate", "final"),
+    // The result goes back to each higher bureau once there is one (Art 22).
+    ("refused", REPORT, "refused"),
+    (
+        "diverted to a statutory channel",
+        REPORT,
+        "diverted to a statutory channel",
+    ),
+    ("replied", REPORT, "replied"),
+    ("completed", REPORT, "completed"),
+    ("under review", REPORT, "under review"),
+    ("review decided", REPORT, "review decided"),
+    ("reviewed", REPORT, "reviewed"),
+    ("under re-review", REPORT, "under re-review"),
+    ("re-review decided", REPORT, "re-review decided"),
+    ("final", REPORT, "final"),
 ];
+
+const REPORT: &str = "report the result to a higher bureau";
 
 #[test]
 fn every_command_in_every_stage_is_allowed_or_refused_naming_the_stage() {

@@ -11,6 +11,7 @@ mod m20261127_000025_letters_and_alerts;
 mod m20261127_000026_leaders_and_watch_lists;
 mod m20261127_000027_routing_revisions;
 mod m20261201_000028_receptions;
+mod m20261202_000029_upstream_obligations;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
         migrations.extend(xinfang_platform::migrations::recusals());
         migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations.push(Box::new(m20261201_000028_receptions::Migration));
+        migrations.push(Box::new(m20261202_000029_upstream_obligations::Migration));
         migrations
     }
 }

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use sea_orm::{DatabaseTransaction, DbErr, EntityTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 use xinfang_platform::auth::{Authorized, Scope};
 use xinfang_platform::grpc::FieldViolation;
@@ -21,7 +22,7 @@ use crate::deadlines::start_day;
 use crate::ledger::LedgerError;
 use crate::lifecycle::{self, Clock, Command, Effect, Refusal, Stage};
 use crate::routed::SERVICE;
-use crate::store::step;
+use crate::store::{case_upstream, step};
 use crate::view;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,8 @@ pub enum ActionError {
     RequestIdReused(uuid::Uuid),
     #[error("{0}")]
     BureauOnly(String),
+    #[error("{0}")]
+    AlreadyReported(String),
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error("the case's deadlines do not match its stage: {0}")]
@@ -51,14 +54,22 @@ pub struct RecordAction {
 pub enum Recorded {
     Done {
         case: Box<CaseRecord>,
-        step: step::Model,
+        step: Box<step::Model>,
+        /// The higher bureau the result was reported to (its reference), if that was the
+        /// action.
+        reported_to: Option<String>,
     },
     /// A retry of an action recorded before.
     Repeat,
 }
 
 impl Change for RecordAction {
-    type State = (Option<step::Model>, Option<CaseRecord>);
+    /// An earlier step under the request id, the case, and the higher bureaus it answers to.
+    type State = (
+        Option<step::Model>,
+        Option<CaseRecord>,
+        Vec<case_upstream::Model>,
+    );
     type Outcome = Recorded;
     type Error = ActionError;
 
@@ -67,12 +78,16 @@ impl Change for RecordAction {
             .one(transaction)
             .await?;
         let case = CaseRecord::load_for_update(transaction, self.action.case_id).await?;
-        Ok((earlier, case))
+        let upstreams = case_upstream::Entity::find()
+            .filter(case_upstream::Column::CaseId.eq(self.action.case_id))
+            .all(transaction)
+            .await?;
+        Ok((earlier, case, upstreams))
     }
 
     fn decide(
         &self,
-        (earlier, case): Self::State,
+        (earlier, case, upstreams): Self::State,
         now: OffsetDateTime,
     ) -> Result<Decided<Recorded>, ActionError> {
         let action = &self.action;
@@ -140,6 +155,12 @@ impl Change for RecordAction {
         )?;
         case.ledger
             .apply_step(&step.effects, action.action, &self.calendar)?;
+        let reported_to = match action.command {
+            Command::ReportToUpstream => {
+                Some(report_to_upstream(&mut case, &upstreams, action, on)?)
+            }
+            _ => None,
+        };
         if let Some(note) = &action.extension
             && let Some(handling) = case.ledger.open_mut(Clock::Handling)
         {
@@ -209,7 +230,8 @@ impl Change for RecordAction {
         Ok(Decided {
             outcome: Recorded::Done {
                 case: Box::new(case),
-                step,
+                step: Box::new(step),
+                reported_to,
             },
             events,
         })
@@ -220,11 +242,27 @@ impl Change for RecordAction {
         transaction: &DatabaseTransaction,
         recorded: &Recorded,
     ) -> Result<(), ActionError> {
-        let Recorded::Done { case, step } = recorded else {
+        let Recorded::Done {
+            case,
+            step,
+            reported_to,
+        } = recorded
+        else {
             return Ok(());
         };
         case.save(transaction).await?;
-        step::Entity::insert(step::ActiveModel::from(step.clone()))
+        if let Some(reference) = reported_to {
+            case_upstream::Entity::update_many()
+                .col_expr(
+                    case_upstream::Column::ReportedOn,
+                    Expr::value(step.occurred_on),
+                )
+                .filter(case_upstream::Column::CaseId.eq(case.row.case_id))
+                .filter(case_upstream::Column::UpstreamReference.eq(reference.as_str()))
+                .exec(transaction)
+                .await?;
+        }
+        step::Entity::insert(step::ActiveModel::from(step.as_ref().clone()))
             .exec_without_returning(transaction)
             .await?;
         self.authorized
@@ -233,6 +271,56 @@ impl Change for RecordAction {
         tracing::info!(case = %case.row.case_number, action = %step.action, stage = case.stage.name(), "case action recorded");
         Ok(())
     }
+}
+
+/// Reports the result back to the higher bureau the action names: one the case answers to,
+/// not reported to yet. Its deadline, if it set one, is met on the day.
+fn report_to_upstream(
+    case: &mut CaseRecord,
+    upstreams: &[case_upstream::Model],
+    action: &CaseAction,
+    on: time::Date,
+) -> Result<String, ActionError> {
+    let reference = action.upstream_reference.clone().unwrap_or_default();
+    let Some(upstream) = upstreams
+        .iter()
+        .find(|upstream| upstream.upstream_reference == reference)
+    else {
+        let known: Vec<&str> = upstreams
+            .iter()
+            .map(|upstream| upstream.upstream_reference.as_str())
+            .collect();
+        return Err(invalid(
+            "report_to_upstream.reference",
+            if known.is_empty() {
+                format!(
+                    "case {} was sent down by no higher bureau",
+                    case.row.case_number
+                )
+            } else {
+                format!(
+                    "case {} answers to {}, not {reference:?}",
+                    case.row.case_number,
+                    known.join(", ")
+                )
+            },
+        ));
+    };
+    if let Some(reported_on) = upstream.reported_on {
+        return Err(ActionError::AlreadyReported(format!(
+            "the result of case {} was reported to {reference} on {reported_on}",
+            case.row.case_number
+        )));
+    }
+    if let Some(deadline) = case.ledger.entries.iter_mut().find(|entry| {
+        entry.clock == Clock::Upstream
+            && entry.reference == reference
+            && entry.met_on.is_none()
+            && entry.closed_on.is_none()
+    }) {
+        deadline.met_on = Some(on);
+    }
+    Ok(reference)
 }
 
 fn invalid(field: &str, why: impl Into<String>) -> ActionError {

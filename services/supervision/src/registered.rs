@@ -16,6 +16,7 @@ use crate::calendar::HolidayCalendar;
 use crate::calendars::Calendars;
 use crate::case_record::CaseRecord;
 use crate::timeline::{self, Registration};
+use crate::upstreams::{self, UpstreamSource};
 
 pub struct FollowRegistration {
     pub calendars: Arc<Calendars>,
@@ -25,6 +26,8 @@ pub struct FollowRegistration {
 pub struct Registered {
     case_id: Uuid,
     registration: Registration,
+    /// The higher bureau that sent it down, if one did: the case answers to it.
+    upstream: Option<UpstreamSource>,
 }
 
 impl Handler for FollowRegistration {
@@ -49,8 +52,10 @@ impl Handler for FollowRegistration {
                 .map(|due| (source.upstream_reference.clone(), due)),
             None => None,
         };
+        let source = UpstreamSource::of(event.source.as_ref())?;
         Ok(Registered {
             case_id,
+            upstream: source,
             registration: Registration {
                 case_number: event.case_number,
                 received_at,
@@ -111,6 +116,16 @@ impl Change for RecordRegistration {
         case: &CaseRecord,
     ) -> Result<(), Failure> {
         case.save(transaction).await?;
+        if let Some(source) = &self.registered.upstream {
+            upstreams::record(
+                transaction,
+                case.row.case_id,
+                source,
+                (case.row.case_id, &case.row.case_number),
+                case.row.received_at,
+            )
+            .await?;
+        }
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Supervision's tables: each case with its stage, its clocks and its history.
 
 pub mod case;
+pub mod case_upstream;
 pub mod clock;
 pub mod deadline_alert;
 pub mod holiday_notice;

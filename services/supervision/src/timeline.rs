@@ -85,6 +85,7 @@ pub fn new_case(
             follow_up: false,
             routing_revision: 0,
             updated_at: now,
+            linked_into_case_number: None,
         },
         stage: Stage::Registered,
         ledger: Default::default(),
@@ -105,8 +106,12 @@ pub fn new_case(
 pub fn register(record: &mut CaseRecord, registration: &Registration, calendar: &HolidayCalendar) {
     record.row.address_unknown = registration.address_unknown;
     record.row.anonymous |= registration.anonymous;
-    if let Some((reference, due)) = &registration.upstream {
-        upstream_deadline(record, reference, *due, calendar);
+    // A petition linked before its registration arrived answers to its bureau through the
+    // case it went into.
+    if let Some((reference, due)) = &registration.upstream
+        && record.stage != Stage::Linked
+    {
+        answer_to_upstream(record, reference, *due, calendar);
     }
     // Not accepted again (Art 36): nothing is to be forwarded, so the forward clock stops
     // without being missed, whether or not routing's decision came first.
@@ -145,15 +150,17 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
         .to_owned();
     row.routed_at = Some(routing.routed_at);
     row.anonymous |= routing.anonymous;
-    if let Some(due) = routing.upstream_deadline {
-        upstream_deadline(record, "", due, calendar);
+    if let Some(due) = routing.upstream_deadline
+        && record.stage != Stage::Linked
+    {
+        answer_to_upstream(record, "", due, calendar);
     }
     // A repeat of a final matter goes to no unit: where routing put it is recorded, and it
     // stays not accepted. A case a unit already accepted keeps its stage and clocks: who
     // may see it follows the decision, as in every other service, and the objection
     // procedure (routing's) is where such a move is decided.
     if !restarts {
-        if record.stage != Stage::NotAcceptedFinal {
+        if !matches!(record.stage, Stage::NotAcceptedFinal | Stage::Linked) {
             tracing::warn!(case = %record.row.case_number, revision = routing.revision, stage = record.stage.name(), "re-routed after acceptance: the unit changes, the procedure does not restart");
         }
         return true;
@@ -195,7 +202,7 @@ pub fn moves(record: &CaseRecord, routing: &Routing) -> bool {
     }
     match record.stage {
         // Not accepted again (Art 36): where routing put it is recorded, nothing restarts.
-        Stage::NotAcceptedFinal => false,
+        Stage::NotAcceptedFinal | Stage::Linked => false,
         Stage::Registered
         | Stage::HeldForTriage
         | Stage::Diverted
@@ -210,7 +217,7 @@ pub fn moves(record: &CaseRecord, routing: &Routing) -> bool {
 /// A higher bureau's deadline, kept as set; one per higher bureau. Routing's event knows the
 /// day but not the bureau's case number, so a deadline without one is completed by the
 /// registration that names it.
-fn upstream_deadline(
+pub fn answer_to_upstream(
     record: &mut CaseRecord,
     reference: &str,
     due: Date,

@@ -7,8 +7,9 @@ use xinfang_proto::v1 as proto;
 
 use crate::case_record::CaseRecord;
 use crate::ledger::{ClockState, DeadlineLedger, LedgerEntry};
-use crate::store::step;
+use crate::store::{case_upstream, step};
 use crate::timeline::{Disposition, LegalTrack};
+use xinfang_proto::vocabulary::{SourceLevel, UpstreamDisposition};
 
 pub fn deadlines(ledger: &DeadlineLedger, today: Date) -> Vec<proto::Deadline> {
     ledger
@@ -73,7 +74,28 @@ pub fn timeline(case: &CaseRecord, steps: &[step::Model], today: Date) -> proto:
         leader: String::new(),
         follow_up: row.follow_up,
         routing_revision: u32::try_from(row.routing_revision).unwrap_or_default(),
+        // One case's view fills them in (`upstreams`); lists leave them out.
+        upstreams: Vec::new(),
+        linked_into_case_number: row.linked_into_case_number.clone().unwrap_or_default(),
     }
+}
+
+/// The higher bureaus a case answers to, as its timeline shows them.
+pub fn upstreams(rows: &[case_upstream::Model]) -> Vec<proto::UpstreamObligation> {
+    rows.iter()
+        .map(|row| proto::UpstreamObligation {
+            level: SourceLevel::from_code(&row.source_level)
+                .map(|level| level.to_proto().into())
+                .unwrap_or_default(),
+            reference: row.upstream_reference.clone(),
+            disposition: UpstreamDisposition::from_code(&row.disposition)
+                .map(|disposition| disposition.to_proto().into())
+                .unwrap_or_default(),
+            deadline: row.due_day.map(wire::calendar_date),
+            via_case_number: row.via_case_number.clone(),
+            reported_on: row.reported_on.map(wire::calendar_date),
+        })
+        .collect()
 }
 
 fn step_view(step: &step::Model) -> proto::CaseStep {

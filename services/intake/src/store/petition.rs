@@ -50,6 +50,15 @@ pub struct Model {
     pub representative_count: i32,
     /// A visit above the city a higher bureau reported (`beijing`, `province`, `prefecture`).
     pub escalated_to: Option<String>,
+    /// For a petition a higher bureau sent down: the case that looks like the same matter,
+    /// and why (`same-upstream-reference`, `same-petitioner-similar-content`).
+    pub proposed_case_id: Option<Uuid>,
+    pub proposed_case_number: Option<String>,
+    pub proposal_reason: Option<String>,
+    /// The case a clerk linked it into: it is no case of its own any more.
+    pub linked_to_case_id: Option<Uuid>,
+    pub linked_to_case_number: Option<String>,
+    pub linked_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ pub struct Model {
     /// The routing decision's revision it follows: an older one arriving late changes
     /// nothing.
     pub revision: i32,
+    /// Held at the bureau for a clerk (triage), not with a unit.
+    pub held: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -226,6 +226,7 @@ async fn only_the_registering_clerk_and_a_handler_of_the_responsible_unit_see_th
         unit_code: Set("dongcheng".into()),
         unit_path: Set("/xfj/dongcheng/".into()),
         revision: Set(1),
+        held: Set(false),
     })
     .exec_without_returning(&intake.db)
     .await

@@ -64,7 +64,8 @@ async fn the_same_petitioners_same_matter_is_linked_to_the_first_case_and_flagge
     );
 
     // The same matter, forwarded down by the provincial bureau: a repeat of the matter's
-    // first case, and skip-level (the matter was brought here locally).
+    // first case, skip-level (the matter was brought here locally), and proposed for
+    // linking into that case, which will answer to the provincial bureau too.
     let mut from_province = by(1, WAGES);
     from_province.source = Some(proto::PetitionSource {
         level: proto::SourceLevel::Provincial as i32,
@@ -79,6 +80,11 @@ async fn the_same_petitioners_same_matter_is_linked_to_the_first_case_and_flagge
             repeat_of_case_number: first.case_number.clone(),
             repeat: true,
             skip_level: true,
+            proposed_link: Some(proto::UpstreamLinkProposal {
+                case_id: first.case_id.clone(),
+                case_number: first.case_number.clone(),
+                reason: proto::LinkReason::SamePetitionerSimilarContent as i32,
+            }),
             ..Default::default()
         }
     );

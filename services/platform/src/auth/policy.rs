@@ -132,6 +132,11 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         &[(Registrar, All), (Supervisor, All)],
     ),
     (
+        // The bureau's clerks, who route by hand: linking is routing a petition into a case.
+        "xinfang.intake.v1.IntakeService/LinkUpstream",
+        &[(Registrar, All), (Supervisor, All)],
+    ),
+    (
         "xinfang.routing.v1.RoutingService/GetRoutingDecision",
         CASE_READERS,
     ),

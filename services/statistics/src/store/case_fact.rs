@@ -19,6 +19,9 @@ pub struct Model {
     pub supervised_at: Option<TimeDateTimeWithTimeZone>,
     /// The routing decision's revision `unit_code` comes from; 0 before one arrived.
     pub routing_revision: i32,
+    /// For a petition linked into another case of the same matter: that case. Not a case
+    /// of its own in the figures.
+    pub linked_to_case_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

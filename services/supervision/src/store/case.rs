@@ -36,6 +36,8 @@ pub struct Model {
     /// The routing decision's revision the case follows; 0 before routing decided.
     pub routing_revision: i32,
     pub updated_at: TimeDateTimeWithTimeZone,
+    /// For a petition linked into another case of the same matter: that case's number.
+    pub linked_into_case_number: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,8 +10,8 @@ use xinfang_supervision::store::case;
 use xinfang_testkit::TestDatabase;
 
 /// The migrations this build adds to the older schema (23–27, the declared interests, the
-/// audit seals and 28, the receptions).
-const ADDED: u32 = 8;
+/// audit seals, 28, the receptions, and 29, the upstream obligations).
+const ADDED: u32 = 9;
 
 async fn older_build(db: &DatabaseConnection) {
     let all = u32::try_from(Migrator::migrations().len()).expect("a count");
