@@ -19,12 +19,13 @@ use xinfang_proto::v1 as proto;
 use crate::answer;
 use crate::attachments;
 use crate::case_number::{CaseNumber, registration_year};
+use crate::corrections::{self, CorrectPetition, Corrected, Correction, CorrectionError};
 use crate::desk;
 use crate::links::{LinkError, LinkUpstream};
 use crate::numbering;
 use crate::register::{RegisterError, Registrar, Registration, register};
 use crate::search;
-use crate::store::{accused_person, petition, petition_scope, petitioner};
+use crate::store::{accused_person, petition, petition_correction, petition_scope, petitioner};
 use crate::view;
 use crate::{follow, reveal};
 
@@ -445,6 +446,81 @@ impl IntakeService for IntakeApi {
             petitioner.as_ref(),
             accused.get(&linked.case_id),
         )))
+    }
+
+    async fn correct_petition(
+        &self,
+        request: Request<api::CorrectPetitionRequest>,
+    ) -> Result<Response<proto::Petition>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let correction = Correction::parse(request.get_ref(), &self.registrar.keys)
+            .map_err(|violations| invalid_argument(&violations))?;
+        let corrected = self
+            .write
+            .execute(CorrectPetition {
+                authorized,
+                correction,
+            })
+            .await
+            .map_err(|error| match error {
+                CorrectionError::InvalidArgument(violations) => invalid_argument(&violations),
+                CorrectionError::NotFound(id) => {
+                    Status::not_found(format!("no petition with case id {id}"))
+                }
+                CorrectionError::RequestIdReused(id) => Status::already_exists(format!(
+                    "request_id {id} was already used for a different correction; use a new request_id"
+                )),
+                CorrectionError::Database(error) => {
+                    tracing::error!(error = %error, "database error");
+                    Status::unavailable(
+                        "the correction could not be recorded now; retry with the same request_id",
+                    )
+                }
+            })?;
+        let row = match corrected {
+            Corrected::Done { petition, .. } | Corrected::Repeat(petition) => *petition,
+        };
+        let petitioner = petitioner::Entity::find_by_id(row.case_id)
+            .one(&self.write.db)
+            .await
+            .map_err(QueryError::from)?;
+        let accused = accused_person::of_cases(&self.write.db, [row.case_id])
+            .await
+            .map_err(QueryError::from)?;
+        Ok(Response::new(view::stored_petition(
+            &self.registrar.keys,
+            &row,
+            petitioner.as_ref(),
+            accused.get(&row.case_id),
+        )))
+    }
+
+    async fn list_corrections(
+        &self,
+        request: Request<api::ListCorrectionsRequest>,
+    ) -> Result<Response<api::ListCorrectionsResponse>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let case_id = parse_uuid("case_id", &request.get_ref().case_id)?;
+        if petition::Entity::find_by_id(case_id)
+            .one(&self.write.db)
+            .await
+            .map_err(QueryError::from)?
+            .is_none()
+        {
+            return Err(Status::not_found(format!("no petition with case id {case_id}")));
+        }
+        let rows = petition_correction::Entity::find()
+            .filter(petition_correction::Column::CaseId.eq(case_id))
+            .order_by_asc(petition_correction::Column::Revision)
+            .all(&self.write.db)
+            .await
+            .map_err(QueryError::from)?;
+        authorized
+            .audit(Some(case_id), true, &format!("listed {} correction(s)", rows.len()))
+            .await?;
+        Ok(Response::new(api::ListCorrectionsResponse {
+            corrections: rows.iter().map(corrections::view).collect(),
+        }))
     }
 
     async fn reissue_query_code(

@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod case_number;
 pub mod codes;
 pub mod config;
+pub mod corrections;
 pub mod desk;
 pub mod directory;
 pub mod finality;

@@ -138,7 +138,8 @@ pub struct LinkUpstream {
 pub struct Loaded {
     petition: petition::Model,
     into: petition::Model,
-    routed_to: Option<String>,
+    /// Where routing put the petition, as intake last heard: `None` before it decided.
+    scope: Option<petition_scope::Model>,
     linked_into_it: u64,
 }
 
@@ -160,11 +161,22 @@ fn refusal(loaded: &Loaded) -> Option<String> {
             petition.case_number
         ));
     }
-    if let Some(unit) = &loaded.routed_to {
-        return Some(format!(
-            "case {} was routed to unit {unit}, which handles it; a clerk re-routes it or the unit objects before it can be linked",
-            petition.case_number
-        ));
+    // Only a petition routing holds at the bureau: one with a unit is that unit's case, and
+    // one routing has not decided on yet may be on its way to a unit.
+    match &loaded.scope {
+        None => {
+            return Some(format!(
+                "routing has not decided on case {} yet (intake has not heard); retry shortly",
+                petition.case_number
+            ));
+        }
+        Some(scope) if !scope.held => {
+            return Some(format!(
+                "case {} was routed to unit {}, which handles it; a clerk re-routes it or the unit objects before it can be linked",
+                petition.case_number, scope.unit_code
+            ));
+        }
+        Some(_) => {}
     }
     if loaded.linked_into_it > 0 {
         return Some(format!(
@@ -209,11 +221,9 @@ impl Change for LinkUpstream {
         } else {
             take(self.into_case_id)?
         };
-        let routed_to = petition_scope::Entity::find_by_id(self.case_id)
+        let scope = petition_scope::Entity::find_by_id(self.case_id)
             .one(transaction)
-            .await?
-            .filter(|scope| !scope.held)
-            .map(|scope| scope.unit_code);
+            .await?;
         let linked_into_it = petition::Entity::find()
             .filter(petition::Column::LinkedToCaseId.eq(self.case_id))
             .count(transaction)
@@ -221,7 +231,7 @@ impl Change for LinkUpstream {
         Ok(Loaded {
             petition,
             into,
-            routed_to,
+            scope,
             linked_into_it,
         })
     }

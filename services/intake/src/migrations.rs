@@ -14,6 +14,7 @@ mod m20261129_000013_add_petition_relations;
 mod m20261130_000014_add_registering_units;
 mod m20261201_000015_add_visit_records;
 mod m20261202_000016_add_upstream_links;
+mod m20261202_000017_create_petition_corrections;
 
 pub struct Migrator;
 
@@ -39,6 +40,9 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261130_000014_add_registering_units::Migration));
         migrations.push(Box::new(m20261201_000015_add_visit_records::Migration));
         migrations.push(Box::new(m20261202_000016_add_upstream_links::Migration));
+        migrations.push(Box::new(
+            m20261202_000017_create_petition_corrections::Migration,
+        ));
         migrations
     }
 }

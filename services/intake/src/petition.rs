@@ -9,8 +9,8 @@ use crate::codes::DirectoryCode;
 use crate::identity::{IdCardNumber, PhoneNumber};
 pub use xinfang_proto::vocabulary::{Channel, PetitionerKind, SourceLevel, UpstreamDisposition};
 
-const MAX_TITLE_CHARS: usize = 200;
-const MAX_CONTENT_CHARS: usize = 20_000;
+pub(crate) const MAX_TITLE_CHARS: usize = 200;
+pub(crate) const MAX_CONTENT_CHARS: usize = 20_000;
 pub(crate) const MAX_NAME_CHARS: usize = 100;
 pub(crate) const MAX_ADDRESS_CHARS: usize = 300;
 const MAX_REFERENCE_CHARS: usize = 64;

@@ -8,5 +8,6 @@ pub mod case_number_void;
 pub mod final_matter;
 pub mod known_unit;
 pub mod petition;
+pub mod petition_correction;
 pub mod petition_scope;
 pub mod petitioner;

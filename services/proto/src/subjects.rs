@@ -119,6 +119,9 @@ pub const PETITION_REGISTERED: &str = "xinfang.v1.intake.petition.registered";
 /// A clerk linked a petition a higher bureau sent down into a case of the same matter.
 pub const PETITION_LINKED: &str = "xinfang.v1.intake.petition.linked";
 
+/// A clerk corrected a registration (category, territory, title, content).
+pub const PETITION_CORRECTED: &str = "xinfang.v1.intake.petition.corrected";
+
 /// Routing sent a case to a unit.
 pub fn petition_routed(unit_code: &str) -> String {
     format!("xinfang.v1.routing.unit.{unit_code}.petition.routed")
@@ -290,6 +293,14 @@ pub const SUPERVISION_TAKES_REGISTERED: ConsumerBinding = ConsumerBinding {
     filter: PETITION_REGISTERED,
 };
 
+/// Routing learns a corrected registration's facts, and asks a clerk to look again when its
+/// rules would now send the case elsewhere.
+pub const ROUTING_TAKES_CORRECTIONS: ConsumerBinding = ConsumerBinding {
+    name: "routing-corrections",
+    stream: INTAKE_STREAM,
+    filter: PETITION_CORRECTED,
+};
+
 /// Supervision keeps one obligation per higher bureau, and closes a linked petition.
 pub const SUPERVISION_TAKES_LINKS: ConsumerBinding = ConsumerBinding {
     name: "supervision-links",
@@ -297,7 +308,7 @@ pub const SUPERVISION_TAKES_LINKS: ConsumerBinding = ConsumerBinding {
     filter: PETITION_LINKED,
 };
 
-pub const STATISTICS_TAKES: [ConsumerBinding; 4] = [
+pub const STATISTICS_TAKES: [ConsumerBinding; 5] = [
     ConsumerBinding {
         name: "statistics-intake",
         stream: INTAKE_STREAM,
@@ -307,6 +318,11 @@ pub const STATISTICS_TAKES: [ConsumerBinding; 4] = [
         name: "statistics-links",
         stream: INTAKE_STREAM,
         filter: PETITION_LINKED,
+    },
+    ConsumerBinding {
+        name: "statistics-corrections",
+        stream: INTAKE_STREAM,
+        filter: PETITION_CORRECTED,
     },
     ConsumerBinding {
         name: "statistics-routing",
@@ -339,6 +355,7 @@ pub const ROUTING: ServiceBinding = ServiceBinding {
     consumes: &[
         ROUTING_TAKES_REGISTERED,
         ROUTING_TAKES_LINKS,
+        ROUTING_TAKES_CORRECTIONS,
         ROUTING_TAKES_RECUSALS,
     ],
 };

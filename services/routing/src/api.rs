@@ -2,7 +2,7 @@
 //! administrator's changes to it.
 
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 use xinfang_platform::auth::{Authorized, Found, Scope, unit_path_of, within_units};
@@ -147,7 +147,11 @@ impl RoutingService for RoutingApi {
             grpc::parse_page_token(&request.page_token).map_err(QueryError::from)?;
         // A petition linked into another case is handled there: nothing left to route.
         let mut query = decision::Entity::find()
-            .filter(decision::Column::Disposition.eq(Disposition::Triage.code()))
+            .filter(
+                Condition::any()
+                    .add(decision::Column::Disposition.eq(Disposition::Triage.code()))
+                    .add(decision::Column::ReviewReason.is_not_null()),
+            )
             .filter(
                 decision::Column::CaseId.not_in_subquery(
                     Query::select()
@@ -417,6 +421,7 @@ fn view(row: &decision::Model, directory: &Directory) -> proto::RoutingDecision 
         previous_unit_code: row.previous_unit_code.clone().unwrap_or_default(),
         after_objection: row.after_objection,
         co_handling_units: row.co_handling(),
+        review_reason: row.review_reason.clone().unwrap_or_default(),
     }
 }
 

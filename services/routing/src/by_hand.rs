@@ -220,6 +220,8 @@ pub fn decide_by_hand(
         previous_unit_code: (!held && current.unit_code != by_hand.unit_code)
             .then(|| current.unit_code.clone()),
         after_objection,
+        // The clerk looked again.
+        review_reason: None,
         ..current.clone()
     }))
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod by_hand;
 pub mod category_tables;
 pub mod config;
+pub mod corrections;
 pub mod directory;
 pub mod error;
 pub mod links;
@@ -86,6 +87,12 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     service.consume(
         ConsumerSpec::from_binding(subjects::ROUTING_TAKES_LINKS),
         links::FollowLinks,
+    );
+    service.consume(
+        ConsumerSpec::from_binding(subjects::ROUTING_TAKES_CORRECTIONS),
+        corrections::FollowCorrections {
+            versions: versions.clone(),
+        },
     );
     service.consume(
         ConsumerSpec::from_binding(subjects::ROUTING_TAKES_RECUSALS),

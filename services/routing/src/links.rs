@@ -3,7 +3,7 @@
 //! its registration and its link arrives first.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait, QuerySelect};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
@@ -12,7 +12,8 @@ use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided};
 use xinfang_proto::intake::v1::UpstreamLinked;
 
-use crate::store::linked_case;
+use crate::rules::Disposition;
+use crate::store::{decision, linked_case};
 
 pub struct FollowLinks;
 
@@ -45,19 +46,39 @@ impl Handler for FollowLinks {
 pub struct RecordLink(linked_case::Model);
 
 impl Change for RecordLink {
-    type State = ();
-    type Outcome = ();
+    /// The petition's decision, if routing made one yet.
+    type State = Option<decision::Model>;
+    /// Whether the link is recorded.
+    type Outcome = bool;
     type Error = Failure;
 
-    async fn load(&self, _transaction: &DatabaseTransaction) -> Result<(), Failure> {
-        Ok(())
+    async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, Failure> {
+        Ok(decision::Entity::find_by_id(self.0.case_id)
+            .lock_exclusive()
+            .one(transaction)
+            .await?)
     }
 
-    fn decide(&self, (): (), _now: OffsetDateTime) -> Result<Decided<()>, Failure> {
-        Ok(Decided::quietly(()))
+    fn decide(
+        &self,
+        decision: Self::State,
+        _now: OffsetDateTime,
+    ) -> Result<Decided<bool>, Failure> {
+        // Intake links only what routing holds; a clerk's routing in the same moment wins,
+        // and the unit keeps the case.
+        let held = decision
+            .as_ref()
+            .is_none_or(|decision| decision.disposition == Disposition::Triage.code());
+        if !held {
+            tracing::warn!(case = %self.0.case_id, into = %self.0.into_case_number, "a link of a case routed to a unit meanwhile: the unit keeps it");
+        }
+        Ok(Decided::quietly(held))
     }
 
-    async fn save(&self, transaction: &DatabaseTransaction, (): &()) -> Result<(), Failure> {
+    async fn save(&self, transaction: &DatabaseTransaction, held: &bool) -> Result<(), Failure> {
+        if !held {
+            return Ok(());
+        }
         let link = &self.0;
         linked_case::Entity::insert(linked_case::ActiveModel {
             case_id: Set(link.case_id),

@@ -10,6 +10,7 @@ mod m20261127_000014_routing_revisions;
 mod m20261128_000015_directory_in_database;
 mod m20261128_000016_co_handling_units;
 mod m20261202_000017_linked_cases;
+mod m20261202_000018_decision_reviews;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
         migrations.extend(xinfang_platform::migrations::recusals());
         migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations.push(Box::new(m20261202_000017_linked_cases::Migration));
+        migrations.push(Box::new(m20261202_000018_decision_reviews::Migration));
         migrations
     }
 }

@@ -174,6 +174,8 @@ impl Change for RouteCase {
             previous_unit_code: None,
             after_objection: false,
             co_handling_units: String::new(),
+            correction_revision: 0,
+            review_reason: None,
         };
         let routed = routed_event(&stored, &directory);
         Ok(Decided {

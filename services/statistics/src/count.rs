@@ -11,7 +11,7 @@ use xinfang_platform::envelope::Envelope;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided};
 use xinfang_proto::Name;
-use xinfang_proto::intake::v1::{PetitionRegistered, UpstreamLinked};
+use xinfang_proto::intake::v1::{PetitionCorrected, PetitionRegistered, UpstreamLinked};
 use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::supervision::v1::TimelineOpened;
 use xinfang_proto::vocabulary::{Channel, SourceLevel};
@@ -33,6 +33,15 @@ pub enum CaseEvent {
         /// The higher bureau's reference; empty for a petition registered here.
         upstream_reference: String,
         registered_at: OffsetDateTime,
+        territory_code: String,
+        matter_category: String,
+    },
+    /// A clerk corrected the registration: the territory and category as they now stand.
+    Corrected {
+        case_number: String,
+        revision: i32,
+        territory_code: String,
+        matter_category: String,
     },
     /// A petition linked into another case (the envelope's): that case now also came by
     /// the petition's source, and the petition is no case of its own.
@@ -86,7 +95,23 @@ impl Handler for CountCases {
                         .map(|source| source.upstream_reference.clone())
                         .unwrap_or_default(),
                     registered_at: time_of(event.registered_at.as_ref(), "registered_at")?,
+                    territory_code: event.territory_code,
+                    matter_category: event.matter_category,
                     case_number: event.case_number,
+                })
+            }
+            t if t == PetitionCorrected::full_name() => {
+                let event: PetitionCorrected = decode_event(envelope, payload)?;
+                event_case_id(&event.case_id, envelope)?;
+                if event.revision == 0 {
+                    return Err("revision is required".to_owned());
+                }
+                Ok(CaseEvent::Corrected {
+                    revision: i32::try_from(event.revision)
+                        .map_err(|_| format!("revision {} is out of range", event.revision))?,
+                    case_number: event.case_number,
+                    territory_code: event.territory_code,
+                    matter_category: event.matter_category,
                 })
             }
             t if t == UpstreamLinked::full_name() => {
@@ -203,6 +228,9 @@ impl Change for RecordFacts {
             supervised_at: NotSet,
             routing_revision: NotSet,
             linked_to_case_id: NotSet,
+            territory_code: NotSet,
+            matter_category: NotSet,
+            correction_revision: NotSet,
         };
         // A routing decision writes its columns only over an older revision's; the timeline
         // names the unit only until a routing decision did.
@@ -215,8 +243,20 @@ impl Change for RecordFacts {
                 source_level,
                 upstream_reference,
                 registered_at,
+                territory_code,
+                matter_category,
             } => {
                 came_by(transaction, self.case_id, source_level, upstream_reference).await?;
+                // As registered, unless a correction came first.
+                row.territory_code = Set(Some(territory_code.clone()));
+                row.matter_category = Set(Some(matter_category.clone()));
+                case_fact::Entity::update_many()
+                    .col_expr(Column::TerritoryCode, Expr::value(territory_code))
+                    .col_expr(Column::MatterCategory, Expr::value(matter_category))
+                    .filter(Column::CaseId.eq(self.case_id))
+                    .filter(Column::CorrectionRevision.eq(0))
+                    .exec(transaction)
+                    .await?;
                 row.case_number = Set(case_number);
                 row.channel = Set(Some(channel.code().to_owned()));
                 row.source_level = Set(Some(source_level.code().to_owned()));
@@ -276,6 +316,9 @@ impl Change for RecordFacts {
                     supervised_at: NotSet,
                     routing_revision: NotSet,
                     linked_to_case_id: Set(Some(self.case_id)),
+                    territory_code: NotSet,
+                    matter_category: NotSet,
+                    correction_revision: NotSet,
                 })
                 .on_conflict(
                     OnConflict::column(Column::CaseId)
@@ -285,6 +328,25 @@ impl Change for RecordFacts {
                 .exec_without_returning(transaction)
                 .await?;
                 return Ok(());
+            }
+            CaseEvent::Corrected {
+                case_number,
+                revision,
+                territory_code,
+                matter_category,
+            } => {
+                row.case_number = Set(case_number);
+                row.territory_code = Set(Some(territory_code));
+                row.matter_category = Set(Some(matter_category));
+                row.correction_revision = Set(revision);
+                only_if = Some(
+                    Expr::col((case_fact::Entity, Column::CorrectionRevision)).lt(revision),
+                );
+                vec![
+                    Column::TerritoryCode,
+                    Column::MatterCategory,
+                    Column::CorrectionRevision,
+                ]
             }
             CaseEvent::Supervised {
                 case_number,

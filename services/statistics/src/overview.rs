@@ -131,16 +131,17 @@ async fn overview<C: ConnectionTrait>(db: &C) -> Result<Overview, DbErr> {
 /// bureau that sent the same case twice counts once.
 async fn by_source<C: ConnectionTrait>(db: &C) -> Result<Vec<Count>, DbErr> {
     use crate::store::case_source::{Column as Source, Entity as CaseSource};
-    let linked = Query::select()
+    let counted = Query::select()
         .column(Column::CaseId)
         .from(Entity)
-        .and_where(Column::LinkedToCaseId.is_not_null())
+        .and_where(Column::RegisteredAt.is_not_null())
+        .and_where(Column::LinkedToCaseId.is_null())
         .to_owned();
     let rows: Vec<(String, i64)> = CaseSource::find()
         .select_only()
         .column(Source::SourceLevel)
         .column_as(Expr::col(Source::CaseId).count_distinct(), "cases")
-        .filter(Source::CaseId.not_in_subquery(linked))
+        .filter(Source::CaseId.in_subquery(counted))
         .group_by(Source::SourceLevel)
         .into_tuple()
         .all(db)

@@ -510,10 +510,12 @@ pub fn decide(
         (Stage::ReReviewDecided { .. }, Command::RecordService) => {
             step(Stage::Final { served_on: on }, vec![Effect::MatterFinal])
         }
-        // A result to report: the case was refused, diverted, or replied to, or went further.
+        // A result to report: the case was refused, diverted, not accepted as final, or
+        // replied to, or went further.
         (
             stage @ (Stage::Refused { .. }
             | Stage::Diverted
+            | Stage::NotAcceptedFinal
             | Stage::Replied { .. }
             | Stage::Completed { .. }
             | Stage::UnderReview { .. }

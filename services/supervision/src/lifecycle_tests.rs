@@ -124,6 +124,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     // The result goes back to each higher bureau once there is one (Art 22).
     ("refused", REPORT, "refused"),
     (
+        "not accepted: its matter is final after re-review",
+        REPORT,
+        "not accepted: its matter is final after re-review",
+    ),
+    (
         "diverted to a statutory channel",
         REPORT,
         "diverted to a statutory channel",

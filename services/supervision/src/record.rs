@@ -312,7 +312,8 @@ fn report_to_upstream(
             case.row.case_number
         )));
     }
-    if let Some(deadline) = case.ledger.entries.iter_mut().find(|entry| {
+    // Every deadline that bureau set (it may have sent the case again with a new one).
+    for deadline in case.ledger.entries.iter_mut().filter(|entry| {
         entry.clock == Clock::Upstream
             && entry.reference == reference
             && entry.met_on.is_none()

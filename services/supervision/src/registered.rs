@@ -16,6 +16,7 @@ use crate::calendar::HolidayCalendar;
 use crate::calendars::Calendars;
 use crate::case_record::CaseRecord;
 use crate::timeline::{self, Registration};
+use crate::lifecycle::Stage;
 use crate::upstreams::{self, UpstreamSource};
 
 pub struct FollowRegistration {
@@ -116,7 +117,10 @@ impl Change for RecordRegistration {
         case: &CaseRecord,
     ) -> Result<(), Failure> {
         case.save(transaction).await?;
-        if let Some(source) = &self.registered.upstream {
+        // A petition linked into another case answers to its bureau through that case.
+        if let Some(source) = &self.registered.upstream
+            && case.stage != Stage::Linked
+        {
             upstreams::record(
                 transaction,
                 case.row.case_id,

@@ -111,7 +111,8 @@ pub fn register(record: &mut CaseRecord, registration: &Registration, calendar: 
     if let Some((reference, due)) = &registration.upstream
         && record.stage != Stage::Linked
     {
-        answer_to_upstream(record, reference, *due, calendar);
+        let start = start_day(record.row.received_at);
+        answer_to_upstream(record, reference, start, *due, calendar);
     }
     // Not accepted again (Art 36): nothing is to be forwarded, so the forward clock stops
     // without being missed, whether or not routing's decision came first.
@@ -153,7 +154,8 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     if let Some(due) = routing.upstream_deadline
         && record.stage != Stage::Linked
     {
-        answer_to_upstream(record, "", due, calendar);
+        let start = start_day(record.row.received_at);
+        answer_to_upstream(record, "", start, due, calendar);
     }
     // A repeat of a final matter goes to no unit: where routing put it is recorded, and it
     // stays not accepted. A case a unit already accepted keeps its stage and clocks: who
@@ -220,6 +222,7 @@ pub fn moves(record: &CaseRecord, routing: &Routing) -> bool {
 pub fn answer_to_upstream(
     record: &mut CaseRecord,
     reference: &str,
+    start: Date,
     due: Date,
     calendar: &HolidayCalendar,
 ) {
@@ -238,7 +241,7 @@ pub fn answer_to_upstream(
     record.ledger.open_entry(
         DeadlineKind::Upstream,
         reference.to_owned(),
-        start_day(record.row.received_at),
+        start,
         DeadlineRule::set_day(due),
         calendar,
     );

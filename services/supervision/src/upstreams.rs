@@ -6,7 +6,10 @@
 use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter,
+};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 use xinfang_platform::consumer::{Failure, Handler, decode_event, event_case_id};
@@ -100,11 +103,17 @@ pub fn link_into(
     carrier: &mut CaseRecord,
     linked: &mut CaseRecord,
     source: &UpstreamSource,
-    linked_at: OffsetDateTime,
+    (received_at, linked_at): (OffsetDateTime, OffsetDateTime),
     calendar: &HolidayCalendar,
 ) {
     if let Some(due) = source.due {
-        timeline::answer_to_upstream(carrier, &source.reference, due, calendar);
+        timeline::answer_to_upstream(
+            carrier,
+            &source.reference,
+            start_day(received_at),
+            due,
+            calendar,
+        );
     }
     let on = start_day(linked_at);
     for entry in &mut linked.ledger.entries {
@@ -172,7 +181,9 @@ pub struct RecordLink {
 impl Change for RecordLink {
     /// The carrying case, and the linked petition's record if supervision has it yet.
     type State = (CaseRecord, Option<CaseRecord>);
-    type Outcome = (CaseRecord, CaseRecord);
+    /// Both, linked; `None` when the petition went to a unit meanwhile (routing keeps it
+    /// there too, see routing's `links`).
+    type Outcome = Option<(CaseRecord, CaseRecord)>;
     type Error = Failure;
 
     async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, Failure> {
@@ -200,6 +211,10 @@ impl Change for RecordLink {
         now: OffsetDateTime,
     ) -> Result<Decided<Self::Outcome>, Failure> {
         let link = &self.linked;
+        if let Some(at_a_unit) = linked.as_ref().filter(|record| record.stage.is_at_a_unit()) {
+            tracing::warn!(case = %at_a_unit.row.case_number, into = %carrier.row.case_number, "a link of a case routed to a unit meanwhile: the unit keeps it");
+            return Ok(Decided::quietly(None));
+        }
         let mut linked = linked.unwrap_or_else(|| {
             timeline::new_case(
                 link.linked_case_id,
@@ -214,22 +229,30 @@ impl Change for RecordLink {
             &mut carrier,
             &mut linked,
             &link.source,
-            link.linked_at,
+            (link.received_at, link.linked_at),
             &self.calendar,
         );
         carrier.row.updated_at = now;
         linked.row.updated_at = now;
-        Ok(Decided::quietly((carrier, linked)))
+        Ok(Decided::quietly(Some((carrier, linked))))
     }
 
     async fn save(
         &self,
         transaction: &DatabaseTransaction,
-        (carrier, linked): &Self::Outcome,
+        linked: &Self::Outcome,
     ) -> Result<(), Failure> {
+        let Some((carrier, linked)) = linked else {
+            return Ok(());
+        };
         carrier.save(transaction).await?;
         linked.save(transaction).await?;
         let link = &self.linked;
+        // The bureau's obligation moves to the case that carries the matter.
+        case_upstream::Entity::delete_many()
+            .filter(case_upstream::Column::CaseId.eq(link.linked_case_id))
+            .exec(transaction)
+            .await?;
         record(
             transaction,
             carrier.row.case_id,
@@ -276,7 +299,10 @@ mod tests {
             &mut carrier,
             &mut copy,
             &national(Some(date!(2026 - 03 - 20))),
-            datetime!(2026-03-04 09:00 +8),
+            (
+                datetime!(2026-03-03 09:00 +8),
+                datetime!(2026-03-04 09:00 +8),
+            ),
             &calendar,
         );
         let upstream: Vec<(&str, Date)> = carrier
@@ -308,7 +334,10 @@ mod tests {
             &mut carrier,
             &mut copy,
             &national(None),
-            datetime!(2026-03-04 09:00 +8),
+            (
+                datetime!(2026-03-03 09:00 +8),
+                datetime!(2026-03-04 09:00 +8),
+            ),
             &calendar,
         );
         assert_eq!(carrier.ledger.entries.len(), before);

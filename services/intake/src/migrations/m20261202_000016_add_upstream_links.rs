@@ -63,7 +63,8 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        // Scopes recorded before this knew no better: taken as with a unit.
+        // Scopes recorded before this: a case held at the bureau stands at the top of the
+        // directory (the bureau itself), a case with a unit under it.
         manager
             .alter_table(
                 Table::alter()
@@ -75,6 +76,12 @@ impl MigrationTrait for Migration {
                             .default(false),
                     )
                     .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE petition_scope SET held = true WHERE unit_path = '/' || unit_code || '/'",
             )
             .await?;
         // A higher bureau's reference finds the case already carrying it; a case finds the

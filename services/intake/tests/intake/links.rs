@@ -8,6 +8,9 @@ use tonic::Code;
 use xinfang_proto::intake::v1::{LinkUpstreamRequest, PetitionRegistered, UpstreamLinked};
 use xinfang_proto::v1 as proto;
 
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use xinfang_intake::store::petition_scope;
+
 use super::support::{IntakeUnderTest, by, create};
 
 const MATTER: &str = "村里征地补偿款被截留三年，至今未发放到户，请求依法查处并发放。";
@@ -32,6 +35,24 @@ fn sent_down(
         }),
         ..by(person, content)
     }
+}
+
+/// Routing's decision as intake learns it: held at the bureau (`xfj`), or with a unit.
+async fn routed(intake: &IntakeUnderTest, petition: &proto::Petition, unit: Option<&str>) {
+    let (unit_code, unit_path) = match unit {
+        None => ("xfj".to_owned(), "/xfj/".to_owned()),
+        Some(unit) => (unit.to_owned(), format!("/xfj/{unit}/")),
+    };
+    petition_scope::Entity::insert(petition_scope::ActiveModel {
+        case_id: Set(petition.case_id.parse().expect("a case id")),
+        unit_code: Set(unit_code),
+        unit_path: Set(unit_path),
+        revision: Set(1),
+        held: Set(unit.is_none()),
+    })
+    .exec_without_returning(&intake.db)
+    .await
+    .expect("scope");
 }
 
 fn link(case: &proto::Petition, into: &proto::Petition) -> LinkUpstreamRequest {
@@ -186,7 +207,25 @@ async fn a_clerk_links_a_petition_into_the_case_that_carries_its_matter() {
     ))
     .await;
     let local = register(by(4, MATTER)).await;
+    let dongcheng = register(sent_down(
+        proto::SourceLevel::Provincial,
+        "陕信转〔2026〕40号",
+        5,
+        "又一件事。",
+    ))
+    .await;
     let mut client = intake.client.clone();
+    // Routing has not decided on the national copy yet: it may be on its way to a unit.
+    let undecided = client
+        .link_upstream(link(&national, &provincial))
+        .await
+        .expect_err("not decided yet");
+    assert_eq!(undecided.code(), Code::FailedPrecondition);
+    assert!(undecided.message().contains("has not decided"), "{}", undecided.message());
+    for held in [&provincial, &national, &prefecture, &local] {
+        routed(&intake, held, None).await;
+    }
+    routed(&intake, &dongcheng, Some("dongcheng")).await;
 
     let linked = client
         .link_upstream(link(&national, &provincial))
@@ -220,6 +259,8 @@ async fn a_clerk_links_a_petition_into_the_case_that_carries_its_matter() {
             link(&prefecture, &prefecture),
             "cannot be linked into itself",
         ),
+        // With a unit: the unit's case.
+        (link(&dongcheng, &provincial), "was routed to unit dongcheng"),
     ];
     for (request, why) in cases {
         let (code, message) = refusal(client.link_upstream(request).await.expect_err("refused"));
@@ -250,7 +291,7 @@ async fn a_clerk_links_a_petition_into_the_case_that_carries_its_matter() {
     );
 
     // One event for the one link: the case, the petition, and the bureau's part.
-    let messages = intake.published(5).await;
+    let messages = intake.published(6).await;
     let links: Vec<UpstreamLinked> = messages
         .iter()
         .filter(|message| {
@@ -279,7 +320,7 @@ async fn a_clerk_links_a_petition_into_the_case_that_carries_its_matter() {
         )
     );
     assert_eq!(event.source, national.source);
-    let payload = String::from_utf8_lossy(&messages[4].payload).into_owned();
+    let payload = String::from_utf8_lossy(&messages[5].payload).into_owned();
     assert!(
         !payload.contains("国家局与省局"),
         "the clerk's words stay in intake"

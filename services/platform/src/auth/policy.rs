@@ -137,6 +137,15 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         &[(Registrar, All), (Supervisor, All)],
     ),
     (
+        // The bureau's clerks correct what the bureau registered and routes.
+        "xinfang.intake.v1.IntakeService/CorrectPetition",
+        &[(Registrar, All), (Supervisor, All)],
+    ),
+    (
+        "xinfang.intake.v1.IntakeService/ListCorrections",
+        &[(Registrar, All), (Supervisor, All)],
+    ),
+    (
         "xinfang.routing.v1.RoutingService/GetRoutingDecision",
         CASE_READERS,
     ),

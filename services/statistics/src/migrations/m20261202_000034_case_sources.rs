@@ -1,6 +1,8 @@
 //! One case, many upstreams: every source a case came by, one row each (a case sent down by
 //! the national and the provincial bureau counts once under each), and, on a petition
-//! linked into another case, that case: it is no case of its own in the figures.
+//! linked into another case, that case: it is no case of its own in the figures. And each
+//! case's territory and matter category, as registered or as last corrected. SQLite adds
+//! one column per statement.
 
 use sea_orm_migration::prelude::*;
 
@@ -11,6 +13,9 @@ pub struct Migration;
 enum CaseFact {
     Table,
     LinkedToCaseId,
+    TerritoryCode,
+    MatterCategory,
+    CorrectionRevision,
 }
 
 #[derive(DeriveIden)]
@@ -24,14 +29,31 @@ enum CaseSource {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(CaseFact::Table)
-                    .add_column(ColumnDef::new(CaseFact::LinkedToCaseId).uuid().null())
-                    .to_owned(),
-            )
-            .await?;
+        for column in [
+            ColumnDef::new(CaseFact::LinkedToCaseId).uuid().null().to_owned(),
+            ColumnDef::new(CaseFact::TerritoryCode)
+                .string()
+                .null()
+                .to_owned(),
+            ColumnDef::new(CaseFact::MatterCategory)
+                .string()
+                .null()
+                .to_owned(),
+            ColumnDef::new(CaseFact::CorrectionRevision)
+                .integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(CaseFact::Table)
+                        .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .create_table(
                 Table::create()

@@ -22,6 +22,11 @@ pub struct Model {
     /// For a petition linked into another case of the same matter: that case. Not a case
     /// of its own in the figures.
     pub linked_to_case_id: Option<Uuid>,
+    /// Where the matter arose and what it is about, as registered or as last corrected.
+    pub territory_code: Option<String>,
+    pub matter_category: Option<String>,
+    /// The correction they come from; 0 for the registration's.
+    pub correction_revision: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
