@@ -5,6 +5,7 @@
 mod access;
 mod accusations;
 mod chaos;
+mod corrections;
 mod crashes;
 mod department_feeds;
 mod directory;

@@ -507,7 +507,9 @@ impl IntakeService for IntakeApi {
             .map_err(QueryError::from)?
             .is_none()
         {
-            return Err(Status::not_found(format!("no petition with case id {case_id}")));
+            return Err(Status::not_found(format!(
+                "no petition with case id {case_id}"
+            )));
         }
         let rows = petition_correction::Entity::find()
             .filter(petition_correction::Column::CaseId.eq(case_id))
@@ -516,7 +518,11 @@ impl IntakeService for IntakeApi {
             .await
             .map_err(QueryError::from)?;
         authorized
-            .audit(Some(case_id), true, &format!("listed {} correction(s)", rows.len()))
+            .audit(
+                Some(case_id),
+                true,
+                &format!("listed {} correction(s)", rows.len()),
+            )
             .await?;
         Ok(Response::new(api::ListCorrectionsResponse {
             corrections: rows.iter().map(corrections::view).collect(),

@@ -109,24 +109,29 @@ impl Correction {
             })
             .ok();
         let mut values = Vec::new();
-        let mut check = |field: Field, value: Option<&String>, parsed: fn(&str) -> Result<String, String>| {
-            if let Some(value) = value {
-                match parsed(value) {
-                    Ok(value) => values.push((field, value)),
-                    Err(why) => violations.push(FieldViolation::new(field.name(), why)),
+        let mut check =
+            |field: Field, value: Option<&String>, parsed: fn(&str) -> Result<String, String>| {
+                if let Some(value) = value {
+                    match parsed(value) {
+                        Ok(value) => values.push((field, value)),
+                        Err(why) => violations.push(FieldViolation::new(field.name(), why)),
+                    }
                 }
-            }
-        };
+            };
         check(Field::TerritoryCode, request.territory_code.as_ref(), |v| {
             DirectoryCode::parse(v)
                 .map(|code| code.as_str().to_owned())
                 .map_err(|why| why.to_string())
         });
-        check(Field::MatterCategory, request.matter_category.as_ref(), |v| {
-            DirectoryCode::parse(v)
-                .map(|code| code.as_str().to_owned())
-                .map_err(|why| why.to_string())
-        });
+        check(
+            Field::MatterCategory,
+            request.matter_category.as_ref(),
+            |v| {
+                DirectoryCode::parse(v)
+                    .map(|code| code.as_str().to_owned())
+                    .map_err(|why| why.to_string())
+            },
+        );
         check(Field::Title, request.title.as_ref(), |v| {
             text(v, MAX_TITLE_CHARS, false).map_err(str::to_owned)
         });
@@ -237,13 +242,19 @@ impl Change for CorrectPetition {
         })
     }
 
-    fn decide(&self, loaded: Loaded, now: OffsetDateTime) -> Result<Decided<Corrected>, CorrectionError> {
+    fn decide(
+        &self,
+        loaded: Loaded,
+        now: OffsetDateTime,
+    ) -> Result<Decided<Corrected>, CorrectionError> {
         let correction = &self.correction;
         let mut row = loaded
             .petition
             .ok_or(CorrectionError::NotFound(correction.case_id))?;
         if let Some(earlier) = loaded.earlier {
-            return if earlier.fingerprint == correction.fingerprint && earlier.case_id == row.case_id {
+            return if earlier.fingerprint == correction.fingerprint
+                && earlier.case_id == row.case_id
+            {
                 Ok(Decided::quietly(Corrected::Repeat(Box::new(row))))
             } else {
                 Err(CorrectionError::RequestIdReused(correction.request_id))
@@ -256,7 +267,10 @@ impl Change for CorrectPetition {
                     .values
                     .iter()
                     .map(|(field, _)| {
-                        FieldViolation::new(field.name(), "is what is registered already: nothing to correct")
+                        FieldViolation::new(
+                            field.name(),
+                            "is what is registered already: nothing to correct",
+                        )
                     })
                     .collect(),
             ));
@@ -301,7 +315,11 @@ impl Change for CorrectPetition {
         })
     }
 
-    async fn save(&self, transaction: &DatabaseTransaction, corrected: &Corrected) -> Result<(), CorrectionError> {
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        corrected: &Corrected,
+    ) -> Result<(), CorrectionError> {
         let Corrected::Done { petition, record } = corrected else {
             return Ok(());
         };

@@ -5,6 +5,7 @@ mod intake {
     pub mod support;
 
     mod broker_outage;
+    mod corrections;
     mod database_restart;
     mod desk;
     mod identity;

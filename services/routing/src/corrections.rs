@@ -37,8 +37,13 @@ impl Handler for FollowCorrections {
     fn decode(&self, envelope: &Envelope, payload: &[u8]) -> Result<Corrected, String> {
         let event: PetitionCorrected = decode_event(envelope, payload)?;
         let case_id = event_case_id(&event.case_id, envelope)?;
-        if event.revision == 0 || event.territory_code.is_empty() || event.matter_category.is_empty() {
-            return Err("a correction has a revision, a territory and a matter category".to_owned());
+        if event.revision == 0
+            || event.territory_code.is_empty()
+            || event.matter_category.is_empty()
+        {
+            return Err(
+                "a correction has a revision, a territory and a matter category".to_owned(),
+            );
         }
         Ok(Corrected {
             case_id,
@@ -115,7 +120,9 @@ impl Change for RecordCorrection {
             .one(transaction)
             .await?
             // Corrected after registration: its routing is on its way.
-            .ok_or_else(|| Failure::Transient(format!("case {} is not routed yet", self.corrected.case_id)))?;
+            .ok_or_else(|| {
+                Failure::Transient(format!("case {} is not routed yet", self.corrected.case_id))
+            })?;
         lock_directory(transaction, false).await?;
         match self.versions.in_effect(transaction).await {
             Ok(directory) => Ok((current, directory)),
@@ -143,14 +150,109 @@ impl Change for RecordCorrection {
         Ok(Decided::quietly(Some(next)))
     }
 
-    async fn save(&self, transaction: &DatabaseTransaction, next: &Self::Outcome) -> Result<(), Failure> {
+    async fn save(
+        &self,
+        transaction: &DatabaseTransaction,
+        next: &Self::Outcome,
+    ) -> Result<(), Failure> {
         let Some(next) = next else {
             return Ok(());
         };
-        next.clone().into_active_model().reset_all().update(transaction).await?;
+        next.clone()
+            .into_active_model()
+            .reset_all()
+            .update(transaction)
+            .await?;
         if let Some(why) = &next.review_reason {
             tracing::info!(case = %next.case_number, reason = %why, "corrected registration: on the triage list again");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> Directory {
+        Directory::parse(include_str!("../directory/xingping.toml")).expect("demo directory")
+    }
+
+    /// A land matter in 赵村镇 the rules forwarded there, its category now corrected.
+    fn forwarded(category: &str, rule: &str) -> decision::Model {
+        let at = time::macros::datetime!(2026-03-02 09:00 UTC);
+        decision::Model {
+            case_id: uuid::Uuid::nil(),
+            case_number: "610481-2026-000001".into(),
+            unit_code: "zhaocun".into(),
+            unit_path: "/xfj/zhaocun/".into(),
+            disposition: Disposition::Forward.code().into(),
+            track: "appeal".into(),
+            rule: rule.into(),
+            reason: String::new(),
+            directory_version: "xingping".into(),
+            territory_code: "zhaocun".into(),
+            matter_category: category.into(),
+            received_at: at,
+            routed_at: at,
+            revision: 1,
+            decided_by: "rules".into(),
+            guidance_notice: String::new(),
+            assignment_deadline: None,
+            accused_unit_code: None,
+            channel: "visit".into(),
+            source_level: "local".into(),
+            anonymous: false,
+            upstream_deadline: None,
+            previous_unit_code: None,
+            after_objection: false,
+            co_handling_units: String::new(),
+            correction_revision: 1,
+            review_reason: None,
+        }
+    }
+
+    #[test]
+    fn a_category_the_rules_send_elsewhere_asks_a_clerk_to_look_again() {
+        let fields = ["matter_category".to_owned()];
+        let why = review_reason(
+            &forwarded("housing", "category:land-acquisition/territory"),
+            &fields,
+            &demo(),
+        )
+        .expect("a review");
+        assert!(
+            why.contains("zhujian") && why.contains("not zhaocun"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_correction_the_rules_decide_the_same_way_asks_nothing() {
+        let fields = ["territory_code".to_owned()];
+        let case = decision::Model {
+            territory_code: "zhaocun-tiefo".into(),
+            ..forwarded("land-acquisition", "category:land-acquisition/territory")
+        };
+        assert_eq!(review_reason(&case, &fields, &demo()), None);
+    }
+
+    #[test]
+    fn a_desks_own_case_stays_with_the_desk() {
+        // 首接首办: 赵村镇 registered it at its own desk; a housing matter stays there too.
+        let fields = ["matter_category".to_owned()];
+        let case = forwarded("housing", "first-contact");
+        assert_eq!(review_reason(&case, &fields, &demo()), None);
+    }
+
+    #[test]
+    fn a_held_case_is_on_the_list_already() {
+        let fields = ["matter_category".to_owned()];
+        let case = decision::Model {
+            disposition: Disposition::Triage.code().into(),
+            unit_code: "xfj".into(),
+            ..forwarded("housing", "unknown-category")
+        };
+        assert_eq!(review_reason(&case, &fields, &demo()), None);
     }
 }

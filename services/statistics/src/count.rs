@@ -339,9 +339,8 @@ impl Change for RecordFacts {
                 row.territory_code = Set(Some(territory_code));
                 row.matter_category = Set(Some(matter_category));
                 row.correction_revision = Set(revision);
-                only_if = Some(
-                    Expr::col((case_fact::Entity, Column::CorrectionRevision)).lt(revision),
-                );
+                only_if =
+                    Some(Expr::col((case_fact::Entity, Column::CorrectionRevision)).lt(revision));
                 vec![
                     Column::TerritoryCode,
                     Column::MatterCategory,

@@ -15,8 +15,8 @@ use xinfang_proto::intake::v1::PetitionRegistered;
 use crate::calendar::HolidayCalendar;
 use crate::calendars::Calendars;
 use crate::case_record::CaseRecord;
-use crate::timeline::{self, Registration};
 use crate::lifecycle::Stage;
+use crate::timeline::{self, Registration};
 use crate::upstreams::{self, UpstreamSource};
 
 pub struct FollowRegistration {

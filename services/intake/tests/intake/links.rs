@@ -221,7 +221,11 @@ async fn a_clerk_links_a_petition_into_the_case_that_carries_its_matter() {
         .await
         .expect_err("not decided yet");
     assert_eq!(undecided.code(), Code::FailedPrecondition);
-    assert!(undecided.message().contains("has not decided"), "{}", undecided.message());
+    assert!(
+        undecided.message().contains("has not decided"),
+        "{}",
+        undecided.message()
+    );
     for held in [&provincial, &national, &prefecture, &local] {
         routed(&intake, held, None).await;
     }
@@ -260,7 +264,10 @@ async fn a_clerk_links_a_petition_into_the_case_that_carries_its_matter() {
             "cannot be linked into itself",
         ),
         // With a unit: the unit's case.
-        (link(&dongcheng, &provincial), "was routed to unit dongcheng"),
+        (
+            link(&dongcheng, &provincial),
+            "was routed to unit dongcheng",
+        ),
     ];
     for (request, why) in cases {
         let (code, message) = refusal(client.link_upstream(request).await.expect_err("refused"));

@@ -30,7 +30,10 @@ enum CaseSource {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for column in [
-            ColumnDef::new(CaseFact::LinkedToCaseId).uuid().null().to_owned(),
+            ColumnDef::new(CaseFact::LinkedToCaseId)
+                .uuid()
+                .null()
+                .to_owned(),
             ColumnDef::new(CaseFact::TerritoryCode)
                 .string()
                 .null()
