@@ -1,7 +1,7 @@
 //! A registration corrected after routing: the wrong matter category puts the case back on
 //! the clerk's triage list with why (the rules would now send it elsewhere), never moves it
-//! by itself; the clerk re-routes it. A correction the rules do not care about changes
-//! nothing in routing. Statistics follows the corrected facts.
+//! by itself; the clerk re-routes it, or keeps it where it is. Statistics follows the
+//! corrected facts.
 
 use sea_orm::{ConnectionTrait, Statement};
 use xinfang_proto::intake::v1::CorrectPetitionRequest;
@@ -154,4 +154,71 @@ async fn a_corrected_category_puts_a_routed_case_back_before_a_clerk() {
     })
     .await;
     assert_eq!(category, "housing");
+}
+
+#[tokio::test]
+async fn a_clerk_keeps_a_flagged_case_where_it_is() {
+    let stack = Stack::start(Backend::Sqlite)
+        .await
+        .expect("the stack starts");
+    let mut intake = support::intake(&stack).await;
+    let petition = support::submit(&mut intake, sample::create(0)).await;
+    let routing = support::routing(&stack).await;
+    let decision = |ready: fn(&proto::RoutingDecision) -> bool| {
+        let routing = routing.clone();
+        let case_id = petition.case_id.clone();
+        eventually(SETTLE, move || {
+            let mut routing = routing.clone();
+            let case_id = case_id.clone();
+            async move {
+                let found = routing
+                    .get_routing_decision(GetRoutingDecisionRequest { case_id })
+                    .await
+                    .ok()?
+                    .into_inner();
+                ready(&found).then_some(found)
+            }
+        })
+    };
+    decision(|d| d.unit_code == "zhaocun").await;
+    intake
+        .correct_petition(CorrectPetitionRequest {
+            matter_category: Some("housing".into()),
+            ..correction(&petition.case_id)
+        })
+        .await
+        .expect("category corrected");
+    let flagged = decision(|d| !d.review_reason.is_empty()).await;
+
+    // The clerk finds 赵村镇 right after all (its own housing office): kept, not moved.
+    let mut routing = support::routing(&stack).await;
+    let kept = routing
+        .route_case(RouteCaseRequest {
+            case_id: petition.case_id.clone(),
+            unit_code: "zhaocun".into(),
+            disposition: proto::RoutingDisposition::Forward as i32,
+            reason: "镇里有住房办，仍由赵村镇办理".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("kept")
+        .into_inner();
+    assert_eq!(
+        (
+            kept.unit_code.as_str(),
+            kept.revision,
+            kept.review_reason.as_str()
+        ),
+        ("zhaocun", flagged.revision, "")
+    );
+    let listed = routing
+        .list_triage(ListTriageRequest {
+            page_size: 100,
+            page_token: String::new(),
+        })
+        .await
+        .expect("the triage list")
+        .into_inner()
+        .decisions;
+    assert_eq!(listed, []);
 }

@@ -66,6 +66,19 @@ pub struct IntakeApi {
     pub registrar: Registrar,
 }
 
+impl IntakeApi {
+    /// Whether the caller may act on the case: within their units, and not recused from it
+    /// (Art 28); a refusal is audited.
+    async fn check_case(&self, authorized: &Authorized, case_id: Uuid) -> Result<(), Status> {
+        let scope = petition_scope::Entity::find_by_id(case_id)
+            .one(&self.write.db)
+            .await
+            .map_err(QueryError::from)?;
+        let unit_path = scope.map(|scope| unit_path_of(&scope.unit_path));
+        authorized.check_case(case_id, unit_path.as_deref()).await
+    }
+}
+
 #[tonic::async_trait]
 impl IntakeService for IntakeApi {
     #[tracing::instrument(skip_all, fields(case))]
@@ -414,6 +427,9 @@ impl IntakeService for IntakeApi {
         else {
             return Err(invalid_argument(&violations));
         };
+        for case in [case_id, into_case_id] {
+            self.check_case(&authorized, case).await?;
+        }
         let (linked, _) = self
             .write
             .execute(LinkUpstream {
@@ -455,6 +471,7 @@ impl IntakeService for IntakeApi {
         let authorized = Authorized::of(&request)?;
         let correction = Correction::parse(request.get_ref(), &self.registrar.keys)
             .map_err(|violations| invalid_argument(&violations))?;
+        self.check_case(&authorized, correction.case_id).await?;
         let corrected = self
             .write
             .execute(CorrectPetition {
@@ -501,6 +518,7 @@ impl IntakeService for IntakeApi {
     ) -> Result<Response<api::ListCorrectionsResponse>, Status> {
         let authorized = Authorized::of(&request)?;
         let case_id = parse_uuid("case_id", &request.get_ref().case_id)?;
+        self.check_case(&authorized, case_id).await?;
         if petition::Entity::find_by_id(case_id)
             .one(&self.write.db)
             .await

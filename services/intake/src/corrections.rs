@@ -4,6 +4,7 @@
 //! statistics the routing facts as they now stand.
 
 use prost::Message;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect,
@@ -24,7 +25,7 @@ use xinfang_proto::subjects;
 use crate::petition::{MAX_CONTENT_CHARS, MAX_TITLE_CHARS, text};
 use crate::register::SERVICE;
 use crate::reveal;
-use crate::store::{petition, petition_correction};
+use crate::store::{final_matter, petition, petition_correction};
 
 /// A field a clerk may correct.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,6 +332,19 @@ impl Change for CorrectPetition {
         row.update(transaction).await?;
         petition_correction::Entity::insert(petition_correction::ActiveModel::from(record.clone()))
             .exec_without_returning(transaction)
+            .await?;
+        // A final matter is recognised again (Art 36) by what it is now said to be.
+        final_matter::Entity::update_many()
+            .col_expr(
+                final_matter::Column::MatterCategory,
+                Expr::value(petition.matter_category.clone()),
+            )
+            .col_expr(
+                final_matter::Column::TerritoryCode,
+                Expr::value(petition.territory_code.clone()),
+            )
+            .filter(final_matter::Column::CaseId.eq(petition.case_id))
+            .exec(transaction)
             .await?;
         let names: Vec<String> = serde_json::from_str::<Vec<FieldChange>>(&record.fields)
             .unwrap_or_default()

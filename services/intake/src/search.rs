@@ -1,5 +1,5 @@
 //! ListPetitions' filter: by petitioner (through the keyed hashes), upstream reference,
-//! registration period, channel, and the unit a case was routed to. Every condition is
+//! registration period, channel, the unit a case was routed to, and how far it has got. Every condition is
 //! checked whole before anything is read; a wrong one names its field.
 
 use sea_orm::sea_query::Query;
@@ -9,12 +9,43 @@ use xinfang_platform::grpc::FieldViolation;
 use xinfang_platform::sealing::KeyRing;
 use xinfang_platform::wire;
 use xinfang_proto::codes::DirectoryCode;
-use xinfang_proto::intake::v1::PetitionFilter;
+use xinfang_proto::intake::v1::{PetitionFilter, PetitionStatus};
 
 use crate::identity::{IdCardNumber, PhoneNumber};
 use crate::petition::Channel;
 use crate::sealed_identity::{ID_CARD, PHONE};
 use crate::store::{petition, petition_scope, petitioner};
+
+/// Where a petition stands as intake knows it: from routing's decisions (`petition_scope`)
+/// and the links.
+fn status_condition(status: PetitionStatus) -> Condition {
+    let scoped = |held: Option<bool>| {
+        let mut cases = Query::select()
+            .column(petition_scope::Column::CaseId)
+            .from(petition_scope::Entity)
+            .to_owned();
+        if let Some(held) = held {
+            cases.and_where(petition_scope::Column::Held.eq(held));
+        }
+        cases
+    };
+    let unlinked = petition::Column::LinkedToCaseId.is_null();
+    match status {
+        PetitionStatus::Unspecified => Condition::all(),
+        PetitionStatus::AwaitingRouting => Condition::all()
+            .add(unlinked)
+            .add(petition::Column::CaseId.not_in_subquery(scoped(None))),
+        PetitionStatus::Held => Condition::all()
+            .add(unlinked)
+            .add(petition::Column::CaseId.in_subquery(scoped(Some(true)))),
+        PetitionStatus::Routed => Condition::all()
+            .add(unlinked)
+            .add(petition::Column::CaseId.in_subquery(scoped(Some(false)))),
+        PetitionStatus::Linked => {
+            Condition::all().add(petition::Column::LinkedToCaseId.is_not_null())
+        }
+    }
+}
 
 /// The filter as a condition on `petition`, and whether it searches for a person (which the
 /// audit records, never whom).
@@ -97,6 +128,14 @@ pub fn condition(
             }
             Err(why) => violations.push(FieldViolation::new("filter.unit_code", why)),
         }
+    }
+    match PetitionStatus::try_from(filter.status) {
+        Ok(PetitionStatus::Unspecified) => {}
+        Ok(status) => all = all.add(status_condition(status)),
+        Err(_) => violations.push(FieldViolation::new(
+            "filter.status",
+            format!("{} is not a petition status", filter.status),
+        )),
     }
     if violations.is_empty() {
         Ok((all, person))

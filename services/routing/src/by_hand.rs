@@ -343,11 +343,19 @@ pub struct RouteByHand {
     pub assignment_days: u16,
 }
 
+/// What a clerk's routing did.
+pub enum ByHandOutcome {
+    /// A new revision, and the one it replaces.
+    Moved(Box<(decision::Model, decision::Model)>),
+    /// Left where it was, the review its corrected registration asked for done.
+    Kept(Box<decision::Model>),
+}
+
 impl Change for RouteByHand {
     /// The case's decision, and the directory in effect.
     type State = (decision::Model, Arc<Directory>);
-    /// The new revision, and the one it replaces; `None` when it changes nothing.
-    type Outcome = Option<(decision::Model, decision::Model)>;
+    /// The new revision and the one it replaces; `None` when it changes nothing.
+    type Outcome = Option<ByHandOutcome>;
     type Error = CommandError;
 
     async fn load(&self, transaction: &DatabaseTransaction) -> Result<Self::State, CommandError> {
@@ -388,7 +396,16 @@ impl Change for RouteByHand {
             now,
         )?
         else {
-            return Ok(Decided::quietly(None));
+            // Routed where it is: a clerk who looked again at a case its corrected
+            // registration put on the list keeps it there.
+            let kept = current
+                .review_reason
+                .is_some()
+                .then_some(ByHandOutcome::Kept(Box::new(decision::Model {
+                    review_reason: None,
+                    ..current
+                })));
+            return Ok(Decided::quietly(kept));
         };
         let routed = routed_event(&next, &directory);
         let mut events = vec![OutgoingEvent::new(
@@ -429,7 +446,7 @@ impl Change for RouteByHand {
             ));
         }
         Ok(Decided {
-            outcome: Some((next, current)),
+            outcome: Some(ByHandOutcome::Moved(Box::new((next, current)))),
             events,
         })
     }
@@ -439,8 +456,28 @@ impl Change for RouteByHand {
         transaction: &DatabaseTransaction,
         outcome: &Self::Outcome,
     ) -> Result<(), CommandError> {
-        let Some((next, previous)) = outcome else {
-            return Ok(());
+        let (next, previous) = match outcome {
+            None => return Ok(()),
+            Some(ByHandOutcome::Kept(kept)) => {
+                kept.as_ref()
+                    .clone()
+                    .into_active_model()
+                    .reset_all()
+                    .update(transaction)
+                    .await?;
+                self.authorized
+                    .audit_in(
+                        transaction,
+                        Some(kept.case_id),
+                        &format!(
+                            "kept at {} after its registration was corrected: {}",
+                            kept.unit_code, self.by_hand.reason
+                        ),
+                    )
+                    .await?;
+                return Ok(());
+            }
+            Some(ByHandOutcome::Moved(moved)) => (&moved.0, &moved.1),
         };
         revision::Entity::insert(revision::ActiveModel::from(revision::Model {
             case_id: previous.case_id,

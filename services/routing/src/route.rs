@@ -20,7 +20,7 @@ use xinfang_proto::vocabulary::{Channel, Disposition, SourceLevel};
 use crate::directory::Directory;
 use crate::directory::LegalTrack;
 use crate::rules::{CaseToRoute, UNCLASSIFIED, route};
-use crate::store::{decision, linked_case};
+use crate::store::{decision, linked_case, pending_correction};
 use crate::versions::{DirectoryVersions, VersionsError, lock_directory};
 
 pub const SERVICE: &str = "routing";
@@ -80,9 +80,13 @@ pub struct RouteCase {
 }
 
 impl Change for RouteCase {
-    /// The directory in effect and the case the petition was linked into, if its link came
-    /// first; `None` when the case was routed before.
-    type State = Option<(Arc<Directory>, Option<String>)>;
+    /// The directory in effect, the case the petition was linked into and a correction of
+    /// its registration, if they came first; `None` when the case was routed before.
+    type State = Option<(
+        Arc<Directory>,
+        Option<String>,
+        Option<pending_correction::Model>,
+    )>;
     type Outcome = Option<decision::Model>;
     type Error = Failure;
 
@@ -98,9 +102,12 @@ impl Change for RouteCase {
             .one(transaction)
             .await?
             .map(|link| link.into_case_number);
+        let corrected = pending_correction::Entity::find_by_id(self.registered.case_id)
+            .one(transaction)
+            .await?;
         lock_directory(transaction, false).await?;
         match self.versions.in_effect(transaction).await {
-            Ok(directory) => Ok(Some((directory, linked_into))),
+            Ok(directory) => Ok(Some((directory, linked_into, corrected))),
             Err(VersionsError::Database(error)) => Err(error.into()),
             Err(damaged) => Err(Failure::Transient(damaged.to_string())),
         }
@@ -111,15 +118,24 @@ impl Change for RouteCase {
         state: Self::State,
         now: OffsetDateTime,
     ) -> Result<Decided<Option<decision::Model>>, Failure> {
-        let Some((directory, linked_into)) = state else {
+        let Some((directory, linked_into, corrected)) = state else {
             return Ok(Decided::quietly(None));
         };
         let registered = &self.registered;
         let event = &registered.event;
         let source = event.source.clone().unwrap_or_default();
+        // A correction that came first is what the registration now says.
+        let territory = corrected
+            .as_ref()
+            .and_then(|c| c.territory_code.clone())
+            .unwrap_or_else(|| event.territory_code.clone());
+        let matter_category = corrected
+            .as_ref()
+            .and_then(|c| c.matter_category.clone())
+            .unwrap_or_else(|| event.matter_category.clone());
         let case = CaseToRoute {
-            territory: &event.territory_code,
-            matter_category: &event.matter_category,
+            territory: &territory,
+            matter_category: &matter_category,
             accused_unit: Some(event.accused_unit_code.as_str()).filter(|code| !code.is_empty()),
             upstream: UpstreamDisposition::try_from(source.disposition).ok(),
             repeats_final_case: Some(event.repeats_final_case.as_str())
@@ -153,8 +169,8 @@ impl Change for RouteCase {
             rule: decided.rule.clone(),
             reason: decided.reason.clone(),
             directory_version: directory.version.clone(),
-            territory_code: event.territory_code.clone(),
-            matter_category: event.matter_category.clone(),
+            territory_code: territory.clone(),
+            matter_category: matter_category.clone(),
             received_at: registered.received_at,
             routed_at: now,
             revision: 1,
@@ -174,7 +190,7 @@ impl Change for RouteCase {
             previous_unit_code: None,
             after_objection: false,
             co_handling_units: String::new(),
-            correction_revision: 0,
+            correction_revision: corrected.as_ref().map_or(0, |c| c.revision),
             review_reason: None,
         };
         let routed = routed_event(&stored, &directory);
@@ -200,6 +216,9 @@ impl Change for RouteCase {
         };
         decision::Entity::insert(decision::ActiveModel::from(decision.clone()))
             .exec_without_returning(transaction)
+            .await?;
+        pending_correction::Entity::delete_by_id(decision.case_id)
+            .exec(transaction)
             .await?;
         tracing::info!(case = %decision.case_number, unit = %decision.unit_code, rule = %decision.rule, "petition routed");
         Ok(())

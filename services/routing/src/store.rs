@@ -4,6 +4,7 @@
 pub mod category_table;
 pub mod decision;
 pub mod linked_case;
+pub mod pending_correction;
 pub mod publication;
 pub mod revision;
 pub mod unit_directory;

@@ -142,3 +142,91 @@ async fn petitions_are_found_by_petitioner_reference_period_and_channel() {
             .all(|note| !note.contains(&id_number(1)) && !note.contains("0002"))
     );
 }
+
+#[tokio::test]
+async fn petitions_are_found_by_how_far_they_have_got() {
+    use sea_orm::ActiveValue::Set;
+    use xinfang_intake::store::petition_scope;
+    use xinfang_proto::intake::v1::{LinkUpstreamRequest, PetitionStatus};
+
+    let intake = IntakeUnderTest::on_sqlite().await;
+    let mut client = intake.client.clone();
+    let mut register = async |title: &str, petition: proto::Petition| {
+        client
+            .create_petition(create(titled(title, petition)))
+            .await
+            .expect("registered")
+            .into_inner()
+    };
+    let upstream = |reference: &str, person: u32| proto::Petition {
+        source: Some(proto::PetitionSource {
+            level: proto::SourceLevel::Provincial as i32,
+            upstream_reference: reference.into(),
+            disposition: proto::UpstreamDisposition::Forwarded as i32,
+            upstream_deadline: None,
+        }),
+        ..by(person, "反映问题。")
+    };
+    register("waiting", by(1, "反映问题。")).await;
+    let held = register("held", upstream("陕信转〔2026〕1号", 2)).await;
+    let routed = register("routed", by(3, "另一件事。")).await;
+    let linked = register("linked", upstream("陕信转〔2026〕2号", 4)).await;
+    // Routing's decisions, as intake learns them.
+    for (petition, unit, path, is_held) in [
+        (&held, "xfj", "/xfj/", true),
+        (&linked, "xfj", "/xfj/", true),
+        (&routed, "zhaocun", "/xfj/zhaocun/", false),
+    ] {
+        petition_scope::Entity::insert(petition_scope::ActiveModel {
+            case_id: Set(petition.case_id.parse().expect("a case id")),
+            unit_code: Set(unit.into()),
+            unit_path: Set(path.into()),
+            revision: Set(1),
+            held: Set(is_held),
+        })
+        .exec_without_returning(&intake.db)
+        .await
+        .expect("scope");
+    }
+    intake
+        .client
+        .clone()
+        .link_upstream(LinkUpstreamRequest {
+            case_id: linked.case_id.clone(),
+            into_case_id: held.case_id.clone(),
+            reason: "同一事项".into(),
+        })
+        .await
+        .expect("linked");
+
+    for (status, titles) in [
+        (PetitionStatus::AwaitingRouting, ["waiting"]),
+        (PetitionStatus::Held, ["held"]),
+        (PetitionStatus::Routed, ["routed"]),
+        (PetitionStatus::Linked, ["linked"]),
+    ] {
+        let filter = PetitionFilter {
+            status: status as i32,
+            ..Default::default()
+        };
+        assert_eq!(
+            found(&intake, filter).await.expect("found"),
+            titles,
+            "{status:?}"
+        );
+    }
+    let wrong = found(
+        &intake,
+        PetitionFilter {
+            status: 99,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect_err("no such status");
+    assert!(
+        wrong.message().contains("filter.status"),
+        "{}",
+        wrong.message()
+    );
+}

@@ -1,6 +1,7 @@
 //! A decision follows the corrections of its registration: the newest it knows, and why a
-//! clerk should look again when the rules would now send the case elsewhere. SQLite adds
-//! one column per statement.
+//! clerk should look again when the rules would now send the case elsewhere; a correction
+//! that comes before routing decided waits for the decision. SQLite adds one column per
+//! statement.
 
 use sea_orm_migration::prelude::*;
 
@@ -12,6 +13,15 @@ enum RoutingDecision {
     Table,
     CorrectionRevision,
     ReviewReason,
+}
+
+#[derive(DeriveIden)]
+enum PendingCorrection {
+    Table,
+    CaseId,
+    Revision,
+    TerritoryCode,
+    MatterCategory,
 }
 
 #[async_trait::async_trait]
@@ -37,6 +47,35 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        manager
+            .create_table(
+                Table::create()
+                    .table(PendingCorrection::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(PendingCorrection::CaseId)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(PendingCorrection::Revision)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(PendingCorrection::TerritoryCode)
+                            .string()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(PendingCorrection::MatterCategory)
+                            .string()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 }
