@@ -8,7 +8,8 @@ use tonic::Code;
 use xinfang_platform::auth::Claims;
 use xinfang_platform::auth::Role;
 use xinfang_proto::intake::v1::{
-    GetPetitionRequest, get_petition_request::Key, intake_service_client::IntakeServiceClient,
+    CorrectPetitionRequest, GetPetitionRequest, ListCorrectionsRequest, get_petition_request::Key,
+    intake_service_client::IntakeServiceClient,
 };
 use xinfang_proto::routing::v1::{
     GetRoutingDecisionRequest, RouteCaseRequest, routing_service_client::RoutingServiceClient,
@@ -185,6 +186,27 @@ async fn a_declared_interest_keeps_the_person_from_the_case_in_every_service_unt
         .await
         .expect_err("recused");
     assert_eq!(routed.code(), Code::PermissionDenied);
+    // Nor does the clerk correct its registration, or read what was corrected.
+    let mut clerk_intake =
+        IntakeServiceClient::new(auth::authed(&stack.grpc_url(Svc::Intake), &clerk));
+    let corrected = clerk_intake
+        .correct_petition(CorrectPetitionRequest {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            case_id: zhaocun.clone(),
+            reason: "更正类别".into(),
+            matter_category: Some("housing".into()),
+            ..Default::default()
+        })
+        .await
+        .expect_err("recused");
+    assert_eq!(corrected.code(), Code::PermissionDenied);
+    let history = clerk_intake
+        .list_corrections(ListCorrectionsRequest {
+            case_id: zhaocun.clone(),
+        })
+        .await
+        .expect_err("recused");
+    assert_eq!(history.code(), Code::PermissionDenied);
     bureau
         .declare_recusal(DeclareRecusalRequest {
             subject: "leader-wang".into(),
