@@ -164,13 +164,27 @@ pub fn decide_by_hand(
     }
     let co_handling = co_handling(by_hand, accused.as_deref(), directory)?;
     let held = current.disposition == Disposition::Triage.code();
-    let same = current.unit_code == by_hand.unit_code
+    let same_place = current.unit_code == by_hand.unit_code
         && current.disposition == by_hand.disposition.code()
         && current.co_handling() == co_handling;
-    if same {
+    let reclassified = category.code.to_string() != current.matter_category
+        || category.track.code() != current.track;
+    if same_place && !reclassified {
         return Ok(None);
     }
-    let after_objection = !held && may_move(current, by_hand)?;
+    let after_objection = if same_place {
+        // Classified anew where it is (a corrected category, say): nothing moves, whatever
+        // the stage; but a unit whose objection was upheld does not get the case back.
+        if matches!(by_hand.stage, Some((CaseStage::Returned, _))) {
+            return Err(CommandError::FailedPrecondition(format!(
+                "the bureau upheld {}'s objection: case {} goes to another unit",
+                current.unit_code, current.case_number
+            )));
+        }
+        false
+    } else {
+        !held && may_move(current, by_hand)?
+    };
     let guidance = match by_hand.disposition {
         Disposition::Divert if by_hand.guidance_notice.is_empty() => {
             guidance_notice(&category.name, &unit.name, &category.legal_basis)

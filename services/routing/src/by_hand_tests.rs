@@ -34,7 +34,8 @@ fn held(rule: &str, accused: Option<&str>) -> decision::Model {
         previous_unit_code: None,
         after_objection: false,
         co_handling_units: String::new(),
-        correction_revision: 0,
+        territory_revision: 0,
+        category_revision: 0,
         review_reason: None,
     }
 }

@@ -102,10 +102,12 @@ impl Change for RouteCase {
             .one(transaction)
             .await?
             .map(|link| link.into_case_number);
+        lock_directory(transaction, false).await?;
+        // Read under the directory lock, which a correction coming before any decision
+        // takes exclusively: it is either here, or finds this decision (see `corrections`).
         let corrected = pending_correction::Entity::find_by_id(self.registered.case_id)
             .one(transaction)
             .await?;
-        lock_directory(transaction, false).await?;
         match self.versions.in_effect(transaction).await {
             Ok(directory) => Ok(Some((directory, linked_into, corrected))),
             Err(VersionsError::Database(error)) => Err(error.into()),
@@ -190,7 +192,8 @@ impl Change for RouteCase {
             previous_unit_code: None,
             after_objection: false,
             co_handling_units: String::new(),
-            correction_revision: corrected.as_ref().map_or(0, |c| c.revision),
+            territory_revision: corrected.as_ref().map_or(0, |c| c.territory_revision),
+            category_revision: corrected.as_ref().map_or(0, |c| c.category_revision),
             review_reason: None,
         };
         let routed = routed_event(&stored, &directory);

@@ -162,7 +162,9 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
     // may see it follows the decision, as in every other service, and the objection
     // procedure (routing's) is where such a move is decided.
     if !restarts {
-        if !matches!(record.stage, Stage::NotAcceptedFinal | Stage::Linked) {
+        if !matches!(record.stage, Stage::NotAcceptedFinal | Stage::Linked)
+            && routing.unit_code != record.row.unit_code
+        {
             tracing::warn!(case = %record.row.case_number, revision = routing.revision, stage = record.stage.name(), "re-routed after acceptance: the unit changes, the procedure does not restart");
         }
         return true;
@@ -200,6 +202,14 @@ pub fn route(record: &mut CaseRecord, routing: &Routing, calendar: &HolidayCalen
 /// revision than the one it follows, while no unit has accepted it.
 pub fn moves(record: &CaseRecord, routing: &Routing) -> bool {
     if routing.revision <= record.row.routing_revision {
+        return false;
+    }
+    // A new revision at the unit that has the case, as it has it (a clerk classified it
+    // anew there): the procedure goes on.
+    if routing.unit_code == record.row.unit_code
+        && routing.disposition.code() == record.row.disposition
+        && record.stage.is_at_a_unit()
+    {
         return false;
     }
     match record.stage {

@@ -297,3 +297,35 @@ fn a_diverted_disposition_closes_the_case_as_diverted() {
     assert!(route(&mut case, &diverted, &calendar()));
     assert_eq!(case.stage, Stage::Diverted);
 }
+
+#[test]
+fn a_case_classified_anew_at_its_unit_goes_on_where_it_stands() {
+    let calendar = calendar();
+    let mut case = registered();
+    assert!(route(&mut case, &routing(Disposition::Forward), &calendar));
+    case.stage = Stage::SignedFor {
+        on: date!(2025 - 09 - 30),
+    };
+    // A clerk's revision at the same unit, the category (and so the track) corrected.
+    let reclassified = Routing {
+        revision: 2,
+        track: Some(LegalTrack::Suggestion),
+        ..routing(Disposition::Forward)
+    };
+    assert!(!moves(&case, &reclassified));
+    route(&mut case, &reclassified, &calendar);
+    assert_eq!(
+        case.stage,
+        Stage::SignedFor {
+            on: date!(2025 - 09 - 30)
+        }
+    );
+    assert_eq!(case.row.track, LegalTrack::Suggestion.code());
+    // Another unit is a move, as before.
+    let elsewhere = Routing {
+        revision: 3,
+        unit_code: "dongcheng".into(),
+        ..routing(Disposition::Forward)
+    };
+    assert!(moves(&case, &elsewhere));
+}

@@ -1,4 +1,5 @@
-//! A decision follows the corrections of its registration: the newest it knows, and why a
+//! A decision follows the corrections of its registration: the newest of each fact it knows
+//! (corrections may arrive out of order), and why a
 //! clerk should look again when the rules would now send the case elsewhere; a correction
 //! that comes before routing decided waits for the decision. SQLite adds one column per
 //! statement.
@@ -11,7 +12,8 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum RoutingDecision {
     Table,
-    CorrectionRevision,
+    TerritoryRevision,
+    CategoryRevision,
     ReviewReason,
 }
 
@@ -19,8 +21,9 @@ enum RoutingDecision {
 enum PendingCorrection {
     Table,
     CaseId,
-    Revision,
+    TerritoryRevision,
     TerritoryCode,
+    CategoryRevision,
     MatterCategory,
 }
 
@@ -28,7 +31,12 @@ enum PendingCorrection {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for column in [
-            ColumnDef::new(RoutingDecision::CorrectionRevision)
+            ColumnDef::new(RoutingDecision::TerritoryRevision)
+                .integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+            ColumnDef::new(RoutingDecision::CategoryRevision)
                 .integer()
                 .not_null()
                 .default(0)
@@ -59,7 +67,7 @@ impl MigrationTrait for Migration {
                             .primary_key(),
                     )
                     .col(
-                        ColumnDef::new(PendingCorrection::Revision)
+                        ColumnDef::new(PendingCorrection::TerritoryRevision)
                             .integer()
                             .not_null(),
                     )
@@ -67,6 +75,11 @@ impl MigrationTrait for Migration {
                         ColumnDef::new(PendingCorrection::TerritoryCode)
                             .string()
                             .null(),
+                    )
+                    .col(
+                        ColumnDef::new(PendingCorrection::CategoryRevision)
+                            .integer()
+                            .not_null(),
                     )
                     .col(
                         ColumnDef::new(PendingCorrection::MatterCategory)

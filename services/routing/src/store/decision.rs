@@ -44,8 +44,11 @@ pub struct Model {
     pub after_objection: bool,
     /// The co-handling units (协办), space-separated; empty when none.
     pub co_handling_units: String,
-    /// The newest correction of the registration this decision knows (0 for none).
-    pub correction_revision: i32,
+    /// The correction each of `territory_code` and `matter_category` comes from (0: as
+    /// registered, or as a clerk classified it): an older correction arriving late is not
+    /// taken.
+    pub territory_revision: i32,
+    pub category_revision: i32,
     /// A routed case whose corrected registration the rules would now send elsewhere: why a
     /// clerk should look again. On the triage list while set.
     pub review_reason: Option<String>,

@@ -7,10 +7,11 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub case_id: Uuid,
-    /// The newest correction it holds.
-    pub revision: i32,
-    /// The corrected facts; `None` for one not corrected.
+    /// Each corrected fact with the correction it comes from; `None` (revision 0) for one
+    /// not corrected.
+    pub territory_revision: i32,
     pub territory_code: Option<String>,
+    pub category_revision: i32,
     pub matter_category: Option<String>,
 }
 
