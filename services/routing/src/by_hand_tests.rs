@@ -302,3 +302,42 @@ fn co_handling_units_read_the_case_beside_the_lead_but_never_the_accused() {
         );
     }
 }
+
+#[test]
+fn a_case_classified_anew_at_its_unit_stays_there_whatever_its_stage() {
+    // 赵村镇 signed for a land matter; its registration was corrected to a rural-affairs
+    // matter, which 赵村镇 handles too: the clerk classifies it anew where it is.
+    let anew = ByHand {
+        unit_code: "zhaocun".into(),
+        matter_category: Some("rural-affairs".into()),
+        ..at(CaseStage::SignedFor)
+    };
+    let next = decide(&forwarded(RULES), &anew)
+        .expect("allowed")
+        .expect("a new revision");
+    assert_eq!(
+        (
+            next.unit_code.as_str(),
+            next.matter_category.as_str(),
+            next.revision,
+            next.after_objection,
+            next.previous_unit_code.clone()
+        ),
+        ("zhaocun", "rural-affairs", 2, false, None)
+    );
+    // The same classification again changes nothing.
+    let same = ByHand {
+        matter_category: None,
+        ..anew.clone()
+    };
+    assert_eq!(decide(&forwarded(RULES), &same).expect("allowed"), None);
+    // A unit whose objection was upheld does not get the case back, classified anew or not.
+    let back = ByHand {
+        stage: Some((CaseStage::Returned, 1)),
+        ..anew
+    };
+    assert!(matches!(
+        decide(&forwarded(RULES), &back),
+        Err(CommandError::FailedPrecondition(_))
+    ));
+}
