@@ -430,25 +430,41 @@ impl IntakeService for IntakeApi {
         for case in [case_id, into_case_id] {
             self.check_case(&authorized, case).await?;
         }
-        let (linked, _) = self
+        let outcome = self
             .write
             .execute(LinkUpstream {
-                authorized,
+                authorized: authorized.clone(),
                 case_id,
                 into_case_id,
                 reason,
             })
-            .await
-            .map_err(|error| match error {
-                LinkError::NotFound(id) => {
-                    Status::not_found(format!("no petition with case id {id}"))
-                }
-                LinkError::Refused(why) => Status::failed_precondition(why),
-                LinkError::Database(error) => {
-                    tracing::error!(error = %error, "database error");
-                    Status::unavailable("the link could not be recorded now; retry")
-                }
-            })?;
+            .await;
+        let (linked, _) = match outcome {
+            Ok(linked) => linked,
+            Err(LinkError::Database(error)) => {
+                tracing::error!(error = %error, "database error");
+                return Err(Status::unavailable(
+                    "the link could not be recorded now; retry",
+                ));
+            }
+            Err(refusal) => {
+                let status = match refusal {
+                    LinkError::NotFound(id) => {
+                        Status::not_found(format!("no petition with case id {id}"))
+                    }
+                    other => Status::failed_precondition(other.to_string()),
+                };
+                // A refused link is on the record too, with why.
+                authorized
+                    .audit(
+                        Some(case_id),
+                        false,
+                        &format!("link refused: {}", status.message()),
+                    )
+                    .await?;
+                return Err(status);
+            }
+        };
         let petitioner = petitioner::Entity::find_by_id(linked.case_id)
             .one(&self.write.db)
             .await
@@ -472,28 +488,41 @@ impl IntakeService for IntakeApi {
         let correction = Correction::parse(request.get_ref(), &self.registrar.keys)
             .map_err(|violations| invalid_argument(&violations))?;
         self.check_case(&authorized, correction.case_id).await?;
-        let corrected = self
+        let case_id = correction.case_id;
+        let outcome = self
             .write
             .execute(CorrectPetition {
-                authorized,
+                authorized: authorized.clone(),
                 correction,
             })
-            .await
-            .map_err(|error| match error {
-                CorrectionError::InvalidArgument(violations) => invalid_argument(&violations),
-                CorrectionError::NotFound(id) => {
-                    Status::not_found(format!("no petition with case id {id}"))
-                }
-                CorrectionError::RequestIdReused(id) => Status::already_exists(format!(
-                    "request_id {id} was already used for a different correction; use a new request_id"
-                )),
-                CorrectionError::Database(error) => {
-                    tracing::error!(error = %error, "database error");
-                    Status::unavailable(
-                        "the correction could not be recorded now; retry with the same request_id",
+            .await;
+        let corrected = match outcome {
+            Ok(corrected) => corrected,
+            Err(CorrectionError::Database(error)) => {
+                tracing::error!(error = %error, "database error");
+                return Err(Status::unavailable(
+                    "the correction could not be recorded now; retry with the same request_id",
+                ));
+            }
+            Err(refusal) => {
+                let status = match refusal {
+                    CorrectionError::InvalidArgument(violations) => invalid_argument(&violations),
+                    CorrectionError::NotFound(id) => {
+                        Status::not_found(format!("no petition with case id {id}"))
+                    }
+                    other => Status::already_exists(format!("{other}; use a new request_id")),
+                };
+                // A refused correction is on the record too, with why.
+                authorized
+                    .audit(
+                        Some(case_id),
+                        false,
+                        &format!("correction refused: {}", status.message()),
                     )
-                }
-            })?;
+                    .await?;
+                return Err(status);
+            }
+        };
         let row = match corrected {
             Corrected::Done { petition, .. } | Corrected::Repeat(petition) => *petition,
         };

@@ -194,4 +194,18 @@ async fn a_wrong_correction_is_refused_naming_each_field_and_changes_nothing() {
         .corrections;
     assert_eq!(history, []);
     assert_eq!(intake.published(1).await.len(), 1, "only the registration");
+    // What was refused once the case was read is on the record, with why.
+    let refused: Vec<String> = intake
+        .audit_entries()
+        .await
+        .into_iter()
+        .filter(|entry| !entry.allowed)
+        .map(|entry| entry.note)
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(refused[0].contains("nothing to correct"), "{refused:?}");
+    assert!(
+        refused[1].contains("no petition with case id"),
+        "{refused:?}"
+    );
 }

@@ -333,8 +333,15 @@ async fn a_clerk_links_a_petition_into_the_case_that_carries_its_matter() {
         "the clerk's words stay in intake"
     );
 
-    // The reason is kept in the audit, against the linked petition.
+    // The reason is kept in the audit, against the linked petition; a refusal is there too.
     let audit = intake.audit_entries().await;
+    let refusals: Vec<&str> = audit
+        .iter()
+        .filter(|entry| !entry.allowed && entry.note.starts_with("link refused"))
+        .map(|entry| entry.note.as_str())
+        .collect();
+    assert_eq!(refusals.len(), 8, "{refusals:?}");
+    assert!(refusals[0].contains("has not decided"), "{refusals:?}");
     let noted: Vec<&str> = audit
         .iter()
         .filter(|entry| entry.case_id.map(|id| id.to_string()) == Some(national.case_id.clone()))
