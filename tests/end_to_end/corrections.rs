@@ -38,6 +38,28 @@ async fn counted_category(stack: &Stack, case_number: &str) -> Option<String> {
     category
 }
 
+/// The case's routing decision, once `ready` says it is the one awaited.
+async fn decision(
+    stack: &Stack,
+    case_id: &str,
+    ready: fn(&proto::RoutingDecision) -> bool,
+) -> proto::RoutingDecision {
+    let routing = support::routing(stack).await;
+    eventually(SETTLE, || {
+        let mut routing = routing.clone();
+        let case_id = case_id.to_owned();
+        async move {
+            let found = routing
+                .get_routing_decision(GetRoutingDecisionRequest { case_id })
+                .await
+                .ok()?
+                .into_inner();
+            ready(&found).then_some(found)
+        }
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_corrected_category_puts_a_routed_case_back_before_a_clerk() {
     let stack = Stack::start(Backend::Sqlite)
@@ -46,24 +68,7 @@ async fn a_corrected_category_puts_a_routed_case_back_before_a_clerk() {
     let mut intake = support::intake(&stack).await;
     // A land matter in 赵村镇: the rules send it to 赵村镇.
     let petition = support::submit(&mut intake, sample::create(0)).await;
-    let routing = support::routing(&stack).await;
-    let decision = |ready: fn(&proto::RoutingDecision) -> bool| {
-        let routing = routing.clone();
-        let case_id = petition.case_id.clone();
-        eventually(SETTLE, move || {
-            let mut routing = routing.clone();
-            let case_id = case_id.clone();
-            async move {
-                let found = routing
-                    .get_routing_decision(GetRoutingDecisionRequest { case_id })
-                    .await
-                    .ok()?
-                    .into_inner();
-                ready(&found).then_some(found)
-            }
-        })
-    };
-    let first = decision(|d| d.unit_code == "zhaocun").await;
+    let first = decision(&stack, &petition.case_id, |d| d.unit_code == "zhaocun").await;
     assert_eq!(first.review_reason, "");
 
     // Another street of the same town: the rules still say 赵村镇, nothing to look at.
@@ -86,7 +91,7 @@ async fn a_corrected_category_puts_a_routed_case_back_before_a_clerk() {
         .into_inner();
     assert_eq!(corrected.matter_category, "housing");
 
-    let flagged = decision(|d| !d.review_reason.is_empty()).await;
+    let flagged = decision(&stack, &petition.case_id, |d| !d.review_reason.is_empty()).await;
     assert_eq!(
         flagged.unit_code, "zhaocun",
         "a correction moves nothing by itself"
@@ -163,24 +168,7 @@ async fn a_clerk_keeps_a_flagged_case_where_it_is() {
         .expect("the stack starts");
     let mut intake = support::intake(&stack).await;
     let petition = support::submit(&mut intake, sample::create(0)).await;
-    let routing = support::routing(&stack).await;
-    let decision = |ready: fn(&proto::RoutingDecision) -> bool| {
-        let routing = routing.clone();
-        let case_id = petition.case_id.clone();
-        eventually(SETTLE, move || {
-            let mut routing = routing.clone();
-            let case_id = case_id.clone();
-            async move {
-                let found = routing
-                    .get_routing_decision(GetRoutingDecisionRequest { case_id })
-                    .await
-                    .ok()?
-                    .into_inner();
-                ready(&found).then_some(found)
-            }
-        })
-    };
-    decision(|d| d.unit_code == "zhaocun").await;
+    decision(&stack, &petition.case_id, |d| d.unit_code == "zhaocun").await;
     intake
         .correct_petition(CorrectPetitionRequest {
             matter_category: Some("housing".into()),
@@ -188,7 +176,7 @@ async fn a_clerk_keeps_a_flagged_case_where_it_is() {
         })
         .await
         .expect("category corrected");
-    let flagged = decision(|d| !d.review_reason.is_empty()).await;
+    let flagged = decision(&stack, &petition.case_id, |d| !d.review_reason.is_empty()).await;
 
     // The clerk finds 赵村镇 right after all (its own housing office): kept, not moved.
     let mut routing = support::routing(&stack).await;

@@ -77,6 +77,24 @@ impl IntakeApi {
         let unit_path = scope.map(|scope| unit_path_of(&scope.unit_path));
         authorized.check_case(case_id, unit_path.as_deref()).await
     }
+
+    /// A petition a clerk just changed (linked, corrected), answered as it now stands: the
+    /// identities opened and masked, as GetPetition shows them.
+    async fn as_it_stands(&self, row: &petition::Model) -> Result<proto::Petition, Status> {
+        let petitioner = petitioner::Entity::find_by_id(row.case_id)
+            .one(&self.write.db)
+            .await
+            .map_err(QueryError::from)?;
+        let accused = accused_person::of_cases(&self.write.db, [row.case_id])
+            .await
+            .map_err(QueryError::from)?;
+        Ok(view::stored_petition(
+            &self.registrar.keys,
+            row,
+            petitioner.as_ref(),
+            accused.get(&row.case_id),
+        ))
+    }
 }
 
 #[tonic::async_trait]
@@ -465,19 +483,7 @@ impl IntakeService for IntakeApi {
                 return Err(status);
             }
         };
-        let petitioner = petitioner::Entity::find_by_id(linked.case_id)
-            .one(&self.write.db)
-            .await
-            .map_err(QueryError::from)?;
-        let accused = accused_person::of_cases(&self.write.db, [linked.case_id])
-            .await
-            .map_err(QueryError::from)?;
-        Ok(Response::new(view::stored_petition(
-            &self.registrar.keys,
-            &linked,
-            petitioner.as_ref(),
-            accused.get(&linked.case_id),
-        )))
+        Ok(Response::new(self.as_it_stands(&linked).await?))
     }
 
     async fn correct_petition(
@@ -526,19 +532,7 @@ impl IntakeService for IntakeApi {
         let row = match corrected {
             Corrected::Done { petition, .. } | Corrected::Repeat(petition) => *petition,
         };
-        let petitioner = petitioner::Entity::find_by_id(row.case_id)
-            .one(&self.write.db)
-            .await
-            .map_err(QueryError::from)?;
-        let accused = accused_person::of_cases(&self.write.db, [row.case_id])
-            .await
-            .map_err(QueryError::from)?;
-        Ok(Response::new(view::stored_petition(
-            &self.registrar.keys,
-            &row,
-            petitioner.as_ref(),
-            accused.get(&row.case_id),
-        )))
+        Ok(Response::new(self.as_it_stands(&row).await?))
     }
 
     async fn list_corrections(
