@@ -29,10 +29,10 @@ async fn counted_category(stack: &Stack, case_number: &str) -> Option<String> {
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
             // A case number is digits and hyphens.
-            format!("SELECT matter_category FROM case_fact WHERE case_number = '{case_number}'"),
+            format!("SELECT matter_category FROM case_record WHERE case_number = '{case_number}'"),
         ))
         .await
-        .expect("read case_fact")?;
+        .expect("read case_record")?;
     let category: Option<String> = row.try_get("", "matter_category").ok()?;
     db.close().await.ok();
     category

@@ -34,7 +34,7 @@ pub(crate) fn as_bureau(stack: &Stack) -> Client {
 }
 
 /// Registers sample `index` (sample 0 goes to 赵村镇) and waits until it awaits sign-for.
-async fn routed_case(stack: &Stack, index: usize) -> String {
+pub(crate) async fn routed_case(stack: &Stack, index: usize) -> String {
     let mut intake = support::intake(stack).await;
     let petition = support::submit(&mut intake, sample::create(index)).await;
     let mut bureau = as_bureau(stack);
@@ -120,7 +120,7 @@ pub(crate) fn reply() -> Action {
     })
 }
 
-fn serve() -> Action {
+pub(crate) fn serve() -> Action {
     Action::RecordService(api::RecordService {
         method: proto::ServiceMethod::Post.into(),
     })

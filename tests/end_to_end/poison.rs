@@ -75,7 +75,7 @@ async fn poison_is_dead_lettered_by_every_consumer_with_its_reason_and_traffic_f
     };
     let mut wanted = expected("routing");
     wanted.extend(expected("supervision-intake"));
-    wanted.extend(expected("statistics-intake"));
+    wanted.extend(expected("statistics-facts-registered"));
     wanted.sort();
     assert_eq!(reasons, wanted);
 }

@@ -68,8 +68,8 @@ pub async fn submit(
     }
 }
 
-/// The overview once statistics counts `cases` cases as supervised (every service has
-/// processed them), or the failure with every service's log tail.
+/// The overview once statistics counts `cases` cases whose timeline supervision opened
+/// (every service has processed them), or the failure with every service's log tail.
 pub async fn settled_overview(stack: &Stack, cases: u64) -> Overview {
     let mut client = statistics(stack).await;
     let deadline = tokio::time::Instant::now() + SETTLE;
@@ -77,14 +77,14 @@ pub async fn settled_overview(stack: &Stack, cases: u64) -> Overview {
     loop {
         if let Ok(response) = client.get_overview(GetOverviewRequest {}).await {
             let overview = response.into_inner();
-            if count_of(&overview.by_status, "supervised") >= cases {
+            if overview.timelines_opened >= cases {
                 return overview;
             }
             last = Some(overview);
         }
         if tokio::time::Instant::now() > deadline {
             panic!(
-                "{cases} cases not supervised within {SETTLE:?}; last overview {last:?}\n{}",
+                "{cases} cases without a timeline within {SETTLE:?}; last overview {last:?}\n{}",
                 stack.log_tails(20)
             );
         }
@@ -135,7 +135,7 @@ pub async fn assert_exactly(stack: &Stack, cases: u64) {
     use xinfang_proto::subjects::{INTAKE_STREAM, ROUTING_STREAM, SUPERVISION_STREAM};
     let overview = settled_overview(stack, cases).await;
     assert_eq!(overview.cases, cases, "statistics' count: {overview:?}");
-    assert_eq!(count_of(&overview.by_status, "supervised"), cases);
+    assert_eq!(overview.timelines_opened, cases);
     assert_eq!(
         rows(stack, Svc::Intake, "petition").await,
         cases,
@@ -152,7 +152,7 @@ pub async fn assert_exactly(stack: &Stack, cases: u64) {
         "supervision's cases"
     );
     assert_eq!(
-        rows(stack, Svc::Statistics, "case_fact").await,
+        rows(stack, Svc::Statistics, "case_record").await,
         cases,
         "statistics' facts"
     );

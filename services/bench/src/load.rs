@@ -65,7 +65,7 @@ pub async fn run(stack: &Stack, petitions: usize, concurrency: usize) -> anyhow:
     let statistics_channel = auth::authed(&stack.grpc_url(Svc::Statistics), &token);
     let started = Instant::now();
 
-    // Statistics is polled while the load runs: when the supervised count first reaches k,
+    // Statistics is polled while the load runs: when the count of timelines first reaches k,
     // the k-th petition (in acknowledgement order) counts as counted.
     let watcher = tokio::spawn(watch_counts(
         StatisticsServiceClient::new(statistics_channel),
@@ -114,7 +114,7 @@ pub async fn run(stack: &Stack, petitions: usize, concurrency: usize) -> anyhow:
     })
 }
 
-/// When the supervised count first reached 1, 2, ... `petitions`.
+/// When the count of cases with a timeline first reached 1, 2, ... `petitions`.
 async fn watch_counts(
     mut statistics: StatisticsServiceClient<Authed>,
     petitions: usize,
@@ -132,12 +132,7 @@ async fn watch_counts(
             .get_overview(GetOverviewRequest {})
             .await?
             .into_inner();
-        let supervised = overview
-            .by_status
-            .iter()
-            .find(|c| c.key == "supervised")
-            .map(|c| c.cases as usize)
-            .unwrap_or(0);
+        let supervised = usize::try_from(overview.timelines_opened).unwrap_or(usize::MAX);
         let now = Instant::now();
         while reached.len() < supervised.min(petitions) {
             reached.push(now);
@@ -154,7 +149,7 @@ pub async fn zero_loss(stack: &Stack, expected: u64) -> anyhow::Result<String> {
         (Svc::Intake, "petition"),
         (Svc::Routing, "routing_decision"),
         (Svc::Supervision, "supervised_case"),
-        (Svc::Statistics, "case_fact"),
+        (Svc::Statistics, "case_record"),
     ] {
         let db = sea_orm::Database::connect(stack.database_url(svc)).await?;
         let row = db

@@ -61,7 +61,7 @@ pub fn case_table(svc: Svc) -> &'static str {
         Svc::Intake => "petition",
         Svc::Routing => "routing_decision",
         Svc::Supervision => "supervised_case",
-        Svc::Statistics => "case_fact",
+        Svc::Statistics => "case_record",
     }
 }
 
@@ -72,8 +72,10 @@ fn complete_cases(svc: Svc) -> String {
         Svc::Intake => "SELECT petition.case_id FROM petition \
              JOIN petition_scope ON petition_scope.case_id = petition.case_id"
             .to_owned(),
-        Svc::Statistics => "SELECT case_id FROM case_fact WHERE registered_at IS NOT NULL \
-             AND routed_at IS NOT NULL AND supervised_at IS NOT NULL"
+        Svc::Statistics => "SELECT case_id FROM event_fact WHERE event_type IN \
+             ('xinfang.intake.v1.PetitionRegistered', 'xinfang.routing.v1.PetitionRouted', \
+             'xinfang.supervision.v1.TimelineOpened') \
+             GROUP BY case_id HAVING COUNT(DISTINCT event_type) = 3"
             .to_owned(),
         // Supervision knows a case from registration; complete once routing's decision came.
         Svc::Supervision => {

@@ -17,7 +17,7 @@ pub enum DeadLetterCommand {
 
 #[derive(Args)]
 pub struct Which {
-    /// Only those this consumer set aside (e.g. routing, statistics-intake).
+    /// Only those this consumer set aside (e.g. routing, statistics-facts-registered).
     #[arg(long)]
     consumer: Option<String>,
     /// Only those set aside from this time on (RFC 3339).

@@ -9,6 +9,7 @@ mod dev;
 mod events;
 mod petitions;
 mod redrive;
+mod statistics;
 mod streams;
 
 use std::process::ExitCode;
@@ -48,6 +49,9 @@ enum Command {
     /// Declare the JetStream streams, as the operator.
     #[command(subcommand)]
     Streams(streams::StreamCommand),
+    /// Statistics' upkeep: rebuild its facts from the streams.
+    #[command(subcommand)]
+    Statistics(Box<statistics::StatisticsCommand>),
     /// Set up a local stack: NATS users.
     #[command(subcommand)]
     Dev(dev::DevCommand),
@@ -66,6 +70,7 @@ async fn main() -> ExitCode {
         }
         Command::Streams(command) => streams::run(command).await.map(|()| ExitCode::SUCCESS),
         Command::Dev(command) => dev::run(command).await.map(|()| ExitCode::SUCCESS),
+        Command::Statistics(command) => statistics::run(*command).await.map(|()| ExitCode::SUCCESS),
     };
     match outcome {
         Ok(code) => code,

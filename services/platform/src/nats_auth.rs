@@ -9,7 +9,8 @@
 
 use xinfang_proto::subjects::{
     ADVISORY_STREAM, ANY_RECEIPT, DEAD_LETTER_STREAM, SUBMISSION_CHANNELS, ServiceBinding,
-    StreamSpec, dead_letter_subject, exhausted_consumer, receipts_of, submission_subject,
+    StreamSpec, dead_letter_subject, exhausted_consumer, rebuild_consumer, receipts_of,
+    submission_subject,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,8 +73,23 @@ pub fn permissions(binding: &ServiceBinding) -> Permissions {
         publish.push(format!("$JS.API.STREAM.INFO.{}", DEAD_LETTER_STREAM.name));
         publish.push(format!("$JS.API.STREAM.INFO.{}", ADVISORY_STREAM.name));
     }
-    for consumer in binding.consumes {
-        let (stream, name) = (consumer.stream.name, consumer.name);
+    // A rebuild's consumers are the service's too, and removed when it is done.
+    let rebuilds = binding
+        .consumes
+        .iter()
+        .filter(|_| binding.rebuilds)
+        .map(|consumer| (consumer.stream.name, rebuild_consumer(consumer)))
+        .collect::<Vec<_>>();
+    for (stream, name) in &rebuilds {
+        publish.push(format!("$JS.API.CONSUMER.DELETE.{stream}.{name}"));
+    }
+    let consumers = binding
+        .consumes
+        .iter()
+        .map(|consumer| (consumer.stream.name, consumer.name.to_owned()))
+        .chain(rebuilds);
+    for (stream, name) in consumers {
+        let name = name.as_str();
         publish.push(dead_letter_subject(name));
         publish.push(format!("$JS.API.STREAM.INFO.{stream}"));
         publish.extend(durable_consumer(stream, name));

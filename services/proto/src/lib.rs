@@ -67,3 +67,4 @@ impl Event for supervision::v1::LeaderCaseChanged {}
 impl Event for supervision::v1::WatchListChanged {}
 impl Event for supervision::v1::InspectionRecorded {}
 impl Event for supervision::v1::RecusalChanged {}
+impl Event for supervision::v1::ReceptionRecorded {}

@@ -194,6 +194,15 @@ pub fn inspection_recorded(unit_code: &str) -> String {
     format!("xinfang.v1.supervision.unit.{unit_code}.inspection.recorded")
 }
 
+/// A leader's reception or visit down: not on a unit's subject.
+pub const RECEPTION_RECORDED: &str = "xinfang.v1.supervision.reception.recorded";
+
+/// Every letter, leader's case, watch-list change and inspection, whichever the unit.
+pub const ANY_LETTER_ISSUED: &str = "xinfang.v1.supervision.unit.*.letter.issued";
+pub const ANY_LEADER_CASE_CHANGED: &str = "xinfang.v1.supervision.unit.*.leader.*";
+pub const ANY_WATCH_LIST_CHANGED: &str = "xinfang.v1.supervision.unit.*.watch.*";
+pub const ANY_INSPECTION_RECORDED: &str = "xinfang.v1.supervision.unit.*.inspection.recorded";
+
 /// Every final matter, whichever the unit: intake refuses them again.
 pub const ANY_MATTER_FINAL: &str = "xinfang.v1.supervision.unit.*.matter.final";
 
@@ -220,6 +229,9 @@ pub struct ServiceBinding {
     /// consumer (it may create both).
     pub queue: Option<ConsumerBinding>,
     pub consumes: &'static [ConsumerBinding],
+    /// Whether it may replay its consumers' streams into an empty database through
+    /// consumers of its own (`rebuild_consumer`), and delete them afterwards.
+    pub rebuilds: bool,
 }
 
 pub const ROUTING_TAKES_REGISTERED: ConsumerBinding = ConsumerBinding {
@@ -308,33 +320,80 @@ pub const SUPERVISION_TAKES_LINKS: ConsumerBinding = ConsumerBinding {
     filter: PETITION_LINKED,
 };
 
-pub const STATISTICS_TAKES: [ConsumerBinding; 5] = [
-    ConsumerBinding {
-        name: "statistics-intake",
-        stream: INTAKE_STREAM,
-        filter: PETITION_REGISTERED,
-    },
-    ConsumerBinding {
-        name: "statistics-links",
-        stream: INTAKE_STREAM,
-        filter: PETITION_LINKED,
-    },
-    ConsumerBinding {
-        name: "statistics-corrections",
-        stream: INTAKE_STREAM,
-        filter: PETITION_CORRECTED,
-    },
-    ConsumerBinding {
-        name: "statistics-routing",
-        stream: ROUTING_STREAM,
-        filter: ANY_PETITION_ROUTED,
-    },
-    ConsumerBinding {
-        name: "statistics-supervision",
-        stream: SUPERVISION_STREAM,
-        filter: ANY_TIMELINE_OPENED,
-    },
+/// Statistics keeps every event it counts as a fact. The `-facts` names are new with the
+/// fact store (projection 1): on an existing server they read their streams from the start,
+/// so the facts hold the whole history. The rebuild (`xinfang statistics rebuild`) reads the
+/// same filters through its own consumers, `<name>-rebuild`.
+pub const STATISTICS_TAKES: [ConsumerBinding; 11] = [
+    statistics_takes(
+        "statistics-facts-registered",
+        INTAKE_STREAM,
+        PETITION_REGISTERED,
+    ),
+    statistics_takes("statistics-facts-linked", INTAKE_STREAM, PETITION_LINKED),
+    statistics_takes(
+        "statistics-facts-corrected",
+        INTAKE_STREAM,
+        PETITION_CORRECTED,
+    ),
+    statistics_takes(
+        "statistics-facts-routed",
+        ROUTING_STREAM,
+        ANY_PETITION_ROUTED,
+    ),
+    statistics_takes(
+        "statistics-facts-opened",
+        SUPERVISION_STREAM,
+        ANY_TIMELINE_OPENED,
+    ),
+    statistics_takes(
+        "statistics-facts-steps",
+        SUPERVISION_STREAM,
+        ANY_CASE_ADVANCED,
+    ),
+    statistics_takes(
+        "statistics-facts-letters",
+        SUPERVISION_STREAM,
+        ANY_LETTER_ISSUED,
+    ),
+    statistics_takes(
+        "statistics-facts-leaders",
+        SUPERVISION_STREAM,
+        ANY_LEADER_CASE_CHANGED,
+    ),
+    statistics_takes(
+        "statistics-facts-watch",
+        SUPERVISION_STREAM,
+        ANY_WATCH_LIST_CHANGED,
+    ),
+    statistics_takes(
+        "statistics-facts-inspections",
+        SUPERVISION_STREAM,
+        ANY_INSPECTION_RECORDED,
+    ),
+    statistics_takes(
+        "statistics-facts-receptions",
+        SUPERVISION_STREAM,
+        RECEPTION_RECORDED,
+    ),
 ];
+
+const fn statistics_takes(
+    name: &'static str,
+    stream: StreamSpec,
+    filter: &'static str,
+) -> ConsumerBinding {
+    ConsumerBinding {
+        name,
+        stream,
+        filter,
+    }
+}
+
+/// The rebuild's own consumer for one of statistics' bindings.
+pub fn rebuild_consumer(binding: &ConsumerBinding) -> String {
+    format!("{}-rebuild", binding.name)
+}
 
 pub const INTAKE: ServiceBinding = ServiceBinding {
     service: "intake",
@@ -346,6 +405,7 @@ pub const INTAKE: ServiceBinding = ServiceBinding {
         INTAKE_TAKES_FINAL,
         INTAKE_TAKES_RECUSALS,
     ],
+    rebuilds: false,
 };
 
 pub const ROUTING: ServiceBinding = ServiceBinding {
@@ -358,6 +418,7 @@ pub const ROUTING: ServiceBinding = ServiceBinding {
         ROUTING_TAKES_CORRECTIONS,
         ROUTING_TAKES_RECUSALS,
     ],
+    rebuilds: false,
 };
 
 pub const SUPERVISION: ServiceBinding = ServiceBinding {
@@ -369,6 +430,7 @@ pub const SUPERVISION: ServiceBinding = ServiceBinding {
         SUPERVISION_TAKES_REGISTERED,
         SUPERVISION_TAKES_LINKS,
     ],
+    rebuilds: false,
 };
 
 pub const STATISTICS: ServiceBinding = ServiceBinding {
@@ -376,6 +438,7 @@ pub const STATISTICS: ServiceBinding = ServiceBinding {
     publishes: None,
     queue: None,
     consumes: &STATISTICS_TAKES,
+    rebuilds: true,
 };
 
 pub const SERVICES: [ServiceBinding; 4] = [INTAKE, ROUTING, SUPERVISION, STATISTICS];

@@ -22,6 +22,9 @@ pub struct Config {
     /// Where the gRPC API listens.
     #[arg(long, env = "XINFANG_GRPC_LISTEN", default_value = "127.0.0.1:50054")]
     pub grpc_listen: SocketAddr,
+    /// The formula version a figure request that names none gets (`v1`, `v2`).
+    #[arg(long, env = "XINFANG_STATISTICS_FORMULA", default_value = "v1")]
+    pub formula_version: String,
     #[command(flatten)]
     pub platform: PlatformConfig,
 }

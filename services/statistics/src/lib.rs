@@ -1,12 +1,23 @@
-//! Statistics: the figures leaders read, built from events only: it reads every service's
-//! stream and keeps one row of facts per case, never another service's tables.
+//! Statistics: the figures leaders read, built from events only. Every event it counts is
+//! kept as a fact (`keep`), each case's record is folded from its facts (`record`,
+//! `project`), and the figures are plain formulas over the records (`figures`, `work`),
+//! read now or as they stood at a moment (`query`). Never another service's tables.
 
 pub mod api;
 pub mod config;
-pub mod count;
+pub mod facts;
+pub mod figures;
+pub mod formula;
+pub mod keep;
 pub mod migrations;
 pub mod overview;
+pub mod period;
+pub mod project;
+pub mod query;
+pub mod rebuild;
+pub mod record;
 pub mod store;
+pub mod work;
 
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::consumer::ConsumerSpec;
@@ -17,9 +28,9 @@ use xinfang_proto::subjects;
 pub use config::Config;
 
 use crate::api::StatisticsApi;
-use crate::count::{CountCases, SERVICE};
+use crate::keep::{KeepFacts, SERVICE};
 
-/// One durable consumer per stream statistics reads.
+/// One durable consumer per binding statistics reads.
 pub fn consumers() -> Vec<ConsumerSpec> {
     subjects::STATISTICS_TAKES
         .into_iter()
@@ -28,6 +39,7 @@ pub fn consumers() -> Vec<ConsumerSpec> {
 }
 
 pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Result<RunningService> {
+    formula::formula(&config.formula_version)?;
     let mut service = Service::connect::<migrations::Migrator>(
         SERVICE,
         &config.database_url,
@@ -36,11 +48,15 @@ pub async fn start(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         shutdown,
     )
     .await?;
+    // Records folded by an older fold are folded again before any new fact is applied.
+    project::reproject(&service.db).await?;
     for spec in consumers() {
-        service.consume(spec, CountCases);
+        service.consume(spec, KeepFacts);
     }
     let api = StatisticsApi {
         db: service.db.clone(),
+        clock: service.clock.clone(),
+        formula_version: config.formula_version.clone(),
     };
     let (router, health) = service.grpc_server()?;
     service.report_readiness::<StatisticsServiceServer<StatisticsApi>>(health);

@@ -8,6 +8,7 @@ mod m20261126_000031_store_domain_codes;
 mod m20261127_000032_add_routing_revisions;
 mod m20261128_000033_create_wrong_routings;
 mod m20261202_000034_case_sources;
+mod m20261210_000035_event_facts;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261128_000033_create_wrong_routings::Migration));
         migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations.push(Box::new(m20261202_000034_case_sources::Migration));
+        migrations.push(Box::new(m20261210_000035_event_facts::Migration));
         migrations
     }
 }

@@ -14,11 +14,14 @@ use tonic::Status;
 use uuid::Uuid;
 use xinfang_platform::auth::{Authorized, unit_path_of};
 use xinfang_platform::grpc::{self, FieldViolation, QueryError, invalid_argument, next_page};
+use xinfang_platform::outbox::OutgoingEvent;
 use xinfang_platform::wire;
 use xinfang_platform::write::{Change, Decided, WritePath};
-use xinfang_proto::supervision::v1 as api;
+use xinfang_proto::subjects;
+use xinfang_proto::supervision::v1::{self as api, ReceptionRecorded};
 
 use crate::leaders::{level_code, level_of};
+use crate::routed::SERVICE;
 use crate::store::{case, leader, reception};
 
 const KINDS: [(api::ReceptionKind, &str); 3] = [
@@ -259,8 +262,13 @@ struct AddReception {
 }
 
 impl Change for AddReception {
-    /// The session recorded under this request id, and one of the leader at that time.
-    type State = (Option<reception::Model>, Option<reception::Model>);
+    /// The session recorded under this request id, one of the leader at that time, and the
+    /// leader (the event tells statistics the level and whether a principal leader).
+    type State = (
+        Option<reception::Model>,
+        Option<reception::Model>,
+        Option<leader::Model>,
+    );
     type Outcome = (reception::Model, bool);
     type Error = ReceptionError;
 
@@ -274,12 +282,15 @@ impl Change for AddReception {
             .filter(reception::Column::HeldAt.eq(self.row.held_at))
             .one(transaction)
             .await?;
-        Ok((requested, same_session))
+        let leader = leader::Entity::find_by_id(self.row.leader_id.clone())
+            .one(transaction)
+            .await?;
+        Ok((requested, same_session, leader))
     }
 
     fn decide(
         &self,
-        (requested, same_session): Self::State,
+        (requested, same_session, leader): Self::State,
         now: OffsetDateTime,
     ) -> Result<Decided<Self::Outcome>, Self::Error> {
         match (requested, same_session) {
@@ -290,13 +301,33 @@ impl Change for AddReception {
                 "leader {}'s session at {} is already recorded (reception {})",
                 earlier.leader_id, earlier.held_at, earlier.id
             ))),
-            (None, None) => Ok(Decided::quietly((
-                reception::Model {
+            (None, None) => {
+                let row = reception::Model {
                     recorded_at: now,
                     ..self.row.clone()
-                },
-                true,
-            ))),
+                };
+                let event = OutgoingEvent::new(
+                    subjects::RECEPTION_RECORDED.to_owned(),
+                    SERVICE,
+                    Uuid::nil(),
+                    now,
+                    &ReceptionRecorded {
+                        reception_id: row.id.to_string(),
+                        leader_id: row.leader_id.clone(),
+                        level: leader
+                            .as_ref()
+                            .map_or(0, |leader| level_of(&leader.level) as i32),
+                        principal: leader.is_some_and(|leader| leader.principal),
+                        kind: kind_of(&row.kind) as i32,
+                        held_at: Some(wire::timestamp(row.held_at)),
+                        people_received: u32::try_from(row.people_received).unwrap_or_default(),
+                    },
+                );
+                Ok(Decided {
+                    outcome: (row, true),
+                    events: vec![event],
+                })
+            }
         }
     }
 

@@ -213,6 +213,22 @@ impl Stack {
         Ok(stack)
     }
 
+    /// `xinfang statistics rebuild --into <database_url>`, run as statistics (its NATS user,
+    /// the stack's token secret): replays the streams into that empty database.
+    pub fn statistics_rebuild(&self, database_url: &str) -> anyhow::Result<Command> {
+        let running = self.running(Svc::Statistics);
+        let mut command = Command::new(built("xinfang")?);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("XINFANG_NATS_URL", self.nats.url())
+            .env("XINFANG_NATS_USER", Svc::Statistics.name())
+            .env("XINFANG_NATS_PASSWORD", &running.nats_password)
+            .env("XINFANG_AUTH_HS256_SECRET_FILE", &self.secret)
+            .args(["statistics", "rebuild", "--into", database_url]);
+        Ok(command)
+    }
+
     /// The NATS password of one of [`SUBMITTERS`] (for a client outside the test).
     pub fn submitter_password(&self, system: &str) -> Option<String> {
         self.submitters
@@ -492,6 +508,11 @@ async fn serving(url: &str, svc: Svc) -> bool {
 }
 
 fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
+    built(&format!("xinfang-{}", svc.name()))
+}
+
+/// A binary of the workspace, beside the test's (or in `XINFANG_BIN_DIR`).
+fn built(name: &str) -> anyhow::Result<PathBuf> {
     let folder = match std::env::var_os("XINFANG_BIN_DIR") {
         Some(folder) => PathBuf::from(folder),
         None => {
@@ -505,7 +526,7 @@ fn binary(svc: Svc) -> anyhow::Result<PathBuf> {
             }
         }
     };
-    let path = folder.join(format!("xinfang-{}", svc.name()));
+    let path = folder.join(name);
     if !path.exists() {
         bail!(
             "{} is not built: run `cargo build --workspace --bins` first (make test does)",

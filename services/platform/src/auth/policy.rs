@@ -342,6 +342,20 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         "xinfang.statistics.v1.StatisticsService/GetOverview",
         &[(Supervisor, All), (Leader, All), (Analyst, All)],
     ),
+    // A unit handler reads the figures of its own units' cases only.
+    (
+        "xinfang.statistics.v1.StatisticsService/GetFigures",
+        &[
+            (Supervisor, All),
+            (Leader, All),
+            (Analyst, All),
+            (UnitHandler, OwnUnits),
+        ],
+    ),
+    (
+        "xinfang.statistics.v1.StatisticsService/GetWorkFigures",
+        &[(Supervisor, All), (Leader, All), (Analyst, All)],
+    ),
 ];
 
 /// The widest scope any of the caller's roles has on `rpc`; `None` when none may call it.
@@ -403,6 +417,8 @@ mod tests {
         for (rpc, _) in POLICY {
             let allowed = decide(rpc, &analyst).is_some();
             let figures_or_directory = rpc.ends_with("/GetOverview")
+                || rpc.ends_with("/GetFigures")
+                || rpc.ends_with("/GetWorkFigures")
                 || rpc.ends_with("/GetReceptionFigures")
                 || rpc.ends_with("/ListUnits")
                 || rpc.ends_with("/ListCategories");
