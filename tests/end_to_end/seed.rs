@@ -11,8 +11,8 @@ use xinfang_platform::auth::Role;
 use xinfang_platform::wire::timestamp;
 use xinfang_proto::intake::v1::CreatePetitionRequest;
 use xinfang_proto::statistics::v1::{
-    Figures, GetFiguresRequest, GetWorkFiguresRequest, StatusSplit, WorkFigures,
-    statistics_service_client::StatisticsServiceClient,
+    Figures, GetFiguresRequest, GetReportRequest, GetWorkFiguresRequest, ReportFormat, ReportKind,
+    StatusSplit, WorkFigures, statistics_service_client::StatisticsServiceClient,
 };
 use xinfang_proto::supervision::v1::{
     self as api, GetCaseTimelineRequest, supervision_service_client::SupervisionServiceClient,
@@ -389,4 +389,60 @@ async fn the_seeds_half_year_entered_through_the_apis_gives_the_seeds_figures() 
         .map(|c| (c.key.clone(), c.cases))
         .collect();
     assert_eq!(letters, [("supervision".to_owned(), 45)]);
+
+    // The half-year summary, as an analyst reads it, states them in the bureau's words.
+    let analyst = auth::token(&[Role::Analyst], &[]);
+    let mut analyst =
+        StatisticsServiceClient::new(auth::authed(&stack.grpc_url(Svc::Statistics), &analyst));
+    let report = analyst
+        .get_report(GetReportRequest {
+            kind: ReportKind::HalfYearSummary as i32,
+            period: period.clone(),
+            format: ReportFormat::Markdown as i32,
+            as_of: None,
+            formula_version: String::new(),
+        })
+        .await
+        .expect("the summary")
+        .into_inner();
+    let markdown = String::from_utf8(report.files[0].content.clone()).expect("UTF-8");
+    for sentence in [
+        "共接收转送交办网上信访件212件，其中国家信访局转送交办107件，办结86件，剩余21件均在办理期限内；\
+         省信访局转送交办51件，办结43件，剩余8件均在办理期限内；市(地)信访局转送交办5件，已全部办结5件；\
+         本级平台受理49件，办结43件，剩余6件均在办理期限内。",
+        "网上信访及时受理率100%，按期答复率100%",
+        "交(督)办件24件，办结14件，剩余10件均在办理期限内。",
+        "排查重点人员91人、重点群体33个，均已落实领导包案。",
+        "市级党政领导接访下访78次，接待群众922人次，党政主要领导下访7次。",
+        "省级领导包案3件，化解1件；市(地)级领导包案3件，化解2件",
+        "开展督查14次，下发交办督办函45份",
+    ] {
+        assert!(
+            markdown.contains(sentence),
+            "missing {sentence:?} in\n{markdown}"
+        );
+    }
+    // Figures, never a case: no case number appears.
+    assert!(!markdown.contains("610481-"), "{markdown}");
+    let svg = report
+        .files
+        .iter()
+        .find(|file| file.name == "sources.svg")
+        .expect("the chart by source");
+    assert_eq!(svg.media_type, "image/svg+xml");
+    for format in [ReportFormat::Csv, ReportFormat::Docx] {
+        let written = analyst
+            .get_report(GetReportRequest {
+                kind: ReportKind::Annual as i32,
+                period: period.clone(),
+                format: format as i32,
+                as_of: None,
+                formula_version: String::new(),
+            })
+            .await
+            .expect("the annual report")
+            .into_inner();
+        assert_eq!(written.files.len(), 1);
+        assert!(!written.files[0].content.is_empty());
+    }
 }

@@ -49,7 +49,7 @@ enum Command {
     /// Declare the JetStream streams, as the operator.
     #[command(subcommand)]
     Streams(streams::StreamCommand),
-    /// Statistics' upkeep: rebuild its facts from the streams.
+    /// Reports (the weekly brief, the half-year summary, the annual report) and statistics' upkeep.
     #[command(subcommand)]
     Statistics(Box<statistics::StatisticsCommand>),
     /// Set up a local stack: NATS users.

@@ -13,7 +13,9 @@ use crate::figures::Filter;
 use crate::formula::formula;
 use crate::overview::consistent_overview;
 use crate::period::Period;
-use crate::query::{Asked, read_figures, read_work_figures};
+use crate::query::{Asked, read_figures, read_report_inputs, read_work_figures};
+use crate::render;
+use crate::report::{Kind, write};
 
 pub struct StatisticsApi {
     pub db: DatabaseConnection,
@@ -71,7 +73,16 @@ impl StatisticsApi {
         request: &api::GetFiguresRequest,
         authorized: &Authorized,
     ) -> Result<Asked, Status> {
-        let mut violations = Vec::new();
+        self.asked_with(request, authorized, Vec::new())
+    }
+
+    /// `violations`: what the caller already found wrong with the rest of its request.
+    fn asked_with(
+        &self,
+        request: &api::GetFiguresRequest,
+        authorized: &Authorized,
+        mut violations: Vec<FieldViolation>,
+    ) -> Result<Asked, Status> {
         let period = period(&request.period, &mut violations);
         let version = if request.formula_version.is_empty() {
             self.formula_version.as_str()
@@ -141,6 +152,77 @@ impl StatisticsService for StatisticsApi {
             .await
             .map(Response::new)
             .map_err(|error| QueryError::from(error).into())
+    }
+
+    async fn get_report(
+        &self,
+        request: Request<api::GetReportRequest>,
+    ) -> Result<Response<api::Report>, Status> {
+        let authorized = Authorized::of(&request)?;
+        let request = request.into_inner();
+        let mut violations = Vec::new();
+        let kind = match api::ReportKind::try_from(request.kind) {
+            Ok(api::ReportKind::WeeklyBrief) => Some(Kind::WeeklyBrief),
+            Ok(api::ReportKind::HalfYearSummary) => Some(Kind::HalfYearSummary),
+            Ok(api::ReportKind::Annual) => Some(Kind::Annual),
+            _ => {
+                violations.push(FieldViolation::new(
+                    "kind",
+                    "is required: WEEKLY_BRIEF, HALF_YEAR_SUMMARY or ANNUAL",
+                ));
+                None
+            }
+        };
+        let format = api::ReportFormat::try_from(request.format)
+            .ok()
+            .filter(|format| *format != api::ReportFormat::Unspecified);
+        if format.is_none() {
+            violations.push(FieldViolation::new(
+                "format",
+                "is required: MARKDOWN, CSV or DOCX",
+            ));
+        }
+        let figures_request = api::GetFiguresRequest {
+            period: request.period,
+            as_of: request.as_of,
+            formula_version: request.formula_version,
+            ..api::GetFiguresRequest::default()
+        };
+        let asked = self.asked_with(&figures_request, &authorized, violations)?;
+        let (Some(kind), Some(format)) = (kind, format) else {
+            return Err(Status::internal(
+                "a checked request lost its kind or format",
+            ));
+        };
+        let inputs = read_report_inputs(&self.db, kind, &asked, self.clock.now())
+            .await
+            .map_err(QueryError::from)?;
+        let report = write(&inputs);
+        let files = match format {
+            api::ReportFormat::Csv => vec![render::csv(&report)],
+            api::ReportFormat::Docx => vec![render::docx(&report)],
+            _ => render::markdown(&report).into_iter().map(Ok).collect(),
+        }
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| {
+            tracing::error!(error = %error, "report not written");
+            Status::internal("the report could not be written")
+        })?;
+        Ok(Response::new(api::Report {
+            title: report.title,
+            period: inputs.figures.period,
+            formula_version: inputs.figures.formula_version,
+            as_of: inputs.figures.as_of,
+            files: files
+                .into_iter()
+                .map(|file| api::ReportFile {
+                    name: file.name,
+                    media_type: file.media_type.to_owned(),
+                    content: file.content,
+                })
+                .collect(),
+        }))
     }
 
     async fn get_work_figures(

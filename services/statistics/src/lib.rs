@@ -16,6 +16,8 @@ pub mod project;
 pub mod query;
 pub mod rebuild;
 pub mod record;
+pub mod render;
+pub mod report;
 pub mod store;
 pub mod work;
 

@@ -141,3 +141,82 @@ pub async fn read_work_figures(
         ..work_figures(&records, &facts, period, china_date(at))
     })
 }
+
+/// The parts of a period a trend shows: its days up to a month, its months beyond.
+fn parts(period: &Period) -> Vec<(String, Period)> {
+    let mut parts = Vec::new();
+    let mut first = period.first;
+    let by_day = period.last - period.first < time::Duration::days(31);
+    while first <= period.last {
+        let (label, last) = if by_day {
+            (
+                format!("{}-{:02}", u8::from(first.month()), first.day()),
+                first,
+            )
+        } else {
+            let end = first
+                .replace_day(time::util::days_in_month(first.month(), first.year()))
+                .unwrap_or(first);
+            (
+                format!("{}-{:02}", first.year(), u8::from(first.month())),
+                end,
+            )
+        };
+        let last = last.min(period.last);
+        parts.push((label, Period { first, last }));
+        match last.next_day() {
+            Some(next) => first = next,
+            None => break,
+        }
+    }
+    parts
+}
+
+/// What a report is written from, read from one snapshot.
+pub async fn read_report_inputs(
+    db: &DatabaseConnection,
+    kind: crate::report::Kind,
+    asked: &Asked,
+    now: OffsetDateTime,
+) -> Result<crate::report::Inputs, DbErr> {
+    let transaction = snapshot(db).await?;
+    let records = records_in(&transaction, &asked.period, asked.as_of).await?;
+    let bureau_wide = asked.filter.scope.is_none();
+    let facts = if bureau_wide {
+        Some(work_facts(&transaction, asked.as_of).await?)
+    } else {
+        None
+    };
+    transaction.commit().await?;
+    let at = asked.as_of.unwrap_or(now);
+    let on = china_date(at);
+    let figures_of = |period: &Period, filter: &Filter| Figures {
+        projection_version: u32::try_from(PROJECTION_VERSION).unwrap_or_default(),
+        as_of: Some(timestamp(at)),
+        ..figures(&records, period, filter, on, &asked.formula)
+    };
+    let online = Filter {
+        channel: Some(xinfang_proto::vocabulary::Channel::Online),
+        ..asked.filter.clone()
+    };
+    let trend = parts(&asked.period)
+        .into_iter()
+        .map(|(label, part)| {
+            let cases = figures_of(&part, &asked.filter)
+                .status
+                .map_or(0, |status| status.cases);
+            (label, cases)
+        })
+        .collect();
+    Ok(crate::report::Inputs {
+        kind,
+        units: asked.filter.scope.clone(),
+        figures: figures_of(&asked.period, &asked.filter),
+        online: figures_of(&asked.period, &online),
+        work: facts.map(|facts| WorkFigures {
+            as_of: Some(timestamp(at)),
+            ..work_figures(&records, &facts, &asked.period, on)
+        }),
+        trend,
+    })
+}

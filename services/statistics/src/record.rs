@@ -292,3 +292,7 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
         .and_then(|done| repeats.iter().copied().filter(|day| *day >= done).min());
     Some(record)
 }
+
+#[cfg(test)]
+#[path = "record_tests.rs"]
+mod tests;

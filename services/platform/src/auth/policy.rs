@@ -356,6 +356,16 @@ pub const POLICY: &[(&str, &[(Role, Scope)])] = &[
         "xinfang.statistics.v1.StatisticsService/GetWorkFigures",
         &[(Supervisor, All), (Leader, All), (Analyst, All)],
     ),
+    // Reports state figures, never a case: a unit handler's covers its own units.
+    (
+        "xinfang.statistics.v1.StatisticsService/GetReport",
+        &[
+            (Supervisor, All),
+            (Leader, All),
+            (Analyst, All),
+            (UnitHandler, OwnUnits),
+        ],
+    ),
 ];
 
 /// The widest scope any of the caller's roles has on `rpc`; `None` when none may call it.
@@ -419,6 +429,7 @@ mod tests {
             let figures_or_directory = rpc.ends_with("/GetOverview")
                 || rpc.ends_with("/GetFigures")
                 || rpc.ends_with("/GetWorkFigures")
+                || rpc.ends_with("/GetReport")
                 || rpc.ends_with("/GetReceptionFigures")
                 || rpc.ends_with("/ListUnits")
                 || rpc.ends_with("/ListCategories");
