@@ -26,6 +26,7 @@ test: tools lint build
 
 # The system benchmark on release builds: PostgreSQL at 16 and 64 clients, with JetStream's
 # fsync at every message and at 1 s; then SQLite (make run's default) at 16 clients.
+# Then statistics at province scale (1,000,000 cases; BENCH_STATISTICS_ARGS="--cases N").
 BENCH_ARGS ?= --petitions 2000
 bench: tools
 	$(CARGO) build --workspace --locked --release --bins
@@ -36,6 +37,8 @@ bench: tools
 			target/release/xinfang-bench $(BENCH_ARGS) --concurrency $$clients --sync-interval $$sync || exit 1; \
 		echo; \
 	done; done; \
+	XINFANG_TEST_DATABASE_URL="$$url" target/release/xinfang-statistics-bench $(BENCH_STATISTICS_ARGS) || exit 1; \
+	echo; \
 	XINFANG_NATS_SERVER=$(NATS_SERVER) XINFANG_BIN_DIR=$(CURDIR)/target/release \
 		target/release/xinfang-bench --petitions 1000 --concurrency 16 --backend sqlite
 

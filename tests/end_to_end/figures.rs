@@ -62,8 +62,9 @@ async fn worked_cases(stack: &Stack) -> Vec<String> {
     cases
 }
 
-/// The leader's figures of `period` once `done` cases are done and every case is followed.
-async fn settled_figures(stack: &Stack, period: &str, cases: u64, done: u64) -> Figures {
+/// The leader's figures of `period` once statistics has every step of `worked_cases`: three
+/// cases, one done, two accepted.
+async fn settled_figures(stack: &Stack, period: &str) -> Figures {
     let leader = figures_client(stack, &[Role::Leader], &[]);
     eventually(SETTLE, || {
         let request = GetFiguresRequest {
@@ -74,7 +75,8 @@ async fn settled_figures(stack: &Stack, period: &str, cases: u64, done: u64) -> 
         async move {
             let figures = leader.get_figures(request).await.ok()?.into_inner();
             let status = figures.status?;
-            (status.cases == cases && status.done == done).then_some(figures)
+            let accepted = figures.timely_acceptance.as_ref()?.denominator;
+            (status.cases == 3 && status.done == 1 && accepted == 2).then_some(figures)
         }
     })
     .await
@@ -94,7 +96,7 @@ async fn a_units_work_shows_in_the_figures_and_a_unit_handler_reads_only_its_own
         .expect("the stack starts");
     worked_cases(&stack).await;
     let period = this_half_year();
-    let figures = settled_figures(&stack, &period, 3, 1).await;
+    let figures = settled_figures(&stack, &period).await;
     assert_eq!(figures.formula_version, "v1");
     assert_eq!(figures.petitions, 3);
     // Both accepted cases decided on acceptance in time; the served one was replied to and
@@ -162,6 +164,19 @@ async fn a_units_work_shows_in_the_figures_and_a_unit_handler_reads_only_its_own
         .await
         .expect_err("refused");
     assert_eq!(unknown.code(), Code::InvalidArgument);
+    let tomorrow = leader
+        .get_figures(ask(
+            &period,
+            OffsetDateTime::now_utc() + time::Duration::days(1),
+        ))
+        .await
+        .expect_err("refused");
+    assert_eq!(tomorrow.code(), Code::InvalidArgument);
+    assert!(
+        tomorrow.message().contains("as_of"),
+        "{}",
+        tomorrow.message()
+    );
 }
 
 #[tokio::test]
@@ -171,7 +186,7 @@ async fn statistics_rebuilt_from_the_streams_answers_as_the_live_service_byte_fo
         .expect("the stack starts");
     worked_cases(&stack).await;
     let period = this_half_year();
-    settled_figures(&stack, &period, 3, 1).await;
+    settled_figures(&stack, &period).await;
 
     let rebuilt = TestDatabase::postgres().await.expect("an empty database");
     let output = stack

@@ -317,7 +317,8 @@ async fn the_seeds_half_year_entered_through_the_apis_gives_the_seeds_figures() 
         };
         async move {
             let figures = statistics.get_figures(request).await.ok()?.into_inner();
-            (figures.status == split(177, 35)).then_some(figures)
+            let accepted = figures.timely_acceptance.as_ref().map(|r| r.denominator);
+            (figures.status == split(177, 35) && accepted == Some(212)).then_some(figures)
         }
     })
     .await;

@@ -33,6 +33,12 @@ pub async fn run(command: StreamCommand) -> anyhow::Result<()> {
     for stream in xinfang_proto::subjects::STREAMS {
         println!("{}\t{}", stream.name, stream.subjects);
     }
+    let retired = jetstream::remove_retired_consumers(&context)
+        .await
+        .context("remove the retired consumers")?;
+    if retired > 0 {
+        println!("{retired} retired consumers removed");
+    }
     let declared = department_feeds::declare(&context, &departments)
         .await
         .map_err(|error| anyhow::anyhow!("declare the departments' consumers: {error}"))?;

@@ -159,6 +159,39 @@ pub async fn declare_streams(
     Ok(())
 }
 
+/// Removes the consumers this release retired (`subjects::RETIRED_CONSUMERS`) and their
+/// backstops; returns how many were there.
+pub async fn remove_retired_consumers(
+    jetstream: &jetstream::Context,
+) -> Result<usize, JetStreamError> {
+    let mut removed = 0;
+    for (stream, name) in subjects::RETIRED_CONSUMERS {
+        for (stream_name, name) in [
+            (stream, name.to_owned()),
+            (
+                subjects::ADVISORY_STREAM.name,
+                subjects::exhausted_consumer(name),
+            ),
+        ] {
+            let Ok(stream) = jetstream.get_stream(stream_name).await else {
+                continue;
+            };
+            if stream.consumer_info(&name).await.is_err() {
+                continue;
+            }
+            stream
+                .delete_consumer(&name)
+                .await
+                .map_err(|source| JetStreamError::Stream {
+                    stream: stream_name,
+                    reason: format!("remove the retired consumer {name}: {source}"),
+                })?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 fn is_not_found(error: &jetstream::context::GetStreamError) -> bool {
     matches!(
         error.kind(),

@@ -82,6 +82,11 @@ pub fn permissions(binding: &ServiceBinding) -> Permissions {
         .collect::<Vec<_>>();
     for (stream, name) in &rebuilds {
         publish.push(format!("$JS.API.CONSUMER.DELETE.{stream}.{name}"));
+        publish.push(format!(
+            "$JS.API.CONSUMER.DELETE.{}.{}",
+            ADVISORY_STREAM.name,
+            exhausted_consumer(name)
+        ));
     }
     let consumers = binding
         .consumes

@@ -197,6 +197,9 @@ pub fn inspection_recorded(unit_code: &str) -> String {
 /// A leader's reception or visit down: not on a unit's subject.
 pub const RECEPTION_RECORDED: &str = "xinfang.v1.supervision.reception.recorded";
 
+/// Every due day the calendar moved, whichever the unit.
+pub const ANY_DEADLINE_MOVED: &str = "xinfang.v1.supervision.unit.*.deadline.moved";
+
 /// Every letter, leader's case, watch-list change and inspection, whichever the unit.
 pub const ANY_LETTER_ISSUED: &str = "xinfang.v1.supervision.unit.*.letter.issued";
 pub const ANY_LEADER_CASE_CHANGED: &str = "xinfang.v1.supervision.unit.*.leader.*";
@@ -324,7 +327,7 @@ pub const SUPERVISION_TAKES_LINKS: ConsumerBinding = ConsumerBinding {
 /// fact store (projection 1): on an existing server they read their streams from the start,
 /// so the facts hold the whole history. The rebuild (`xinfang statistics rebuild`) reads the
 /// same filters through its own consumers, `<name>-rebuild`.
-pub const STATISTICS_TAKES: [ConsumerBinding; 11] = [
+pub const STATISTICS_TAKES: [ConsumerBinding; 12] = [
     statistics_takes(
         "statistics-facts-registered",
         INTAKE_STREAM,
@@ -350,6 +353,11 @@ pub const STATISTICS_TAKES: [ConsumerBinding; 11] = [
         "statistics-facts-steps",
         SUPERVISION_STREAM,
         ANY_CASE_ADVANCED,
+    ),
+    statistics_takes(
+        "statistics-facts-moved",
+        SUPERVISION_STREAM,
+        ANY_DEADLINE_MOVED,
     ),
     statistics_takes(
         "statistics-facts-letters",
@@ -389,6 +397,17 @@ const fn statistics_takes(
         filter,
     }
 }
+
+/// Consumers an earlier release declared and this one no longer reads through, with the
+/// stream they are on: `xinfang streams declare` removes them (and their backstops), so no
+/// backlog grows behind a consumer nobody reads.
+pub const RETIRED_CONSUMERS: [(&str, &str); 5] = [
+    ("XINFANG_INTAKE", "statistics-intake"),
+    ("XINFANG_INTAKE", "statistics-links"),
+    ("XINFANG_INTAKE", "statistics-corrections"),
+    ("XINFANG_ROUTING", "statistics-routing"),
+    ("XINFANG_SUPERVISION", "statistics-supervision"),
+];
 
 /// The rebuild's own consumer for one of statistics' bindings.
 pub fn rebuild_consumer(binding: &ConsumerBinding) -> String {

@@ -57,14 +57,24 @@ fn period(text: &str, violations: &mut Vec<FieldViolation>) -> Option<Period> {
         .ok()
 }
 
+/// A moment that has come: the figures of tomorrow are not known yet.
 fn as_of(
     at: Option<&prost_types::Timestamp>,
+    now: time::OffsetDateTime,
     violations: &mut Vec<FieldViolation>,
 ) -> Option<time::OffsetDateTime> {
     at?;
-    wire::from_timestamp(at)
-        .map_err(|why| violations.push(FieldViolation::new("as_of", why)))
-        .ok()
+    match wire::from_timestamp(at) {
+        Ok(at) if at > now => {
+            violations.push(FieldViolation::new("as_of", "is in the future"));
+            None
+        }
+        Ok(at) => Some(at),
+        Err(why) => {
+            violations.push(FieldViolation::new("as_of", why));
+            None
+        }
+    }
 }
 
 impl StatisticsApi {
@@ -117,7 +127,7 @@ impl StatisticsApi {
             // A unit handler reads its own units' figures, whatever it asks.
             scope: (authorized.scope == Scope::OwnUnits).then(|| authorized.caller.units.clone()),
         };
-        let as_of = as_of(request.as_of.as_ref(), &mut violations);
+        let as_of = as_of(request.as_of.as_ref(), self.clock.now(), &mut violations);
         match (period, formula) {
             (Some(period), Some(formula)) if violations.is_empty() => Ok(Asked {
                 period,
@@ -232,7 +242,7 @@ impl StatisticsService for StatisticsApi {
         let request = request.into_inner();
         let mut violations = Vec::new();
         let period = period(&request.period, &mut violations);
-        let as_of = as_of(request.as_of.as_ref(), &mut violations);
+        let as_of = as_of(request.as_of.as_ref(), self.clock.now(), &mut violations);
         let Some(period) = period.filter(|_| violations.is_empty()) else {
             return Err(invalid_argument(&violations));
         };

@@ -9,8 +9,8 @@ use xinfang_proto::Name;
 use xinfang_proto::intake::v1::{PetitionCorrected, PetitionRegistered, UpstreamLinked};
 use xinfang_proto::routing::v1::PetitionRouted;
 use xinfang_proto::supervision::v1::{
-    CaseAdvanced, InspectionRecorded, LeaderCaseChanged, LetterIssued, ReceptionRecorded,
-    TimelineOpened, WatchListChanged,
+    CaseAdvanced, DeadlineMoved, InspectionRecorded, LeaderCaseChanged, LetterIssued,
+    ReceptionRecorded, TimelineOpened, WatchListChanged,
 };
 
 /// One event statistics counts, decoded.
@@ -22,6 +22,7 @@ pub enum Fact {
     Routed(PetitionRouted),
     Opened(TimelineOpened),
     Advanced(CaseAdvanced),
+    Moved(DeadlineMoved),
     Letter(LetterIssued),
     LeaderCase(LeaderCaseChanged),
     Watch(WatchListChanged),
@@ -50,6 +51,7 @@ pub fn decode(event_type: &str, payload: &[u8]) -> Result<Fact, String> {
         t if t == PetitionRouted::full_name() => Fact::Routed(read(payload)?),
         t if t == TimelineOpened::full_name() => Fact::Opened(read(payload)?),
         t if t == CaseAdvanced::full_name() => Fact::Advanced(read(payload)?),
+        t if t == DeadlineMoved::full_name() => Fact::Moved(read(payload)?),
         t if t == LetterIssued::full_name() => Fact::Letter(read(payload)?),
         t if t == LeaderCaseChanged::full_name() => Fact::LeaderCase(read(payload)?),
         t if t == WatchListChanged::full_name() => Fact::Watch(read(payload)?),
@@ -78,6 +80,7 @@ impl Fact {
             Fact::Routed(e) => e.case_id.clone(),
             Fact::Opened(e) => e.case_id.clone(),
             Fact::Advanced(e) => e.case_id.clone(),
+            Fact::Moved(e) => e.case_id.clone(),
             Fact::Letter(e) => e.letter.clone().unwrap_or_default().case_id,
             Fact::LeaderCase(e) => e.leader_case.clone().unwrap_or_default().case_id,
             Fact::Watch(_) | Fact::Inspection(_) | Fact::Reception(_) => return Ok(None),

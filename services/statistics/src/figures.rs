@@ -196,7 +196,7 @@ pub fn figures(
         let Some(served) = case.completed_on.filter(|served| *served <= on) else {
             continue;
         };
-        let window_end = served + evaluation_window;
+        let window_end = served.checked_add(evaluation_window).unwrap_or(Date::MAX);
         let in_window = case
             .evaluated_on
             .filter(|day| *day <= on && *day <= window_end)
@@ -225,9 +225,10 @@ pub fn figures(
         .filter(|r| {
             r.done_on.is_some_and(|done| {
                 done <= on
-                    && !r
-                        .repeated_on
-                        .is_some_and(|again| again <= on && again <= done + resolution_window)
+                    && !r.repeated_on.is_some_and(|again| {
+                        again <= on
+                            && again <= done.checked_add(resolution_window).unwrap_or(Date::MAX)
+                    })
             })
         })
         .count();

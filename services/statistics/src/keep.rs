@@ -58,7 +58,8 @@ impl Handler for KeepFacts {
                 event_type: envelope.event_type.clone(),
                 case_id: event.case_id,
                 related_case_id: event.related_case_id,
-                occurred_at: envelope.occurred_at,
+                // One offset and precision, so SQLite compares the instants it stores as text.
+                occurred_at: xinfang_platform::wire::stored(envelope.occurred_at),
                 payload: event.payload.clone(),
             },
         }

@@ -36,7 +36,8 @@ pub async fn facts_of<C: ConnectionTrait>(
                 .add(event_fact::Column::RelatedCaseId.is_in(chunk.iter().copied())),
         );
         if let Some(until) = until {
-            query = query.filter(event_fact::Column::OccurredAt.lte(until));
+            query = query
+                .filter(event_fact::Column::OccurredAt.lte(xinfang_platform::wire::stored(until)));
         }
         for row in query.all(db).await? {
             let fact = match facts::decode(&row.event_type, &row.payload) {
@@ -160,6 +161,11 @@ pub async fn reproject(db: &sea_orm::DatabaseConnection) -> Result<(), DbErr> {
         }
         transaction.commit().await?;
     }
+    mark_current(db).await
+}
+
+/// Records that the case records are this fold's.
+pub async fn mark_current<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
     projection::Entity::insert(projection::ActiveModel {
         name: Set(PROJECTION.to_owned()),
         version: Set(PROJECTION_VERSION),

@@ -108,7 +108,8 @@ async fn work_facts<C: ConnectionTrait>(
         .order_by_asc(event_fact::Column::OccurredAt)
         .order_by_asc(event_fact::Column::EventId);
     if let Some(until) = until {
-        query = query.filter(event_fact::Column::OccurredAt.lte(until));
+        query =
+            query.filter(event_fact::Column::OccurredAt.lte(xinfang_platform::wire::stored(until)));
     }
     Ok(query
         .all(db)

@@ -67,12 +67,14 @@ pub struct CaseRecord {
     pub completed_on: Option<Date>,
     pub evaluation: Option<Evaluation>,
     pub evaluated_on: Option<Date>,
-    /// The first repeat petition registered on or after the day the case was done.
+    /// The first repeat petition of the case.
     pub repeated_on: Option<Date>,
 }
 
 /// Duties whose due day can pass with the duty undone; windows (objection, review
-/// requests) only lapse.
+/// requests) only lapse. A letter's reply is the unit's answer to the bureau, not the
+/// petitioner's matter, and its reply is recorded without an event: supervision follows it
+/// (its overdue list), the case's figures do not.
 fn is_duty(kind: DeadlineKind) -> bool {
     !matches!(
         kind,
@@ -80,6 +82,7 @@ fn is_duty(kind: DeadlineKind) -> bool {
             | DeadlineKind::Objection
             | DeadlineKind::ReviewRequest
             | DeadlineKind::ReReviewRequest
+            | DeadlineKind::LetterReply
     )
 }
 
@@ -141,6 +144,8 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
     let mut routing_revision = 0;
     let mut correction_revision = 0;
     let mut timeline: Option<Timeline> = None;
+    let mut moved: Vec<((OffsetDateTime, Uuid), &Deadline)> = Vec::new();
+    let mut diverted_on: Option<Date> = None;
     let mut repeats: Vec<Date> = Vec::new();
     let mut see = |at: (OffsetDateTime, Uuid), deadlines, stage| {
         if timeline.as_ref().is_none_or(|newest| newest.at < at) {
@@ -185,6 +190,10 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
                 record.first_time = e.first_time;
                 record.repeat_of = Uuid::parse_str(&e.repeat_of_case_id).ok();
                 record.escalated_to = EscalatedTo::from_proto(e.escalated_to).ok();
+                // Registered and not accepted: the matter is final after re-review (Art 36).
+                if !e.repeats_final_case.is_empty() {
+                    record.done_on = record.registered_on;
+                }
             }
             Fact::Corrected(e) => {
                 let revision = i64::from(e.revision);
@@ -216,6 +225,16 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
                     record.unit_code = Some(e.unit_code.clone());
                     record.lead_path = lead_path(&e.unit_path, &e.unit_code).to_vec();
                     record.track = LegalTrack::from_proto(e.track).ok();
+                    // Diverted to a statutory channel with the guidance notice: closed
+                    // that day, no unit's procedure follows.
+                    let diverted =
+                        e.disposition == xinfang_proto::v1::RoutingDisposition::Divert as i32;
+                    diverted_on = e
+                        .routed_at
+                        .as_ref()
+                        .and_then(|at| xinfang_platform::wire::from_timestamp(Some(at)).ok())
+                        .map(china_date)
+                        .filter(|_| diverted);
                 }
                 if e.disposition == xinfang_proto::v1::RoutingDisposition::Assign as i32 {
                     record.assigned = true;
@@ -241,11 +260,14 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
                     }
                     _ => {}
                 }
+                // The first evaluation is the one of the reply served; a later one (after a
+                // review) does not replace it.
                 if let Ok(
                     evaluation @ (Evaluation::Satisfied
                     | Evaluation::BasicallySatisfied
                     | Evaluation::Dissatisfied),
                 ) = Evaluation::try_from(e.evaluation)
+                    && record.evaluation.is_none()
                 {
                     record.evaluation = Some(evaluation);
                     record.evaluated_on = on;
@@ -261,6 +283,7 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
                     record.supervised = true;
                 }
             }
+            Fact::Moved(e) => moved.extend(e.deadline.as_ref().map(|deadline| (at, deadline))),
             Fact::LeaderCase(_) | Fact::Watch(_) | Fact::Inspection(_) | Fact::Reception(_) => {}
         }
     }
@@ -269,8 +292,21 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
     }
     record.sources.sort_by_key(|level| level.code());
     record.sources.dedup();
+    if diverted_on.is_some() {
+        record.done_on = diverted_on;
+    }
     if let Some(timeline) = timeline {
-        let deadlines = timeline.deadlines;
+        // A due day moved by the calendar after the newest timeline replaces its clock.
+        let mut deadlines = timeline.deadlines.to_vec();
+        for (_, moved) in moved.iter().filter(|(at, _)| *at > timeline.at) {
+            if let Some(clock) = deadlines
+                .iter_mut()
+                .find(|clock| clock.kind == moved.kind && clock.reference == moved.reference)
+            {
+                *clock = (*moved).clone();
+            }
+        }
+        let deadlines = deadlines.as_slice();
         record.open_duty_due = deadlines
             .iter()
             .filter(|deadline| DeadlineKind::try_from(deadline.kind).is_ok_and(is_duty))
@@ -282,14 +318,13 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
         record.handling_due = newest(deadlines, DeadlineKind::Handling)
             .and_then(duty)
             .map(|duty| duty.due);
-        // A stage that reopens the procedure (a review asked) keeps the day it was done.
-        if timeline.stage.is_some_and(|stage| !is_done(stage)) {
+        // A case linked into another after it was opened is not done on its own.
+        if timeline.stage.is_some_and(|stage| !is_done(stage)) && diverted_on.is_none() {
             record.done_on = None;
         }
     }
-    record.repeated_on = record
-        .done_on
-        .and_then(|done| repeats.iter().copied().filter(|day| *day >= done).min());
+    // 初访转重访: any repeat from the case's registration on.
+    record.repeated_on = repeats.iter().copied().min();
     Some(record)
 }
 

@@ -124,7 +124,7 @@ fn a_linked_petition_is_no_case_and_its_bureau_becomes_a_source_of_the_case() {
 }
 
 #[test]
-fn a_repeat_after_the_case_was_done_is_the_cases_first_repeat_and_one_before_is_not() {
+fn the_first_repeat_of_a_case_is_kept_whether_before_or_after_it_was_done() {
     let (case_id, early, late) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     let t = datetime!(2026-03-02 09:00 +8);
     let record = fold(
@@ -161,7 +161,7 @@ fn a_repeat_after_the_case_was_done_is_the_cases_first_repeat_and_one_before_is_
             Some(date!(2026 - 03 - 09)),
             Some(date!(2026 - 03 - 10)),
             Some(date!(2026 - 03 - 10)),
-            Some(date!(2026 - 04 - 01))
+            Some(date!(2026 - 03 - 05))
         )
     );
     // The repeat itself is a petition of its own that repeats the case.
@@ -217,4 +217,134 @@ fn facts_about_other_cases_alone_make_no_record() {
         ),
         None
     );
+}
+
+#[test]
+fn a_diverted_case_is_done_the_day_it_was_diverted_and_a_final_matters_repeat_on_registration() {
+    let case_id = Uuid::now_v7();
+    let t = datetime!(2026-03-02 09:00 +8);
+    let diverted = Fact::Routed(PetitionRouted {
+        disposition: proto::RoutingDisposition::Divert as i32,
+        routed_at: Some(timestamp(datetime!(2026-03-03 10:00 +8))),
+        ..match routed(case_id, "xfj", 1, "") {
+            Fact::Routed(e) => e,
+            _ => unreachable!(),
+        }
+    });
+    let record = fold(
+        case_id,
+        &[
+            at(registered(case_id, proto::SourceLevel::Local, None), t),
+            at(diverted, t + time::Duration::days(1)),
+        ],
+    )
+    .expect("a record");
+    assert_eq!(record.done_on, Some(date!(2026 - 03 - 03)));
+
+    let again = Uuid::now_v7();
+    let Fact::Registered(registration) = registered(again, proto::SourceLevel::Local, None) else {
+        unreachable!()
+    };
+    let repeat_of_final = Fact::Registered(PetitionRegistered {
+        repeats_final_case: "610481-2025-000009".into(),
+        ..registration
+    });
+    let record = fold(again, &[at(repeat_of_final, t)]).expect("a record");
+    assert_eq!(record.done_on, Some(date!(2026 - 03 - 02)));
+}
+
+fn clock(kind: proto::DeadlineKind, due: Date, reference: &str) -> proto::Deadline {
+    proto::Deadline {
+        kind: kind as i32,
+        start: Some(calendar_date(date!(2026 - 03 - 01))),
+        due: Some(calendar_date(due)),
+        reference: reference.into(),
+        state: proto::DeadlineState::Running as i32,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_due_day_the_calendar_moved_replaces_the_clock_and_a_letters_reply_is_not_the_cases_duty() {
+    let case_id = Uuid::now_v7();
+    let t = datetime!(2026-03-02 09:00 +8);
+    let accepted = Fact::Advanced(CaseAdvanced {
+        case_id: case_id.to_string(),
+        stage: proto::CaseStage::Accepted as i32,
+        occurred_on: Some(calendar_date(date!(2026 - 03 - 02))),
+        deadlines: vec![
+            clock(proto::DeadlineKind::Handling, date!(2026 - 05 - 01), ""),
+            clock(
+                proto::DeadlineKind::LetterReply,
+                date!(2026 - 03 - 10),
+                "兴信督〔2026〕1号",
+            ),
+        ],
+        ..Default::default()
+    });
+    let moved = Fact::Moved(xinfang_proto::supervision::v1::DeadlineMoved {
+        case_id: case_id.to_string(),
+        kind: proto::DeadlineKind::Handling as i32,
+        deadline: Some(clock(
+            proto::DeadlineKind::Handling,
+            date!(2026 - 05 - 06),
+            "",
+        )),
+        ..Default::default()
+    });
+    let record = fold(
+        case_id,
+        &[
+            at(registered(case_id, proto::SourceLevel::Local, None), t),
+            at(accepted, t),
+            at(moved, t + time::Duration::days(10)),
+        ],
+    )
+    .expect("a record");
+    assert_eq!(record.handling_due, Some(date!(2026 - 05 - 06)));
+    // The letter's reply due on 03-10 does not make the case overdue.
+    assert_eq!(record.open_duty_due, Some(date!(2026 - 05 - 06)));
+}
+
+#[test]
+fn the_first_evaluation_stays_and_a_repeat_before_the_case_was_done_counts() {
+    let (case_id, repeat) = (Uuid::now_v7(), Uuid::now_v7());
+    let t = datetime!(2026-03-02 09:00 +8);
+    let evaluated = |evaluation: proto::Evaluation, on: Date| {
+        Fact::Advanced(CaseAdvanced {
+            case_id: case_id.to_string(),
+            stage: proto::CaseStage::Completed as i32,
+            occurred_on: Some(calendar_date(on)),
+            evaluation: evaluation as i32,
+            ..Default::default()
+        })
+    };
+    let record = fold(
+        case_id,
+        &[
+            at(registered(case_id, proto::SourceLevel::Local, None), t),
+            at(
+                registered(repeat, proto::SourceLevel::Local, Some(case_id)),
+                datetime!(2026-03-04 09:00 +8),
+            ),
+            at(
+                step(case_id, proto::CaseStage::Completed, date!(2026 - 03 - 10)),
+                datetime!(2026-03-10 09:00 +8),
+            ),
+            at(
+                evaluated(proto::Evaluation::Satisfied, date!(2026 - 03 - 12)),
+                datetime!(2026-03-12 09:00 +8),
+            ),
+            at(
+                evaluated(proto::Evaluation::Dissatisfied, date!(2026 - 05 - 12)),
+                datetime!(2026-05-12 09:00 +8),
+            ),
+        ],
+    )
+    .expect("a record");
+    assert_eq!(
+        (record.evaluation, record.evaluated_on),
+        (Some(Evaluation::Satisfied), Some(date!(2026 - 03 - 12)))
+    );
+    assert_eq!(record.repeated_on, Some(date!(2026 - 03 - 04)));
 }
