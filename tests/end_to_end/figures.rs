@@ -144,6 +144,35 @@ async fn a_units_work_shows_in_the_figures_and_a_unit_handler_reads_only_its_own
         .expect_err("not a unit handler's");
     assert_eq!(refused.code(), Code::PermissionDenied);
 
+    // Its weekly brief from the CLI, as Markdown with the charts beside it.
+    let folder = tempfile::tempdir().expect("a folder");
+    let token = auth::token(&[Role::UnitHandler], &["zhaocun"]);
+    let output = stack
+        .cli(&token)
+        .expect("the CLI is built")
+        .args([
+            "statistics",
+            "report",
+            "--kind",
+            "weekly-brief",
+            "--period",
+            &period,
+        ])
+        .arg("--out")
+        .arg(folder.path())
+        .output()
+        .await
+        .expect("the CLI runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let brief = std::fs::read_to_string(folder.path().join("report.md")).expect("report.md");
+    assert!(brief.starts_with("# 信访要情（赵村镇）"), "{brief}");
+    assert!(brief.contains("共登记信访2件次、2件"), "{brief}");
+    assert!(folder.path().join("units.svg").exists());
+
     // A period that is not one is refused, saying which forms it takes.
     let mut leader = figures_client(&stack, &[Role::Leader], &[]);
     let wrong = leader

@@ -276,12 +276,14 @@ async fn inspections(stack: &Stack) {
     }
 }
 
+/// Done, and the rest accepted and within their deadlines.
 fn split(done: u64, in_deadline: u64) -> Option<StatusSplit> {
     Some(StatusSplit {
         cases: done + in_deadline,
         done,
         in_deadline,
         overdue: 0,
+        in_deadline_accepted: in_deadline,
     })
 }
 
@@ -408,11 +410,11 @@ async fn the_seeds_half_year_entered_through_the_apis_gives_the_seeds_figures() 
         .into_inner();
     let markdown = String::from_utf8(report.files[0].content.clone()).expect("UTF-8");
     for sentence in [
-        "共接收转送交办网上信访件212件，其中国家信访局转送交办107件，办结86件，剩余21件均在办理期限内；\
-         省信访局转送交办51件，办结43件，剩余8件均在办理期限内；市(地)信访局转送交办5件，已全部办结5件；\
-         本级平台受理49件，办结43件，剩余6件均在办理期限内。",
+        "共接收转送交办网上信访件212件，其中国家信访局转送交办107件，办结86件，剩余21件均已受理并在办理期限内；\
+         省信访局转送交办51件，办结43件，剩余8件均已受理并在办理期限内；市(地)信访局转送交办5件，已全部办结5件；\
+         本级平台受理49件，办结43件，剩余6件均已受理并在办理期限内。",
         "网上信访及时受理率100%，按期答复率100%",
-        "交(督)办件24件，办结14件，剩余10件均在办理期限内。",
+        "交(督)办件24件，办结14件，剩余10件均已受理并在办理期限内。",
         "排查重点人员91人、重点群体33个，均已落实领导包案。",
         "市级党政领导接访下访78次，接待群众922人次，党政主要领导下访7次。",
         "省级领导包案3件，化解1件；市(地)级领导包案3件，化解2件",

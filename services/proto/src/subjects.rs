@@ -327,7 +327,7 @@ pub const SUPERVISION_TAKES_LINKS: ConsumerBinding = ConsumerBinding {
 /// fact store (projection 1): on an existing server they read their streams from the start,
 /// so the facts hold the whole history. The rebuild (`xinfang statistics rebuild`) reads the
 /// same filters through its own consumers, `<name>-rebuild`.
-pub const STATISTICS_TAKES: [ConsumerBinding; 12] = [
+pub const STATISTICS_TAKES: [ConsumerBinding; 13] = [
     statistics_takes(
         "statistics-facts-registered",
         INTAKE_STREAM,
@@ -358,6 +358,11 @@ pub const STATISTICS_TAKES: [ConsumerBinding; 12] = [
         "statistics-facts-moved",
         SUPERVISION_STREAM,
         ANY_DEADLINE_MOVED,
+    ),
+    statistics_takes(
+        "statistics-facts-directory",
+        ROUTING_STREAM,
+        DIRECTORY_PUBLISHED,
     ),
     statistics_takes(
         "statistics-facts-letters",

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use xinfang_proto::Name;
 use xinfang_proto::intake::v1::{PetitionCorrected, PetitionRegistered, UpstreamLinked};
-use xinfang_proto::routing::v1::PetitionRouted;
+use xinfang_proto::routing::v1::{DirectoryPublished, PetitionRouted};
 use xinfang_proto::supervision::v1::{
     CaseAdvanced, DeadlineMoved, InspectionRecorded, LeaderCaseChanged, LetterIssued,
     ReceptionRecorded, TimelineOpened, WatchListChanged,
@@ -28,6 +28,8 @@ pub enum Fact {
     Watch(WatchListChanged),
     Inspection(InspectionRecorded),
     Reception(ReceptionRecorded),
+    /// The units routing routes to, with their names: what a report names them by.
+    Directory(DirectoryPublished),
 }
 
 /// A fact with when it happened (the event's time) and its id: the order a fold reads.
@@ -57,6 +59,7 @@ pub fn decode(event_type: &str, payload: &[u8]) -> Result<Fact, String> {
         t if t == WatchListChanged::full_name() => Fact::Watch(read(payload)?),
         t if t == InspectionRecorded::full_name() => Fact::Inspection(read(payload)?),
         t if t == ReceptionRecorded::full_name() => Fact::Reception(read(payload)?),
+        t if t == DirectoryPublished::full_name() => Fact::Directory(read(payload)?),
         other => return Err(format!("unknown event type {other}")),
     })
 }
@@ -83,7 +86,9 @@ impl Fact {
             Fact::Moved(e) => e.case_id.clone(),
             Fact::Letter(e) => e.letter.clone().unwrap_or_default().case_id,
             Fact::LeaderCase(e) => e.leader_case.clone().unwrap_or_default().case_id,
-            Fact::Watch(_) | Fact::Inspection(_) | Fact::Reception(_) => return Ok(None),
+            Fact::Watch(_) | Fact::Inspection(_) | Fact::Reception(_) | Fact::Directory(_) => {
+                return Ok(None);
+            }
         };
         uuid("case_id", &named).map(Some)
     }

@@ -71,6 +71,15 @@ pub fn status(record: &CaseRecord, on: Date) -> Status {
     }
 }
 
+/// Whether the unit had accepted the case by `on`: its notice of receipt given (a case owed
+/// no notice is known accepted once replied to).
+pub fn accepted(record: &CaseRecord, on: Date) -> bool {
+    let noticed = record
+        .acceptance
+        .is_some_and(|duty| duty.met_on.is_some_and(|met| met <= on));
+    noticed || record.replied_on.is_some_and(|replied| replied <= on)
+}
+
 /// A petition that is a case of its own (件): not a repeat, not linked into another case.
 pub fn is_case(record: &CaseRecord) -> bool {
     record.repeat_of.is_none() && record.linked_into.is_none()
@@ -82,7 +91,12 @@ pub fn split<'a>(records: impl IntoIterator<Item = &'a CaseRecord>, on: Date) ->
         split.cases += 1;
         match status(record, on) {
             Status::Done => split.done += 1,
-            Status::InDeadline => split.in_deadline += 1,
+            Status::InDeadline => {
+                split.in_deadline += 1;
+                if accepted(record, on) {
+                    split.in_deadline_accepted += 1;
+                }
+            }
             Status::Overdue => split.overdue += 1,
         }
     }
@@ -253,7 +267,18 @@ pub fn figures(
             |r| r.channel.iter().map(|c| c.code().to_owned()).collect(),
             on,
         ),
-        by_unit: breakdown(&cases, |r| r.unit_code.iter().cloned().collect(), on),
+        // A diverted case went to no unit's procedure: not a unit's case.
+        by_unit: breakdown(
+            &cases,
+            |r| {
+                r.unit_code
+                    .iter()
+                    .filter(|_| !r.diverted)
+                    .cloned()
+                    .collect()
+            },
+            on,
+        ),
         by_category: breakdown(&cases, |r| r.matter_category.iter().cloned().collect(), on),
         by_territory: breakdown(&cases, |r| r.territory_code.iter().cloned().collect(), on),
         by_track: breakdown(

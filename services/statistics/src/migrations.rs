@@ -9,6 +9,7 @@ mod m20261127_000032_add_routing_revisions;
 mod m20261128_000033_create_wrong_routings;
 mod m20261202_000034_case_sources;
 mod m20261210_000035_event_facts;
+mod m20261211_000036_diverted_cases;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
         migrations.extend(xinfang_platform::migrations::audit_seals());
         migrations.push(Box::new(m20261202_000034_case_sources::Migration));
         migrations.push(Box::new(m20261210_000035_event_facts::Migration));
+        migrations.push(Box::new(m20261211_000036_diverted_cases::Migration));
         migrations
     }
 }

@@ -18,7 +18,7 @@ use crate::store::{case_record, event_fact, projection};
 
 pub const PROJECTION: &str = "case_record";
 /// Raise it when `record::fold` changes: the service folds every case again at start.
-pub const PROJECTION_VERSION: i32 = 1;
+pub const PROJECTION_VERSION: i32 = 2;
 /// Cases read at once: well under any database's limit on bound parameters.
 const CHUNK: usize = 500;
 

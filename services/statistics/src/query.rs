@@ -3,20 +3,22 @@
 //! it), then the plain formulas.
 
 use sea_orm::{
-    AccessMode, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, DbErr, EntityTrait, IsolationLevel, QueryFilter, QueryOrder,
     TransactionTrait,
 };
 use time::OffsetDateTime;
+use xinfang_platform::auth::within_units;
 use xinfang_platform::wire::{china_date, timestamp};
 use xinfang_proto::Name;
+use xinfang_proto::routing::v1::DirectoryPublished;
 use xinfang_proto::statistics::v1::{Figures, WorkFigures};
 use xinfang_proto::supervision::v1::{
     InspectionRecorded, LeaderCaseChanged, LetterIssued, ReceptionRecorded, WatchListChanged,
 };
 
 use crate::facts::{self, Stored};
-use crate::figures::{Filter, figures};
+use crate::figures::{Filter, figures, is_case};
 use crate::formula::Formula;
 use crate::period::Period;
 use crate::project::{PROJECTION_VERSION, records_as_of};
@@ -39,14 +41,51 @@ pub async fn snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, Db
     }
 }
 
-/// The records of the cases registered in `period`, now or as they stood at `as_of`.
+/// The rows `filter` may admit, as the case records stand now: read in the database, so a
+/// unit's or a channel's figures do not carry the whole city's rows. Only a narrowing: the
+/// formulas apply the filter exactly.
+fn narrowed(filter: &Filter) -> Condition {
+    use case_record::Column;
+    let mut condition = Condition::all();
+    if let Some(channel) = filter.channel {
+        condition = condition.add(Column::Channel.eq(channel.code()));
+    }
+    if let Some(source) = filter.source {
+        condition = condition.add(Column::Sources.like(format!("%/{}/%", source.code())));
+    }
+    if let Some(unit) = &filter.unit {
+        condition = condition.add(within_units(Column::LeadPath, std::slice::from_ref(unit)));
+    }
+    if let Some(units) = &filter.scope {
+        condition = condition.add(within_units(Column::LeadPath, units));
+    }
+    if let Some(category) = &filter.matter_category {
+        condition = condition.add(Column::MatterCategory.eq(category.as_str()));
+    }
+    if let Some(territory) = &filter.territory_code {
+        condition = condition.add(Column::TerritoryCode.eq(territory.as_str()));
+    }
+    if let Some(track) = filter.track {
+        condition = condition.add(Column::Track.eq(track.code()));
+    }
+    condition
+}
+
+/// The records of the cases registered in `period`, now or as they stood at `as_of`. As
+/// things stand now, the database narrows them to what `filter` may admit; as they stood, a
+/// case's unit or category may have been another, so every case of the period is folded.
 pub async fn records_in<C: ConnectionTrait>(
     db: &C,
     period: &Period,
+    filter: Option<&Filter>,
     as_of: Option<OffsetDateTime>,
 ) -> Result<Vec<CaseRecord>, DbErr> {
-    let rows = case_record::Entity::find()
-        .filter(case_record::Column::RegisteredOn.between(period.first, period.last))
+    let mut query = case_record::Entity::find()
+        .filter(case_record::Column::RegisteredOn.between(period.first, period.last));
+    if let (Some(filter), None) = (filter, as_of) {
+        query = query.filter(narrowed(filter));
+    }
+    let rows = query
         .order_by_asc(case_record::Column::CaseId)
         .all(db)
         .await?;
@@ -75,7 +114,13 @@ pub async fn read_figures(
     now: OffsetDateTime,
 ) -> Result<Figures, DbErr> {
     let transaction = snapshot(db).await?;
-    let records = records_in(&transaction, &asked.period, asked.as_of).await?;
+    let records = records_in(
+        &transaction,
+        &asked.period,
+        Some(&asked.filter),
+        asked.as_of,
+    )
+    .await?;
     transaction.commit().await?;
     let as_of = asked.as_of.unwrap_or(now);
     Ok(Figures {
@@ -133,7 +178,7 @@ pub async fn read_work_figures(
     now: OffsetDateTime,
 ) -> Result<WorkFigures, DbErr> {
     let transaction = snapshot(db).await?;
-    let records = records_in(&transaction, period, as_of).await?;
+    let records = records_in(&transaction, period, None, as_of).await?;
     let facts = work_facts(&transaction, as_of).await?;
     transaction.commit().await?;
     let at = as_of.unwrap_or(now);
@@ -143,34 +188,102 @@ pub async fn read_work_figures(
     })
 }
 
-/// The parts of a period a trend shows: its days up to a month, its months beyond.
-fn parts(period: &Period) -> Vec<(String, Period)> {
-    let mut parts = Vec::new();
-    let mut first = period.first;
-    let by_day = period.last - period.first < time::Duration::days(31);
-    while first <= period.last {
-        let (label, last) = if by_day {
-            (
-                format!("{}-{:02}", u8::from(first.month()), first.day()),
-                first,
-            )
-        } else {
-            let end = first
-                .replace_day(time::util::days_in_month(first.month(), first.year()))
-                .unwrap_or(first);
-            (
-                format!("{}-{:02}", first.year(), u8::from(first.month())),
-                end,
-            )
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grain {
+    Day,
+    Month,
+    Year,
+}
+
+/// A trend's bars: days up to a month, months up to three years, years beyond.
+fn grain(period: &Period) -> Grain {
+    let days = (period.last - period.first).whole_days();
+    if days < 31 {
+        Grain::Day
+    } else if days < 3 * 366 {
+        Grain::Month
+    } else {
+        Grain::Year
+    }
+}
+
+fn label(day: time::Date, grain: Grain) -> String {
+    match grain {
+        Grain::Day => format!("{:02}-{:02}", u8::from(day.month()), day.day()),
+        Grain::Month => format!("{}-{:02}", day.year(), u8::from(day.month())),
+        Grain::Year => day.year().to_string(),
+    }
+}
+
+/// The cases (件) of each day, month or year of the period, in one pass over the records.
+pub fn trend(records: &[CaseRecord], period: &Period, filter: &Filter) -> Vec<(String, u64)> {
+    let grain = grain(period);
+    let mut bars: Vec<(String, u64)> = Vec::new();
+    let mut day = period.first;
+    while day <= period.last {
+        bars.push((label(day, grain), 0));
+        // The first day of the next bar.
+        let next = match grain {
+            Grain::Day => day.next_day(),
+            Grain::Month => {
+                let (year, month) = match day.month() {
+                    time::Month::December => (day.year() + 1, time::Month::January),
+                    month => (day.year(), month.next()),
+                };
+                time::Date::from_calendar_date(year, month, 1).ok()
+            }
+            Grain::Year => {
+                time::Date::from_calendar_date(day.year() + 1, time::Month::January, 1).ok()
+            }
         };
-        let last = last.min(period.last);
-        parts.push((label, Period { first, last }));
-        match last.next_day() {
-            Some(next) => first = next,
+        match next {
+            Some(next) => day = next,
             None => break,
         }
     }
-    parts
+    let at: std::collections::HashMap<String, usize> = bars
+        .iter()
+        .enumerate()
+        .map(|(n, (name, _))| (name.clone(), n))
+        .collect();
+    for record in records.iter().filter(|r| is_case(r) && filter.admits(r)) {
+        let Some(day) = record.registered_on.filter(|day| period.contains(*day)) else {
+            continue;
+        };
+        if let Some(n) = at.get(&label(day, grain)) {
+            bars[*n].1 += 1;
+        }
+    }
+    bars
+}
+
+/// The units' names in the newest directory routing published up to `until`.
+async fn unit_names<C: ConnectionTrait>(
+    db: &C,
+    until: Option<OffsetDateTime>,
+) -> Result<std::collections::BTreeMap<String, String>, DbErr> {
+    let mut query = event_fact::Entity::find()
+        .filter(event_fact::Column::EventType.eq(DirectoryPublished::full_name()))
+        .order_by_desc(event_fact::Column::OccurredAt)
+        .order_by_desc(event_fact::Column::EventId);
+    if let Some(until) = until {
+        query =
+            query.filter(event_fact::Column::OccurredAt.lte(xinfang_platform::wire::stored(until)));
+    }
+    let newest = query.one(db).await?;
+    let directory = newest.and_then(|row| match facts::decode(&row.event_type, &row.payload) {
+        Ok(facts::Fact::Directory(directory)) => Some(directory),
+        _ => None,
+    });
+    Ok(directory
+        .map(|directory| {
+            directory
+                .units
+                .into_iter()
+                .map(|unit| (unit.code, unit.name))
+                .collect()
+        })
+        .unwrap_or_default())
 }
 
 /// What a report is written from, read from one snapshot.
@@ -181,13 +294,20 @@ pub async fn read_report_inputs(
     now: OffsetDateTime,
 ) -> Result<crate::report::Inputs, DbErr> {
     let transaction = snapshot(db).await?;
-    let records = records_in(&transaction, &asked.period, asked.as_of).await?;
+    let records = records_in(
+        &transaction,
+        &asked.period,
+        Some(&asked.filter),
+        asked.as_of,
+    )
+    .await?;
     let bureau_wide = asked.filter.scope.is_none();
     let facts = if bureau_wide {
         Some(work_facts(&transaction, asked.as_of).await?)
     } else {
         None
     };
+    let unit_names = unit_names(&transaction, asked.as_of).await?;
     transaction.commit().await?;
     let at = asked.as_of.unwrap_or(now);
     let on = china_date(at);
@@ -200,15 +320,7 @@ pub async fn read_report_inputs(
         channel: Some(xinfang_proto::vocabulary::Channel::Online),
         ..asked.filter.clone()
     };
-    let trend = parts(&asked.period)
-        .into_iter()
-        .map(|(label, part)| {
-            let cases = figures_of(&part, &asked.filter)
-                .status
-                .map_or(0, |status| status.cases);
-            (label, cases)
-        })
-        .collect();
+    let trend = trend(&records, &asked.period, &asked.filter);
     Ok(crate::report::Inputs {
         kind,
         units: asked.filter.scope.clone(),
@@ -219,5 +331,6 @@ pub async fn read_report_inputs(
             ..work_figures(&records, &facts, &asked.period, on)
         }),
         trend,
+        unit_names,
     })
 }

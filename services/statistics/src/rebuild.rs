@@ -75,8 +75,6 @@ pub async fn rebuild(args: &RebuildArgs) -> anyhow::Result<Rebuilt> {
     }
     let jetstream = service.jetstream.clone();
     let db = service.db.clone();
-    // Folded as it goes by this fold: nothing to fold again at the end.
-    project::mark_current(&db).await?;
     let mut names = Vec::new();
     for binding in subjects::STATISTICS_TAKES {
         let name = rebuild_consumer(&binding);
@@ -122,6 +120,8 @@ pub async fn rebuild(args: &RebuildArgs) -> anyhow::Result<Rebuilt> {
             tracing::warn!(consumer = %name, error = %error, "rebuild consumer not removed");
         }
     }
+    // Folded as it went by this fold: nothing to fold again. Only now is it complete.
+    project::mark_current(&db).await?;
     Ok(Rebuilt {
         facts: event_fact::Entity::find().count(&db).await?,
         cases: case_record::Entity::find().count(&db).await?,

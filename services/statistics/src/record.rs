@@ -50,6 +50,8 @@ pub struct CaseRecord {
     pub track: Option<LegalTrack>,
     /// Units a routing was taken from because the bureau upheld their objection (错转).
     pub wrongly_routed_to: Vec<String>,
+    /// Diverted to a statutory channel (导入法定途径): no unit's procedure, not a forwarded case.
+    pub diverted: bool,
     /// 交办: assigned by routing or by a higher bureau.
     pub assigned: bool,
     /// 督办: the bureau issued a supervision letter about it.
@@ -284,7 +286,11 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
                 }
             }
             Fact::Moved(e) => moved.extend(e.deadline.as_ref().map(|deadline| (at, deadline))),
-            Fact::LeaderCase(_) | Fact::Watch(_) | Fact::Inspection(_) | Fact::Reception(_) => {}
+            Fact::LeaderCase(_)
+            | Fact::Watch(_)
+            | Fact::Inspection(_)
+            | Fact::Reception(_)
+            | Fact::Directory(_) => {}
         }
     }
     if !known && record.linked_into.is_none() {
@@ -294,6 +300,7 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
     record.sources.dedup();
     if diverted_on.is_some() {
         record.done_on = diverted_on;
+        record.diverted = true;
     }
     if let Some(timeline) = timeline {
         // A due day moved by the calendar after the newest timeline replaces its clock.
@@ -318,7 +325,8 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
         record.handling_due = newest(deadlines, DeadlineKind::Handling)
             .and_then(duty)
             .map(|duty| duty.due);
-        // A case linked into another after it was opened is not done on its own.
+        // The newest stage is not a done one (a case linked into another after it was
+        // opened): not done on its own.
         if timeline.stage.is_some_and(|stage| !is_done(stage)) && diverted_on.is_none() {
             record.done_on = None;
         }

@@ -2,6 +2,8 @@
 //! plain, figures in and a `Report` (sections of sentences, tables and charts) out.
 //! `render` turns it into Markdown, SVG, CSV and Word.
 
+use std::collections::BTreeMap;
+
 use xinfang_proto::statistics::v1::{Breakdown, Figures, Rate, StatusSplit, WorkFigures};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,29 @@ pub struct Inputs {
     pub online: Figures,
     pub work: Option<WorkFigures>,
     pub trend: Vec<(String, u64)>,
+    /// Unit codes to their names, from the directory routing published: a report names
+    /// units (and territories, which are units' codes) as a bureau does.
+    pub unit_names: BTreeMap<String, String>,
+}
+
+/// The figures with their unit and territory codes replaced by the units' names.
+fn named(figures: &Figures, names: &BTreeMap<String, String>) -> Figures {
+    let rename = |rows: &[Breakdown]| -> Vec<Breakdown> {
+        rows.iter()
+            .map(|row| Breakdown {
+                key: names
+                    .get(&row.key)
+                    .cloned()
+                    .unwrap_or_else(|| row.key.clone()),
+                status: row.status,
+            })
+            .collect()
+    };
+    Figures {
+        by_unit: rename(&figures.by_unit),
+        by_territory: rename(&figures.by_territory),
+        ..figures.clone()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,14 +129,24 @@ fn split(status: Option<&StatusSplit>) -> StatusSplit {
     status.copied().unwrap_or_default()
 }
 
-/// "办结86件，剩余21件均已受理并在办理期限内" — or how many of the rest are overdue.
+/// "办结86件，剩余21件均已受理并在办理期限内" — or how many of the rest are accepted, and
+/// how many overdue.
 fn outcome(status: &StatusSplit) -> String {
     let rest = status.in_deadline + status.overdue;
-    match (rest, status.overdue) {
-        (0, _) => format!("已全部办结{}件", status.done),
-        (_, 0) => format!("办结{}件，剩余{rest}件均在办理期限内", status.done),
-        (_, overdue) => format!(
-            "办结{}件，剩余{rest}件中{}件在办理期限内、{overdue}件已超期",
+    let accepted = status.in_deadline_accepted;
+    let all_accepted = accepted == status.in_deadline;
+    match (status.cases, rest, status.overdue) {
+        (0, _, _) => "无".to_owned(),
+        (_, 0, _) => format!("已全部办结{}件", status.done),
+        (_, _, 0) if all_accepted => {
+            format!("办结{}件，剩余{rest}件均已受理并在办理期限内", status.done)
+        }
+        (_, _, 0) => format!(
+            "办结{}件，剩余{rest}件均在办理期限内（其中已受理{accepted}件）",
+            status.done
+        ),
+        (_, _, overdue) => format!(
+            "办结{}件，剩余{rest}件中{}件在办理期限内（其中已受理{accepted}件）、{overdue}件已超期",
             status.done, status.in_deadline
         ),
     }
@@ -288,7 +323,14 @@ fn work_paragraphs(work: &WorkFigures) -> Vec<String> {
 fn title(inputs: &Inputs) -> String {
     let whose = match &inputs.units {
         None => String::new(),
-        Some(units) => format!("（{}）", units.join("、")),
+        Some(units) if units.is_empty() => "（无所属单位）".to_owned(),
+        Some(units) => {
+            let names: Vec<&str> = units
+                .iter()
+                .map(|unit| inputs.unit_names.get(unit).unwrap_or(unit).as_str())
+                .collect();
+            format!("（{}）", names.join("、"))
+        }
     };
     let what = match inputs.kind {
         Kind::WeeklyBrief => "信访要情",
@@ -340,9 +382,17 @@ fn overdue_units(figures: &Figures) -> Vec<String> {
         .collect()
 }
 
+/// "本周" for a week, "本期" for any other period.
+fn this_period(figures: &Figures) -> &'static str {
+    let week = crate::period::Period::parse(&figures.period)
+        .is_ok_and(|period| period.last - period.first == time::Duration::days(6));
+    if week { "本周" } else { "本期" }
+}
+
 fn weekly(inputs: &Inputs) -> Vec<Section> {
     let figures = &inputs.figures;
     let status = split(figures.status.as_ref());
+    let this = this_period(figures);
     let mut attention = Vec::new();
     let overdue = overdue_units(figures);
     if !overdue.is_empty() {
@@ -365,9 +415,9 @@ fn weekly(inputs: &Inputs) -> Vec<Section> {
         ));
     }
     if attention.is_empty() {
-        attention.push("本周无需领导特别关注的事项。".to_owned());
+        attention.push(format!("{this}无需领导特别关注的事项。"));
     }
-    let mut supervision = vec![format!("本周登记的信访件中超期{}件。", status.overdue)];
+    let mut supervision = vec![format!("{this}登记的信访件中超期{}件。", status.overdue)];
     if let Some(work) = &inputs.work {
         let supervised = split(work.assigned_or_supervised.as_ref());
         supervision.push(format!(
@@ -378,7 +428,7 @@ fn weekly(inputs: &Inputs) -> Vec<Section> {
     }
     vec![
         Section {
-            heading: "一、本周信访概况".to_owned(),
+            heading: format!("{this}信访概况"),
             paragraphs: vec![volume_sentence(figures)],
             table: Some(status_table("来源", &figures.by_source, source_name)),
             chart: Some(Chart {
@@ -388,23 +438,28 @@ fn weekly(inputs: &Inputs) -> Vec<Section> {
             }),
         },
         Section {
-            heading: "二、反映的主要问题".to_owned(),
+            heading: "走势".to_owned(),
+            chart: Some(trend_chart(inputs)),
+            ..Section::default()
+        },
+        Section {
+            heading: "反映的主要问题".to_owned(),
             table: Some(status_table("事项类别", &figures.by_category, same)),
             ..Section::default()
         },
         Section {
-            heading: "三、热点地区".to_owned(),
+            heading: "热点地区".to_owned(),
             table: Some(status_table("属地", &figures.by_territory, same)),
             ..Section::default()
         },
-        by_unit_section(figures, "四、热点单位"),
+        by_unit_section(figures, "热点单位"),
         Section {
-            heading: "五、超期和督办".to_owned(),
+            heading: "超期和督办".to_owned(),
             paragraphs: supervision,
             ..Section::default()
         },
         Section {
-            heading: "六、集体访和越级访".to_owned(),
+            heading: "集体访和越级访".to_owned(),
             paragraphs: vec![format!(
                 "集体访、联名信{}件次，越级访{}件次。",
                 figures.collective_petitions, figures.skip_level_petitions
@@ -412,7 +467,7 @@ fn weekly(inputs: &Inputs) -> Vec<Section> {
             ..Section::default()
         },
         Section {
-            heading: "七、需领导关注的事项".to_owned(),
+            heading: "需领导关注的事项".to_owned(),
             paragraphs: attention,
             ..Section::default()
         },
@@ -422,7 +477,7 @@ fn weekly(inputs: &Inputs) -> Vec<Section> {
 fn half_year(inputs: &Inputs) -> Vec<Section> {
     let mut sections = vec![
         Section {
-            heading: "一、网上信访办理".to_owned(),
+            heading: "网上信访办理".to_owned(),
             paragraphs: vec![
                 online_sentence(&inputs.online),
                 rates_sentence(&inputs.online, true),
@@ -435,7 +490,7 @@ fn half_year(inputs: &Inputs) -> Vec<Section> {
             }),
         },
         Section {
-            heading: "二、信访总体情况".to_owned(),
+            heading: "信访总体情况".to_owned(),
             paragraphs: vec![
                 volume_sentence(&inputs.figures),
                 rates_sentence(&inputs.figures, false),
@@ -450,12 +505,12 @@ fn half_year(inputs: &Inputs) -> Vec<Section> {
     ];
     if let Some(work) = &inputs.work {
         sections.push(Section {
-            heading: "三、重点工作".to_owned(),
+            heading: "重点工作".to_owned(),
             paragraphs: work_paragraphs(work),
             ..Section::default()
         });
     }
-    sections.push(by_unit_section(&inputs.figures, "四、各责任单位"));
+    sections.push(by_unit_section(&inputs.figures, "各责任单位"));
     sections
 }
 
@@ -476,7 +531,7 @@ fn problem_areas(figures: &Figures) -> Vec<String> {
 fn annual(inputs: &Inputs) -> Vec<Section> {
     let figures = &inputs.figures;
     let mut forwarding = vec![format!(
-        "转送、交办至责任单位{}件。",
+        "转送、交办至责任单位{}件（导入法定途径的不计）。",
         figures
             .by_unit
             .iter()
@@ -488,7 +543,7 @@ fn annual(inputs: &Inputs) -> Vec<Section> {
     }
     vec![
         Section {
-            heading: "一、信访统计".to_owned(),
+            heading: "信访统计".to_owned(),
             paragraphs: vec![
                 volume_sentence(figures),
                 online_sentence(&inputs.online),
@@ -498,7 +553,16 @@ fn annual(inputs: &Inputs) -> Vec<Section> {
             chart: Some(trend_chart(inputs)),
         },
         Section {
-            heading: "二、信访反映的主要问题领域".to_owned(),
+            heading: "信访来源".to_owned(),
+            chart: Some(Chart {
+                file: "sources.svg".to_owned(),
+                title: "按来源".to_owned(),
+                bars: bars(&figures.by_source, source_name, 10),
+            }),
+            ..Section::default()
+        },
+        Section {
+            heading: "信访反映的主要问题领域".to_owned(),
             paragraphs: problem_areas(figures),
             table: Some(status_table("事项类别", &figures.by_category, same)),
             chart: Some(Chart {
@@ -507,12 +571,11 @@ fn annual(inputs: &Inputs) -> Vec<Section> {
                 bars: bars(&figures.by_category, same, 10),
             }),
         },
+        // The units handling the most cases: routing never gives a case to its accused unit,
+        // so these are not "the units complained about".
+        by_unit_section(figures, "信访件数较多的责任单位"),
         Section {
-            heading: "三、被投诉较多的单位".to_owned(),
-            ..by_unit_section(figures, "")
-        },
-        Section {
-            heading: "四、转送、交办、督办情况".to_owned(),
+            heading: "转送、交办、督办情况".to_owned(),
             paragraphs: forwarding,
             table: Some(status_table("依法分类", &figures.by_track, track_name)),
             ..Section::default()
@@ -520,7 +583,29 @@ fn annual(inputs: &Inputs) -> Vec<Section> {
     ]
 }
 
+/// 一、二、三…: numbered once the sections a report leaves out are out.
+fn numbered(sections: Vec<Section>) -> Vec<Section> {
+    const NUMERALS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+    sections
+        .into_iter()
+        .enumerate()
+        .map(|(n, section)| Section {
+            heading: format!(
+                "{}、{}",
+                NUMERALS.get(n).copied().unwrap_or("…"),
+                section.heading
+            ),
+            ..section
+        })
+        .collect()
+}
+
 pub fn write(inputs: &Inputs) -> Report {
+    let inputs = &Inputs {
+        figures: named(&inputs.figures, &inputs.unit_names),
+        online: named(&inputs.online, &inputs.unit_names),
+        ..inputs.clone()
+    };
     let figures = &inputs.figures;
     let as_of = figures
         .as_of
@@ -534,11 +619,11 @@ pub fn write(inputs: &Inputs) -> Report {
             "统计期间 {}，数据截至 {as_of}，统计口径 {}",
             figures.period, figures.formula_version
         ),
-        sections: match inputs.kind {
+        sections: numbered(match inputs.kind {
             Kind::WeeklyBrief => weekly(inputs),
             Kind::HalfYearSummary => half_year(inputs),
             Kind::Annual => annual(inputs),
-        },
+        }),
     }
 }
 

@@ -1,14 +1,18 @@
+use std::collections::BTreeMap;
+
 use xinfang_proto::statistics::v1::{Count, Escalations, LeaderCases};
 
 use super::*;
 use crate::render;
 
+/// Every case in deadline accepted.
 fn split(cases: u64, done: u64, overdue: u64) -> Option<StatusSplit> {
     Some(StatusSplit {
         cases,
         done,
         in_deadline: cases - done - overdue,
         overdue,
+        in_deadline_accepted: cases - done - overdue,
     })
 }
 
@@ -79,6 +83,7 @@ fn seed() -> Inputs {
         online,
         work: Some(work),
         trend: vec![("2026-01".into(), 30), ("2026-02".into(), 25)],
+        unit_names: BTreeMap::from([("zhaocun".to_owned(), "赵村镇".to_owned())]),
     }
 }
 
@@ -96,11 +101,11 @@ fn the_half_year_summary_states_the_seeds_figures_in_a_bureaus_sentences() {
     let report = write(&seed());
     let said = text(&report);
     for sentence in [
-        "共接收转送交办网上信访件212件，其中国家信访局转送交办107件，办结86件，剩余21件均在办理期限内；\
-         省信访局转送交办51件，办结43件，剩余8件均在办理期限内；市(地)信访局转送交办5件，已全部办结5件；\
-         本级平台受理49件，办结43件，剩余6件均在办理期限内。",
+        "共接收转送交办网上信访件212件，其中国家信访局转送交办107件，办结86件，剩余21件均已受理并在办理期限内；\
+         省信访局转送交办51件，办结43件，剩余8件均已受理并在办理期限内；市(地)信访局转送交办5件，已全部办结5件；\
+         本级平台受理49件，办结43件，剩余6件均已受理并在办理期限内。",
         "网上信访及时受理率100%，按期答复率100%",
-        "交(督)办件24件，办结14件，剩余10件均在办理期限内。",
+        "交(督)办件24件，办结14件，剩余10件均已受理并在办理期限内。",
         "排查重点人员91人、重点群体33个，均已落实领导包案。",
         "市级党政领导接访下访78次，接待群众922人次，党政主要领导下访7次。",
         "省级领导包案3件，化解1件；市(地)级领导包案3件，化解2件",
@@ -129,18 +134,37 @@ fn overdue_cases_are_said_so_and_brought_to_a_leaders_attention() {
     inputs.figures.skip_level_petitions = 1;
     let said = text(&write(&inputs));
     assert!(
-        said.contains("办结4件，剩余6件中4件在办理期限内、2件已超期"),
+        said.contains("办结4件，剩余6件中4件在办理期限内（其中已受理4件）、2件已超期"),
         "{said}"
     );
     assert!(
-        said.contains("2件超期未办结（zhaocun2件），请督促责任单位限期办理。"),
+        said.contains("2件超期未办结（赵村镇2件），请督促责任单位限期办理。"),
         "{said}"
     );
     assert!(said.contains("越级访1件次，请督促属地化解。"), "{said}");
-    // A quiet week says so.
+    // A quiet week says so; nothing at all is "无", not "已全部办结0件".
     let mut quiet = seed();
     quiet.kind = Kind::WeeklyBrief;
-    assert!(text(&write(&quiet)).contains("本周无需领导特别关注的事项。"));
+    quiet.figures.period = "2026-03-02..2026-03-08".into();
+    quiet.figures.status = split(0, 0, 0);
+    let said = text(&write(&quiet));
+    assert!(said.contains("本周无需领导特别关注的事项。"), "{said}");
+    assert!(
+        said.contains("共登记信访0件次、0件，涉及群众0人次；无。"),
+        "{said}"
+    );
+    // Accepted or not, the rest is said as it is.
+    let partly = StatusSplit {
+        cases: 5,
+        done: 2,
+        in_deadline: 3,
+        overdue: 0,
+        in_deadline_accepted: 1,
+    };
+    assert_eq!(
+        outcome(&partly),
+        "办结2件，剩余3件均在办理期限内（其中已受理1件）"
+    );
 }
 
 #[test]
@@ -149,8 +173,14 @@ fn a_units_report_is_titled_for_it_and_leaves_out_the_bureaus_work() {
     inputs.units = Some(vec!["zhaocun".into()]);
     inputs.work = None;
     let report = write(&inputs);
-    assert_eq!(report.title, "信访工作半年总结（zhaocun）");
+    assert_eq!(report.title, "信访工作半年总结（赵村镇）");
     assert!(!text(&report).contains("重点人员"));
+    // Numbered without the section it leaves out.
+    let headings: Vec<&str> = report.sections.iter().map(|s| s.heading.as_str()).collect();
+    assert_eq!(
+        headings,
+        ["一、网上信访办理", "二、信访总体情况", "三、各责任单位"]
+    );
 }
 
 #[test]

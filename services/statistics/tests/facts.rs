@@ -417,3 +417,59 @@ async fn two_consumers_folding_one_case_at_once_lose_neither_fact() {
     let overview = consistent_overview(&db, at).await.expect("overview");
     assert_eq!((overview.cases, overview.timelines_opened), (1, 1));
 }
+
+#[tokio::test]
+async fn the_overview_splits_the_cases_as_the_figures_do() {
+    let (_database, db) = database().await;
+    let (done, overdue, running) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let at = datetime!(2026-03-02 09:00 +8);
+    let handling = |due, met| deadline(proto::DeadlineKind::Handling, due, met);
+    for case_id in [done, overdue, running] {
+        apply(&db, &registered(case_id, at)).await;
+    }
+    apply(
+        &db,
+        &step(
+            done,
+            datetime!(2026-04-01 09:00 +8),
+            proto::CaseStage::Completed,
+            vec![handling(
+                time::macros::date!(2026 - 05 - 01),
+                Some(time::macros::date!(2026 - 04 - 01)),
+            )],
+        ),
+    )
+    .await;
+    apply(
+        &db,
+        &step(
+            overdue,
+            datetime!(2026-03-03 09:00 +8),
+            proto::CaseStage::Accepted,
+            vec![handling(time::macros::date!(2026 - 05 - 01), None)],
+        ),
+    )
+    .await;
+    apply(
+        &db,
+        &step(
+            running,
+            datetime!(2026-03-03 09:00 +8),
+            proto::CaseStage::Accepted,
+            vec![handling(time::macros::date!(2026 - 07 - 01), None)],
+        ),
+    )
+    .await;
+    let today = datetime!(2026-06-30 12:00 +8);
+    let overview = consistent_overview(&db, today).await.expect("overview");
+    let status = figures(&db, "2026-H1", None).await.status.expect("a split");
+    assert_eq!(
+        (
+            cases(&overview.by_status, "done"),
+            cases(&overview.by_status, "in-deadline"),
+            cases(&overview.by_status, "overdue")
+        ),
+        (status.done, status.in_deadline, status.overdue)
+    );
+    assert_eq!((status.done, status.in_deadline, status.overdue), (1, 1, 1));
+}

@@ -213,6 +213,20 @@ impl Stack {
         Ok(stack)
     }
 
+    /// The `xinfang` CLI, calling this stack's services with `token`.
+    pub fn cli(&self, token: &str) -> anyhow::Result<Command> {
+        let mut command = Command::new(built("xinfang")?);
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("XINFANG_TOKEN", token)
+            .env("XINFANG_INTAKE_URL", self.grpc_url(Svc::Intake))
+            .env("XINFANG_ROUTING_URL", self.grpc_url(Svc::Routing))
+            .env("XINFANG_SUPERVISION_URL", self.grpc_url(Svc::Supervision))
+            .env("XINFANG_STATISTICS_URL", self.grpc_url(Svc::Statistics));
+        Ok(command)
+    }
+
     /// `xinfang statistics rebuild --into <database_url>`, run as statistics (its NATS user,
     /// the stack's token secret): replays the streams into that empty database.
     pub fn statistics_rebuild(&self, database_url: &str) -> anyhow::Result<Command> {
