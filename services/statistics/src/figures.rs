@@ -71,13 +71,9 @@ pub fn status(record: &CaseRecord, on: Date) -> Status {
     }
 }
 
-/// Whether the unit had accepted the case by `on`: its notice of receipt given (a case owed
-/// no notice is known accepted once replied to).
+/// Whether the unit had accepted the case (受理) by `on`, notice owed or not.
 pub fn accepted(record: &CaseRecord, on: Date) -> bool {
-    let noticed = record
-        .acceptance
-        .is_some_and(|duty| duty.met_on.is_some_and(|met| met <= on));
-    noticed || record.replied_on.is_some_and(|replied| replied <= on)
+    record.accepted_on.is_some_and(|accepted| accepted <= on)
 }
 
 /// A petition that is a case of its own (件): not a repeat, not linked into another case.

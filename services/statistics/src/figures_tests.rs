@@ -91,10 +91,12 @@ fn acceptance_in_time_late_and_overdue_unaccepted_are_three_buckets() {
     };
     let in_time = CaseRecord {
         acceptance: Some(notice(Some(date!(2026 - 03 - 20)))),
+        accepted_on: Some(date!(2026 - 03 - 20)),
         ..case()
     };
     let late = CaseRecord {
         acceptance: Some(notice(Some(date!(2026 - 03 - 21)))),
+        accepted_on: Some(date!(2026 - 03 - 21)),
         ..case()
     };
     let overdue = CaseRecord {

@@ -41,13 +41,18 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or_default()
 }
 
-async fn grouped<C: ConnectionTrait>(db: &C, column: Column) -> Result<Vec<Count>, DbErr> {
+async fn grouped<C: ConnectionTrait>(
+    db: &C,
+    column: Column,
+    only: Condition,
+) -> Result<Vec<Count>, DbErr> {
     let rows: Vec<(Option<String>, i64)> = Entity::find()
         .select_only()
         .column(column)
         .column_as(Expr::col(Column::CaseId).count(), "cases")
         .filter(cases())
         .filter(column.is_not_null())
+        .filter(only)
         .group_by(column)
         .into_tuple()
         .all(db)
@@ -135,8 +140,14 @@ pub async fn consistent_overview(
     let overview = Overview {
         cases: total,
         by_source: sorted(by_source),
-        by_channel: grouped(&transaction, Column::Channel).await?,
-        by_unit: grouped(&transaction, Column::UnitCode).await?,
+        by_channel: grouped(&transaction, Column::Channel, Condition::all()).await?,
+        // A diverted case is no unit's, as in the figures.
+        by_unit: grouped(
+            &transaction,
+            Column::UnitCode,
+            Condition::all().add(Column::Diverted.eq(false)),
+        )
+        .await?,
         by_status: by_status(&transaction, today).await?,
         as_of: latest.flatten().map(wire::timestamp),
         wrong_routings_by_unit: sorted(wrong_routings),

@@ -65,6 +65,8 @@ pub struct CaseRecord {
     pub acceptance: Option<Duty>,
     /// The handling clock (Art 32) and the days its reply was issued and served.
     pub handling_due: Option<Date>,
+    /// The day the unit accepted it (受理), whether or not a notice was owed.
+    pub accepted_on: Option<Date>,
     pub replied_on: Option<Date>,
     pub completed_on: Option<Date>,
     pub evaluation: Option<Evaluation>,
@@ -228,15 +230,18 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
                     record.lead_path = lead_path(&e.unit_path, &e.unit_code).to_vec();
                     record.track = LegalTrack::from_proto(e.track).ok();
                     // Diverted to a statutory channel with the guidance notice: closed
-                    // that day, no unit's procedure follows.
-                    let diverted =
-                        e.disposition == xinfang_proto::v1::RoutingDisposition::Divert as i32;
-                    diverted_on = e
+                    // that day, no unit's procedure follows. Decisions from before they had
+                    // revisions said so by their track alone (as supervision reads them).
+                    let diverted = e.disposition
+                        == xinfang_proto::v1::RoutingDisposition::Divert as i32
+                        || (e.revision == 0
+                            && e.track == xinfang_proto::v1::LegalTrack::StatutoryChannel as i32);
+                    let routed_on = e
                         .routed_at
                         .as_ref()
                         .and_then(|at| xinfang_platform::wire::from_timestamp(Some(at)).ok())
-                        .map(china_date)
-                        .filter(|_| diverted);
+                        .map_or_else(|| china_date(stored.occurred_at), china_date);
+                    diverted_on = diverted.then_some(routed_on);
                 }
                 if e.disposition == xinfang_proto::v1::RoutingDisposition::Assign as i32 {
                     record.assigned = true;
@@ -254,6 +259,9 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
                 let stage = CaseStage::try_from(e.stage).ok();
                 let on = day(e.occurred_on.as_ref());
                 match stage {
+                    Some(CaseStage::Accepted) if record.accepted_on.is_none() => {
+                        record.accepted_on = on;
+                    }
                     Some(CaseStage::Replied) if record.replied_on.is_none() => {
                         record.replied_on = on;
                     }
@@ -305,11 +313,14 @@ pub fn fold(case_id: Uuid, facts: &[Stored]) -> Option<CaseRecord> {
     if let Some(timeline) = timeline {
         // A due day moved by the calendar after the newest timeline replaces its clock.
         let mut deadlines = timeline.deadlines.to_vec();
+        // The clock it moved is the one of its kind, reference and start: a re-routed case
+        // keeps its first unit's closed clocks of the same kind beside the new ones.
         for (_, moved) in moved.iter().filter(|(at, _)| *at > timeline.at) {
-            if let Some(clock) = deadlines
-                .iter_mut()
-                .find(|clock| clock.kind == moved.kind && clock.reference == moved.reference)
-            {
+            if let Some(clock) = deadlines.iter_mut().find(|clock| {
+                clock.kind == moved.kind
+                    && clock.reference == moved.reference
+                    && clock.start == moved.start
+            }) {
                 *clock = (*moved).clone();
             }
         }

@@ -348,3 +348,59 @@ fn the_first_evaluation_stays_and_a_repeat_before_the_case_was_done_counts() {
     );
     assert_eq!(record.repeated_on, Some(date!(2026 - 03 - 04)));
 }
+
+#[test]
+fn a_moved_due_day_moves_the_clock_it_names_not_a_closed_one_of_the_same_kind() {
+    let case_id = Uuid::now_v7();
+    let t = datetime!(2026-03-02 09:00 +8);
+    let notice = |start: Date, due: Date, state: proto::DeadlineState| proto::Deadline {
+        kind: proto::DeadlineKind::NoticeOfReceipt as i32,
+        start: Some(calendar_date(start)),
+        due: Some(calendar_date(due)),
+        state: state as i32,
+        ..Default::default()
+    };
+    // Re-routed before acceptance: the first unit's notice clock closed, the second's runs.
+    let signed_again = Fact::Advanced(CaseAdvanced {
+        case_id: case_id.to_string(),
+        stage: proto::CaseStage::SignedFor as i32,
+        occurred_on: Some(calendar_date(date!(2026 - 03 - 10))),
+        deadlines: vec![
+            notice(
+                date!(2026 - 03 - 03),
+                date!(2026 - 03 - 18),
+                proto::DeadlineState::Closed,
+            ),
+            notice(
+                date!(2026 - 03 - 10),
+                date!(2026 - 03 - 25),
+                proto::DeadlineState::Running,
+            ),
+        ],
+        ..Default::default()
+    });
+    let moved = Fact::Moved(xinfang_proto::supervision::v1::DeadlineMoved {
+        case_id: case_id.to_string(),
+        kind: proto::DeadlineKind::NoticeOfReceipt as i32,
+        deadline: Some(notice(
+            date!(2026 - 03 - 10),
+            date!(2026 - 03 - 27),
+            proto::DeadlineState::Running,
+        )),
+        ..Default::default()
+    });
+    let record = fold(
+        case_id,
+        &[
+            at(registered(case_id, proto::SourceLevel::Local, None), t),
+            at(signed_again, datetime!(2026-03-10 09:00 +8)),
+            at(moved, datetime!(2026-03-12 09:00 +8)),
+        ],
+    )
+    .expect("a record");
+    assert_eq!(
+        record.acceptance.map(|duty| duty.due),
+        Some(date!(2026 - 03 - 27))
+    );
+    assert_eq!(record.open_duty_due, Some(date!(2026 - 03 - 27)));
+}

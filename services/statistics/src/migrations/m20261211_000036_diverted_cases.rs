@@ -1,5 +1,7 @@
-//! A diverted case (导入法定途径) is no unit's case and no forwarded one: the record says so.
-//! Filled in by the fold's version 2, which folds every case again at start.
+//! A diverted case (导入法定途径) is no unit's case and no forwarded one, and a case in its
+//! deadline is accepted or not whether or not a notice was owed: the record says both.
+//! Filled in by the fold's version 2, which folds every case again at start. SQLite adds one
+//! column per statement.
 
 use sea_orm_migration::prelude::*;
 
@@ -10,23 +12,32 @@ pub struct Migration;
 enum CaseRecord {
     Table,
     Diverted,
+    AcceptedStepOn,
 }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(CaseRecord::Table)
-                    .add_column(
-                        ColumnDef::new(CaseRecord::Diverted)
-                            .boolean()
-                            .not_null()
-                            .default(false),
-                    )
-                    .to_owned(),
-            )
-            .await
+        for column in [
+            ColumnDef::new(CaseRecord::Diverted)
+                .boolean()
+                .not_null()
+                .default(false)
+                .to_owned(),
+            ColumnDef::new(CaseRecord::AcceptedStepOn)
+                .date()
+                .null()
+                .to_owned(),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(CaseRecord::Table)
+                        .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 }
