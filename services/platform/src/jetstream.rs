@@ -166,28 +166,40 @@ pub async fn remove_retired_consumers(
 ) -> Result<usize, JetStreamError> {
     let mut removed = 0;
     for (stream, name) in subjects::RETIRED_CONSUMERS {
-        for (stream_name, name) in [
-            (stream, name.to_owned()),
-            (
-                subjects::ADVISORY_STREAM.name,
-                subjects::exhausted_consumer(name),
-            ),
-        ] {
-            let Ok(stream) = jetstream.get_stream(stream_name).await else {
-                continue;
-            };
-            if stream.consumer_info(&name).await.is_err() {
-                continue;
-            }
-            stream
-                .delete_consumer(&name)
-                .await
-                .map_err(|source| JetStreamError::Stream {
-                    stream: stream_name,
-                    reason: format!("remove the retired consumer {name}: {source}"),
-                })?;
-            removed += 1;
+        removed += remove_consumer(jetstream, stream, name).await?;
+    }
+    Ok(removed)
+}
+
+/// Removes a durable consumer of `stream` and its backstop on the notices, each if it is
+/// there; returns how many were.
+pub async fn remove_consumer(
+    jetstream: &jetstream::Context,
+    stream: &'static str,
+    name: &str,
+) -> Result<usize, JetStreamError> {
+    let mut removed = 0;
+    for (stream_name, name) in [
+        (stream, name.to_owned()),
+        (
+            subjects::ADVISORY_STREAM.name,
+            subjects::exhausted_consumer(name),
+        ),
+    ] {
+        let Ok(stream) = jetstream.get_stream(stream_name).await else {
+            continue;
+        };
+        if stream.consumer_info(&name).await.is_err() {
+            continue;
         }
+        stream
+            .delete_consumer(&name)
+            .await
+            .map_err(|source| JetStreamError::Stream {
+                stream: stream_name,
+                reason: format!("remove the consumer {name}: {source}"),
+            })?;
+        removed += 1;
     }
     Ok(removed)
 }

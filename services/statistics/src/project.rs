@@ -22,6 +22,12 @@ pub const PROJECTION_VERSION: i32 = 2;
 /// Cases read at once: well under any database's limit on bound parameters.
 const CHUNK: usize = 500;
 
+/// The facts that happened by `until` (their `ce-time`, stored as every time is): an as-of
+/// figure's cut.
+pub fn happened_by(until: OffsetDateTime) -> Condition {
+    Condition::all().add(event_fact::Column::OccurredAt.lte(xinfang_platform::wire::stored(until)))
+}
+
 /// The facts of `case_ids`, each under every one of them it concerns, up to `until`.
 pub async fn facts_of<C: ConnectionTrait>(
     db: &C,
@@ -36,8 +42,7 @@ pub async fn facts_of<C: ConnectionTrait>(
                 .add(event_fact::Column::RelatedCaseId.is_in(chunk.iter().copied())),
         );
         if let Some(until) = until {
-            query = query
-                .filter(event_fact::Column::OccurredAt.lte(xinfang_platform::wire::stored(until)));
+            query = query.filter(happened_by(until));
         }
         for row in query.all(db).await? {
             let fact = match facts::decode(&row.event_type, &row.payload) {

@@ -21,7 +21,7 @@ use crate::facts::{self, Stored};
 use crate::figures::{Filter, figures, is_case};
 use crate::formula::Formula;
 use crate::period::Period;
-use crate::project::{PROJECTION_VERSION, records_as_of};
+use crate::project::{PROJECTION_VERSION, happened_by, records_as_of};
 use crate::record::CaseRecord;
 use crate::store::{case_record, event_fact};
 use crate::work::work_figures;
@@ -153,8 +153,7 @@ async fn work_facts<C: ConnectionTrait>(
         .order_by_asc(event_fact::Column::OccurredAt)
         .order_by_asc(event_fact::Column::EventId);
     if let Some(until) = until {
-        query =
-            query.filter(event_fact::Column::OccurredAt.lte(xinfang_platform::wire::stored(until)));
+        query = query.filter(happened_by(until));
     }
     Ok(query
         .all(db)
@@ -267,8 +266,7 @@ async fn unit_names<C: ConnectionTrait>(
         .order_by_desc(event_fact::Column::OccurredAt)
         .order_by_desc(event_fact::Column::EventId);
     if let Some(until) = until {
-        query =
-            query.filter(event_fact::Column::OccurredAt.lte(xinfang_platform::wire::stored(until)));
+        query = query.filter(happened_by(until));
     }
     let newest = query.one(db).await?;
     let directory = newest.and_then(|row| match facts::decode(&row.event_type, &row.payload) {

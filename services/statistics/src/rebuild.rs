@@ -10,8 +10,9 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use tokio_util::sync::CancellationToken;
 use xinfang_platform::config::PlatformConfig;
 use xinfang_platform::consumer::ConsumerSpec;
+use xinfang_platform::jetstream::remove_consumer;
 use xinfang_platform::service::Service;
-use xinfang_proto::subjects::{self, ADVISORY_STREAM, exhausted_consumer, rebuild_consumer};
+use xinfang_proto::subjects::{self, rebuild_consumer};
 
 use crate::keep::{KeepFacts, SERVICE};
 use crate::store::{case_record, event_fact};
@@ -31,26 +32,6 @@ pub struct Rebuilt {
     pub facts: u64,
     pub cases: u64,
     pub elapsed: Duration,
-}
-
-/// Deletes a rebuild consumer and its backstop, if they are there.
-async fn remove(
-    jetstream: &async_nats::jetstream::Context,
-    stream: &str,
-    name: &str,
-) -> anyhow::Result<()> {
-    for (stream, name) in [
-        (stream, name.to_owned()),
-        (ADVISORY_STREAM.name, exhausted_consumer(name)),
-    ] {
-        let Ok(stream) = jetstream.get_stream(stream).await else {
-            continue;
-        };
-        if stream.consumer_info(&name).await.is_ok() {
-            stream.delete_consumer(&name).await?;
-        }
-    }
-    Ok(())
 }
 
 /// How often the rebuild asks whether its consumers have caught up.
@@ -80,7 +61,7 @@ pub async fn rebuild(args: &RebuildArgs) -> anyhow::Result<Rebuilt> {
         let name = rebuild_consumer(&binding);
         // A rebuild that was interrupted left its consumers where it stopped: this one
         // starts from the beginning of the stream.
-        remove(&jetstream, binding.stream.name, &name).await?;
+        remove_consumer(&jetstream, binding.stream.name, &name).await?;
         names.push((binding.stream.name, name.clone()));
         service.consume(
             ConsumerSpec {
@@ -116,7 +97,7 @@ pub async fn rebuild(args: &RebuildArgs) -> anyhow::Result<Rebuilt> {
     stop.cancel();
     running.task.await??;
     for (stream, name) in &names {
-        if let Err(error) = remove(&jetstream, stream, name).await {
+        if let Err(error) = remove_consumer(&jetstream, stream, name).await {
             tracing::warn!(consumer = %name, error = %error, "rebuild consumer not removed");
         }
     }
